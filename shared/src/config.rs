@@ -1,0 +1,17 @@
+//! The configuration a function reads once, at cold start, from its environment.
+
+/// Where the records live. `DYNAMODB_ENDPOINT` is set only off AWS (DynamoDB Local).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub dynamodb_endpoint: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let table_name = std::env::var("TABLE_NAME")
+            .map_err(|_| "TABLE_NAME is not set: name the DynamoDB table".to_owned())?;
+        let dynamodb_endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|s| !s.is_empty());
+        Ok(Self { table_name, dynamodb_endpoint })
+    }
+}

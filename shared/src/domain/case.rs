@@ -1,0 +1,812 @@
+//! The service case (售后单, DOMAIN §2): one record per customer request, its timeline of
+//! events, and the rules for filing it, adding evidence and cancelling it.
+//!
+//! Every function here takes the current state, a command, the actor, `now` and the policy,
+//! and returns the new state with the events that explain it, or says why not. The version
+//! goes up by one per state change and every event carries the version it produced, so the
+//! timeline and the record can never disagree.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::entitlement::{Entitlement, Purchase, entitlement};
+use super::identity::{Actor, Role};
+use super::policy::Policy;
+use super::values::{CaseId, CustomerId, OrderId, Phone, bounded_text};
+use super::{InvalidField, RuleError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseType {
+    /// 维修 / 报修
+    Repair,
+    /// 退货退款
+    ReturnRefund,
+    /// 仅退款
+    RefundOnly,
+    /// 换货
+    Exchange,
+    /// 安装调试 and training
+    Installation,
+    /// 催件 / 查件 / 不是本人签收 / 丢件 / 破损
+    LogisticsInquiry,
+    /// 错发 / 少发 / 包装破损
+    OrderProblem,
+    /// 退差价
+    PriceProtection,
+    /// 投诉
+    Complaint,
+    /// 技术支持申请
+    TechnicalSupport,
+}
+
+impl CaseType {
+    pub const ALL: [CaseType; 10] = [
+        CaseType::Repair,
+        CaseType::ReturnRefund,
+        CaseType::RefundOnly,
+        CaseType::Exchange,
+        CaseType::Installation,
+        CaseType::LogisticsInquiry,
+        CaseType::OrderProblem,
+        CaseType::PriceProtection,
+        CaseType::Complaint,
+        CaseType::TechnicalSupport,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseType::Repair => "repair",
+            CaseType::ReturnRefund => "return_refund",
+            CaseType::RefundOnly => "refund_only",
+            CaseType::Exchange => "exchange",
+            CaseType::Installation => "installation",
+            CaseType::LogisticsInquiry => "logistics_inquiry",
+            CaseType::OrderProblem => "order_problem",
+            CaseType::PriceProtection => "price_protection",
+            CaseType::Complaint => "complaint",
+            CaseType::TechnicalSupport => "technical_support",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Types whose remedy depends on the warranty: the purchase must be known at filing.
+    fn needs_purchase(self) -> bool {
+        matches!(self, CaseType::Repair | CaseType::ReturnRefund | CaseType::Exchange)
+    }
+
+    /// Types where a person has to describe the problem in words.
+    fn needs_description(self) -> bool {
+        matches!(
+            self,
+            CaseType::Repair
+                | CaseType::Installation
+                | CaseType::Complaint
+                | CaseType::TechnicalSupport
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Filed, waiting for the merchant's first answer.
+    Submitted,
+    /// Staff are working on it.
+    InProgress,
+    /// Waiting for the customer (information, shipment, confirmation).
+    AwaitingCustomer,
+    Resolved,
+    Closed,
+    Cancelled,
+}
+
+impl CaseStatus {
+    pub const ALL: [CaseStatus; 6] = [
+        CaseStatus::Submitted,
+        CaseStatus::InProgress,
+        CaseStatus::AwaitingCustomer,
+        CaseStatus::Resolved,
+        CaseStatus::Closed,
+        CaseStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Submitted => "submitted",
+            CaseStatus::InProgress => "in_progress",
+            CaseStatus::AwaitingCustomer => "awaiting_customer",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Closed => "closed",
+            CaseStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The customer may cancel until the case is settled (DOMAIN §4.1: until the refund has
+    /// succeeded; the refund states arrive with return approval).
+    pub fn cancellable(self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Submitted | CaseStatus::InProgress | CaseStatus::AwaitingCustomer
+        )
+    }
+
+    /// Evidence can be added while the case is open.
+    pub fn open(self) -> bool {
+        self.cancellable()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Storefront,
+    App,
+    Hotline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+/// 保内客户 / 按年合同客户 / 按次合同客户
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerAttribute {
+    #[default]
+    InWarranty,
+    AnnualContract,
+    PerVisitContract,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub attribute: CustomerAttribute,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRef {
+    pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// 生产批号
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Photo,
+    GoodsPhoto,
+    Waybill,
+    Invoice,
+    Video,
+    Document,
+}
+
+/// A reference to an uploaded file (the app uploads to object storage and sends the
+/// reference): the case never holds the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    #[serde(rename = "type")]
+    pub kind: EvidenceKind,
+    pub url: String,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+pub const MAX_EVIDENCE: usize = 20;
+const MAX_EVIDENCE_BYTES: u64 = 200 * 1024 * 1024;
+
+impl Evidence {
+    fn validate(&self, field: &str) -> Result<(), InvalidField> {
+        let url = self.url.trim();
+        let scheme_ok = url.starts_with("https://") || url.starts_with("s3://");
+        if !scheme_ok || url.len() > 2048 || url.chars().any(char::is_whitespace) {
+            return Err(InvalidField::new(
+                format!("{field}/url"),
+                "must be an https:// or s3:// address of at most 2048 characters",
+            ));
+        }
+        if self.size_bytes == 0 || self.size_bytes > MAX_EVIDENCE_BYTES {
+            return Err(InvalidField::new(
+                format!("{field}/size_bytes"),
+                "must be between 1 byte and 200 MiB",
+            ));
+        }
+        if let Some(ct) = &self.content_type {
+            let ok = ["image/", "video/", "application/pdf"].iter().any(|p| ct.starts_with(p));
+            if !ok || ct.len() > 100 {
+                return Err(InvalidField::new(
+                    format!("{field}/content_type"),
+                    "must be an image, a video or a PDF",
+                ));
+            }
+        }
+        if let Some(note) = &self.note {
+            bounded_text(&format!("{field}/note"), note, 500)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogisticsIssue {
+    /// 催件
+    Hurry,
+    /// 查件
+    Track,
+    /// 不是本人签收
+    SignedNotReceived,
+    /// 丢件
+    Lost,
+    /// 破损
+    DamagedInTransit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderIssue {
+    /// 错发
+    WrongItem,
+    /// 少发 / 漏发
+    MissingItem,
+    /// 包装破损 / 已拆封
+    DamagedOnArrival,
+}
+
+/// The service case as stored and as answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    #[serde(rename = "type")]
+    pub case_type: CaseType,
+    pub status: CaseStatus,
+    pub channel: Channel,
+    pub customer_id: CustomerId,
+    #[serde(default)]
+    pub contact: Contact,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderRef>,
+    #[serde(default)]
+    pub product: Product,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<Purchase>,
+    /// What the purchase was owed on the day of filing, recorded for the decision-makers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<Entitlement>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logistics_issue: Option<LogisticsIssue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_issue: Option<OrderIssue>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    pub priority: Priority,
+    /// The merchant must answer by then (DOMAIN §5).
+    pub first_response_due: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    pub filed_by: Actor,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+/// One entry of a case's timeline: what changed, who did it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The case version this event produced; events of one change share it.
+    pub version: u64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    Filed {
+        case_type: CaseType,
+        channel: Channel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remedy: Option<super::entitlement::Remedy>,
+        first_response_due: DateTime<Utc>,
+    },
+    EvidenceAdded {
+        evidence: Vec<Evidence>,
+    },
+    Cancelled {
+        from: CaseStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// A request to file a case: the body of `POST /v1/cases`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    #[serde(rename = "type")]
+    pub case_type: CaseType,
+    /// Staff filing for a customer name them; a customer files for themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    #[serde(default)]
+    pub contact: Contact,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderRef>,
+    #[serde(default)]
+    pub product: Product,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase: Option<Purchase>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logistics_issue: Option<LogisticsIssue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_issue: Option<OrderIssue>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    #[serde(default)]
+    pub priority: Priority,
+}
+
+/// Why a command was not carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the request has invalid fields")]
+    Invalid(Vec<InvalidField>),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+impl From<InvalidField> for Refusal {
+    fn from(e: InvalidField) -> Self {
+        Refusal::Invalid(vec![e])
+    }
+}
+
+fn optional_text(
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, InvalidField> {
+    value
+        .as_deref()
+        .map(|v| bounded_text(field, v, max))
+        .transpose()
+        .map(|v| v.filter(|s| !s.is_empty()))
+}
+
+fn validate_evidence(items: &[Evidence], already: usize) -> Vec<InvalidField> {
+    let mut errors: Vec<InvalidField> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.validate(&format!("evidence/{i}")).err())
+        .collect();
+    if already + items.len() > MAX_EVIDENCE {
+        errors.push(InvalidField::new(
+            "evidence",
+            format!("a case holds at most {MAX_EVIDENCE} pieces of evidence"),
+        ));
+    }
+    errors
+}
+
+/// The merchant's calendar date of an instant.
+pub fn merchant_date(now: DateTime<Utc>, policy: &Policy) -> NaiveDate {
+    now.with_timezone(&policy.time_zone()).date_naive()
+}
+
+/// Adds working days (Monday to Friday, in the merchant's time zone) to an instant.
+fn add_working_days(now: DateTime<Utc>, days: u32, policy: &Policy) -> DateTime<Utc> {
+    let tz = policy.time_zone();
+    let mut t = now.with_timezone(&tz);
+    let mut left = days;
+    while left > 0 {
+        t += Duration::days(1);
+        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    t.with_timezone(&Utc)
+}
+
+/// Files a case (DOMAIN §2): validates the request, records the entitlement of the purchase
+/// on the day of filing and sets the first-answer deadline.
+pub fn file(
+    id: CaseId,
+    cmd: NewCase,
+    actor: Actor,
+    channel: Channel,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let customer_id = match (actor.role, cmd.customer_id) {
+        (Role::Customer, None) => CustomerId::parse(actor.id.clone())
+            .map_err(|e| Refusal::Forbidden(format!("the caller's identity is unusable: {e}")))?,
+        (Role::Customer, Some(other)) if other.as_str() == actor.id => other,
+        (Role::Customer, Some(_)) => {
+            return Err(Refusal::Forbidden(
+                "a customer files cases for themselves only".into(),
+            ));
+        }
+        (role, Some(customer)) if role.may_file_for_others() => customer,
+        (role, None) if role.may_file_for_others() => {
+            return Err(InvalidField::new(
+                "customer_id",
+                "staff filing for a customer must name the customer",
+            )
+            .into());
+        }
+        (role, _) => {
+            return Err(Refusal::Forbidden(format!("a {role} does not file cases")));
+        }
+    };
+
+    let mut errors = validate_evidence(&cmd.evidence, 0);
+    let mut check = |r: Result<Option<String>, InvalidField>| match r {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let description = check(bounded_text("description", &cmd.description, 4000).map(Some))
+        .unwrap_or_default();
+    let contact = Contact {
+        name: check(optional_text("contact/name", &cmd.contact.name, 100)),
+        phone: cmd.contact.phone.clone(),
+        address: check(optional_text("contact/address", &cmd.contact.address, 500)),
+        attribute: cmd.contact.attribute,
+    };
+    let product = Product {
+        sku: check(optional_text("product/sku", &cmd.product.sku, 64)),
+        model: check(optional_text("product/model", &cmd.product.model, 100)),
+        serial_number: check(optional_text("product/serial_number", &cmd.product.serial_number, 100)),
+        batch: check(optional_text("product/batch", &cmd.product.batch, 64)),
+    };
+    let tracking_number = check(optional_text("tracking_number", &cmd.tracking_number, 64));
+    if let Some(order) = &cmd.order {
+        if order.line_ids.len() > 100 {
+            errors.push(InvalidField::new("order/line_ids", "at most 100 lines"));
+        }
+        if order.line_ids.iter().any(|l| l.is_empty() || l.len() > 64) {
+            errors.push(InvalidField::new("order/line_ids", "each must be 1 to 64 characters"));
+        }
+    }
+    if let Some(p) = &cmd.purchase
+        && let Err(e) = p.validate()
+    {
+        errors.push(e);
+    }
+    let t = cmd.case_type;
+    if t.needs_description() && description.is_empty() {
+        errors.push(InvalidField::new("description", format!("a {} case needs a description", t.as_str())));
+    }
+    if t.needs_purchase() && cmd.purchase.is_none() {
+        errors.push(InvalidField::new(
+            "purchase",
+            format!("a {} case needs the purchase (category and invoice, receipt or factory date)", t.as_str()),
+        ));
+    }
+    if t == CaseType::LogisticsInquiry && cmd.logistics_issue.is_none() {
+        errors.push(InvalidField::new("logistics_issue", "required for a logistics inquiry"));
+    }
+    if t == CaseType::OrderProblem && cmd.order_issue.is_none() {
+        errors.push(InvalidField::new("order_issue", "required for an order problem"));
+    }
+    if matches!(t, CaseType::PriceProtection | CaseType::RefundOnly | CaseType::OrderProblem)
+        && cmd.order.is_none()
+    {
+        errors.push(InvalidField::new("order", format!("a {} case needs the order", t.as_str())));
+    }
+    if !errors.is_empty() {
+        return Err(Refusal::Invalid(errors));
+    }
+
+    if t == CaseType::OrderProblem {
+        let has = |k: EvidenceKind| cmd.evidence.iter().any(|e| e.kind == k);
+        if !(has(EvidenceKind::GoodsPhoto) && has(EvidenceKind::Waybill)) {
+            return Err(RuleError::new(
+                "evidence-required",
+                "an order problem needs a photo of the goods (goods_photo) and of the waybill (waybill)",
+            )
+            .into());
+        }
+    }
+
+    let entitlement = cmd
+        .purchase
+        .as_ref()
+        .map(|p| entitlement(p, merchant_date(now, policy), policy))
+        .transpose()?;
+    if t == CaseType::ReturnRefund && entitlement.as_ref().is_some_and(|e| e.special_goods) {
+        return Err(RuleError::new(
+            "special-goods-refund-only",
+            "special goods (fresh food, virtual goods, cars...) take the refund-only path, not return-and-refund",
+        )
+        .into());
+    }
+
+    let first_response_due = if t == CaseType::TechnicalSupport {
+        add_working_days(now, policy.technical_support_review_working_days, policy)
+    } else {
+        now + Duration::hours(i64::from(policy.first_response_hours))
+    };
+
+    let case = Case {
+        id,
+        case_type: t,
+        status: CaseStatus::Submitted,
+        channel,
+        customer_id,
+        contact,
+        order: cmd.order,
+        product,
+        purchase: cmd.purchase,
+        entitlement,
+        description,
+        logistics_issue: cmd.logistics_issue,
+        tracking_number,
+        order_issue: cmd.order_issue,
+        evidence: cmd.evidence,
+        priority: cmd.priority,
+        first_response_due,
+        assignee: None,
+        filed_by: actor.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let event = Event {
+        version: 1,
+        at: now,
+        actor,
+        change: Change::Filed {
+            case_type: t,
+            channel,
+            remedy: case.entitlement.as_ref().map(|e| e.remedy),
+            first_response_due,
+        },
+    };
+    Ok((case, vec![event]))
+}
+
+fn next_version(case: &Case, actor: Actor, now: DateTime<Utc>, change: Change) -> (Case, Event) {
+    let mut next = case.clone();
+    next.version += 1;
+    next.updated_at = now;
+    let event = Event { version: next.version, at: now, actor, change };
+    (next, event)
+}
+
+/// Cancels a case on the customer's request (DOMAIN §4.1: at any step until it is settled).
+pub fn cancel(
+    case: &Case,
+    actor: Actor,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    if !(actor.role == Role::Customer || actor.role.may_file_for_others()) {
+        return Err(Refusal::Forbidden(format!("a {} does not cancel cases", actor.role)));
+    }
+    let reason = optional_text("reason", &reason, 1000)?;
+    if !case.status.cancellable() {
+        return Err(RuleError::new(
+            "not-cancellable",
+            format!("a case that is {} can no longer be cancelled", case.status.as_str()),
+        )
+        .into());
+    }
+    let from = case.status;
+    let (mut next, event) = next_version(case, actor, now, Change::Cancelled { from, reason });
+    next.status = CaseStatus::Cancelled;
+    Ok((next, vec![event]))
+}
+
+/// Adds references to photos, waybills or invoices to an open case.
+pub fn add_evidence(
+    case: &Case,
+    actor: Actor,
+    evidence: Vec<Evidence>,
+    now: DateTime<Utc>,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    if evidence.is_empty() {
+        return Err(InvalidField::new("evidence", "give at least one piece of evidence").into());
+    }
+    let errors = validate_evidence(&evidence, case.evidence.len());
+    if !errors.is_empty() {
+        return Err(Refusal::Invalid(errors));
+    }
+    if !case.status.open() {
+        return Err(RuleError::new(
+            "case-closed",
+            format!("a case that is {} takes no more evidence", case.status.as_str()),
+        )
+        .into());
+    }
+    let (mut next, event) =
+        next_version(case, actor, now, Change::EvidenceAdded { evidence: evidence.clone() });
+    next.evidence.extend(evidence);
+    Ok((next, vec![event]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-24T02:00:00Z".parse().unwrap()
+    }
+
+    fn customer(id: &str) -> Actor {
+        Actor { id: id.into(), role: Role::Customer, name: None }
+    }
+
+    fn repair_request() -> NewCase {
+        serde_json::from_value(serde_json::json!({
+            "type": "repair",
+            "description": "The screen flickers after ten minutes.",
+            "product": {"sku": "TV-55", "serial_number": "SN123"},
+            "purchase": {"category": "television", "invoice_date": "2026-11-04"}
+        }))
+        .unwrap()
+    }
+
+    fn file_repair() -> Case {
+        let id = CaseId::new(2026, 11, 1);
+        file(id, repair_request(), customer("c-1"), Channel::App, now(), &Policy::default())
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn a_repair_filed_twenty_days_after_invoice_records_an_exchange_entitlement() {
+        let (case, events) = file(
+            CaseId::new(2026, 11, 1),
+            repair_request(),
+            customer("c-1"),
+            Channel::App,
+            now(),
+            &Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(case.status, CaseStatus::Submitted);
+        assert_eq!(case.customer_id.as_str(), "c-1");
+        assert_eq!(case.entitlement.as_ref().unwrap().remedy, super::super::entitlement::Remedy::Exchange);
+        assert_eq!(case.first_response_due, now() + Duration::hours(24));
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].version, case.version);
+    }
+
+    #[test]
+    fn a_customer_cannot_file_for_someone_else_and_staff_must_name_the_customer() {
+        let mut cmd = repair_request();
+        cmd.customer_id = Some(CustomerId::parse("c-2").unwrap());
+        let err = file(CaseId::new(2026, 11, 1), cmd.clone(), customer("c-1"), Channel::App, now(), &Policy::default());
+        assert!(matches!(err, Err(Refusal::Forbidden(_))));
+
+        let agent = Actor { id: "agent-7".into(), role: Role::Agent, name: None };
+        let (case, _) = file(CaseId::new(2026, 11, 1), cmd, agent.clone(), Channel::Hotline, now(), &Policy::default()).unwrap();
+        assert_eq!(case.customer_id.as_str(), "c-2");
+        let err = file(CaseId::new(2026, 11, 1), repair_request(), agent, Channel::Hotline, now(), &Policy::default());
+        assert!(matches!(err, Err(Refusal::Invalid(ref f)) if f[0].field == "customer_id"));
+    }
+
+    #[test]
+    fn an_order_problem_without_photos_of_goods_and_waybill_is_refused() {
+        let cmd: NewCase = serde_json::from_value(serde_json::json!({
+            "type": "order_problem", "order_issue": "wrong_item",
+            "order": {"order_id": "1001"},
+            "evidence": [{"type": "goods_photo", "url": "https://cdn.example/1.jpg", "size_bytes": 1000}]
+        }))
+        .unwrap();
+        let err = file(CaseId::new(2026, 11, 1), cmd, customer("c-1"), Channel::App, now(), &Policy::default()).unwrap_err();
+        assert!(matches!(err, Refusal::Rule(ref r) if r.rule == "evidence-required"));
+    }
+
+    #[test]
+    fn special_goods_cannot_take_the_return_and_refund_path() {
+        let cmd: NewCase = serde_json::from_value(serde_json::json!({
+            "type": "return_refund",
+            "purchase": {"category": "fresh_food", "receipt_date": "2026-11-23"}
+        }))
+        .unwrap();
+        let err = file(CaseId::new(2026, 11, 1), cmd, customer("c-1"), Channel::App, now(), &Policy::default()).unwrap_err();
+        assert!(matches!(err, Refusal::Rule(ref r) if r.rule == "special-goods-refund-only"));
+    }
+
+    #[test]
+    fn a_technical_support_request_is_due_in_two_working_days() {
+        let cmd: NewCase = serde_json::from_value(serde_json::json!({
+            "type": "technical_support", "description": "How do I wire the NVR?"
+        }))
+        .unwrap();
+        // Friday 10:00 in Beijing: due Tuesday 10:00.
+        let friday: DateTime<Utc> = "2026-11-27T02:00:00Z".parse().unwrap();
+        let (case, _) = file(CaseId::new(2026, 11, 1), cmd, customer("c-1"), Channel::App, friday, &Policy::default()).unwrap();
+        assert_eq!(case.first_response_due, "2026-12-01T02:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    }
+
+    #[test]
+    fn cancelling_records_where_it_came_from_and_cannot_happen_twice() {
+        let case = file_repair();
+        let (cancelled, events) = cancel(&case, customer("c-1"), Some("fixed itself".into()), now()).unwrap();
+        assert_eq!(cancelled.status, CaseStatus::Cancelled);
+        assert_eq!(cancelled.version, 2);
+        assert!(matches!(events[0].change, Change::Cancelled { from: CaseStatus::Submitted, .. }));
+        let again = cancel(&cancelled, customer("c-1"), None, now()).unwrap_err();
+        assert!(matches!(again, Refusal::Rule(ref r) if r.rule == "not-cancellable"));
+    }
+
+    #[test]
+    fn evidence_is_bounded_and_must_point_at_a_real_upload() {
+        let case = file_repair();
+        let photo = Evidence { kind: EvidenceKind::Photo, url: "https://cdn.example/a.jpg".into(), size_bytes: 10, content_type: Some("image/jpeg".into()), note: None };
+        let (next, _) = add_evidence(&case, customer("c-1"), vec![photo.clone()], now()).unwrap();
+        assert_eq!(next.evidence.len(), 1);
+        let bad = Evidence { url: "javascript:alert(1)".into(), ..photo.clone() };
+        assert!(matches!(add_evidence(&case, customer("c-1"), vec![bad], now()), Err(Refusal::Invalid(_))));
+        let many = vec![photo; MAX_EVIDENCE + 1];
+        assert!(matches!(add_evidence(&case, customer("c-1"), many, now()), Err(Refusal::Invalid(_))));
+    }
+
+    #[test]
+    fn events_read_back_as_they_were_written() {
+        let case = file_repair();
+        let (_, events) = cancel(&case, customer("c-1"), None, now()).unwrap();
+        let json = serde_json::to_value(&events[0]).unwrap();
+        assert_eq!(json["type"], "cancelled");
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, events[0]);
+    }
+}

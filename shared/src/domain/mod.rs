@@ -1,0 +1,46 @@
+//! Pure after-sales rules (DOMAIN.md), free of I/O.
+//!
+//! Handlers parse a request into a command, load the state, and call a function here with the
+//! state, the command, `now` and the policy; what comes back is the new state and the timeline
+//! events to write, or a named [`RuleError`]. Nothing here knows about HTTP or DynamoDB.
+//!
+//! - [`values`]: newtypes that parse (ids, phone numbers, money, idempotency keys);
+//! - [`identity`]: roles and the actor recorded on every event;
+//! - [`policy`]: the merchant's configurable numbers, with DOMAIN.md's defaults;
+//! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
+//! - [`case`]: the service case, its commands, events and state machine (DOMAIN §2).
+
+pub mod case;
+pub mod entitlement;
+pub mod identity;
+pub mod policy;
+pub mod values;
+
+/// A business rule said no. The `rule` is a stable kebab-case name that clients can branch on;
+/// the message is for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RuleError {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl RuleError {
+    pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
+        Self { rule, message: message.into() }
+    }
+}
+
+/// A value in a command failed to parse. `field` is a JSON pointer-ish path for the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidField {
+    pub field: String,
+    pub reason: String,
+}
+
+impl InvalidField {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { field: field.into(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,288 @@
+//! Newtypes that parse: once a value of one of these types exists, it is valid.
+//!
+//! They deserialize through their parser (`#[serde(try_from = "String")]`), so a request body
+//! with a bad id, phone number or amount never reaches a handler as a plain string.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::InvalidField;
+
+macro_rules! string_newtype {
+    ($(#[$meta:meta])* $name:ident, $parse:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
+                let parse: fn(String) -> Result<String, String> = $parse;
+                parse(raw.into()).map(Self)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(raw)
+            }
+        }
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// Identifiers become parts of DynamoDB keys (`CUSTOMER#<id>`), so the key separator and
+/// control characters are refused, and the length is bounded.
+fn key_safe(raw: String, what: &str, max: usize) -> Result<String, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(format!("{what} must not be empty"));
+    }
+    if trimmed.len() > max {
+        return Err(format!("{what} must be at most {max} characters"));
+    }
+    if trimmed.chars().any(|c| c == '#' || c.is_control() || c.is_whitespace()) {
+        return Err(format!("{what} must not contain '#', spaces or control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+string_newtype!(
+    /// Who a case belongs to: the identity provider's subject (`sub`) of the customer.
+    CustomerId,
+    |raw| key_safe(raw, "customer id", 128)
+);
+
+string_newtype!(
+    /// A storefront's order id, kept as a string: Shopify's ids exceed 2^53.
+    OrderId,
+    |raw| key_safe(raw, "order id", 64)
+);
+
+string_newtype!(
+    /// The client's `Idempotency-Key` header: printable ASCII, at most 255 characters.
+    IdempotencyKey,
+    |raw| {
+        if raw.is_empty() || raw.len() > 255 {
+            return Err("Idempotency-Key must be 1 to 255 characters".into());
+        }
+        if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("Idempotency-Key must be printable ASCII without spaces".into());
+        }
+        Ok(raw)
+    }
+);
+
+/// A case's id is also its short number, the one read over the phone: `AS` + year and month
+/// of filing + a sequence of at least five digits, e.g. `AS2611-00042` (the seeds number
+/// service orders by sequence, month and year).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CaseId(String);
+
+impl CaseId {
+    pub fn new(year: i32, month: u32, sequence: u64) -> Self {
+        Self(format!("AS{:02}{:02}-{:05}", year.rem_euclid(100), month, sequence))
+    }
+
+    pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
+        let raw: String = raw.into();
+        let upper = raw.trim().to_ascii_uppercase();
+        let bad = || format!("'{raw}' is not a case number like AS2611-00042");
+        let rest = upper.strip_prefix("AS").ok_or_else(bad)?;
+        let (yymm, seq) = rest.split_once('-').ok_or_else(bad)?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if yymm.len() != 4 || !digits(yymm) || seq.len() < 5 || seq.len() > 12 || !digits(seq) {
+            return Err(bad());
+        }
+        let month: u32 = yymm[2..].parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Self(upper))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CaseId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+}
+impl From<CaseId> for String {
+    fn from(value: CaseId) -> String {
+        value.0
+    }
+}
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number, normalised to digits with an optional leading `+`. Accepts the usual
+/// separators (spaces, dashes, dots, parentheses) that people type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
+        let raw: String = raw.into();
+        let mut out = String::with_capacity(raw.len());
+        for (i, c) in raw.trim().chars().enumerate() {
+            match c {
+                '+' if i == 0 => out.push('+'),
+                '0'..='9' => out.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => return Err(format!("'{raw}' is not a phone number")),
+            }
+        }
+        let digits = out.trim_start_matches('+').len();
+        if !(6..=15).contains(&digits) {
+            return Err(format!("'{raw}' is not a phone number (6 to 15 digits)"));
+        }
+        Ok(Self(out))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Phone {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+}
+impl From<Phone> for String {
+    fn from(value: Phone) -> String {
+        value.0
+    }
+}
+
+/// An ISO 4217 currency code, upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub const CNY: Currency = Currency(*b"CNY");
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bytes = raw.as_bytes();
+        if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase) {
+            Ok(Self([bytes[0], bytes[1], bytes[2]]))
+        } else {
+            Err(format!("'{raw}' is not an ISO 4217 currency code like CNY"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII upper-case letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+impl From<Currency> for String {
+    fn from(value: Currency) -> String {
+        value.as_str().to_owned()
+    }
+}
+
+/// Money in integer minor units (fen for CNY): never a float, so sums and refunds are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount_minor: i64, currency: Currency) -> Result<Self, InvalidField> {
+        if amount_minor < 0 {
+            return Err(InvalidField::new("amount_minor", "must not be negative"));
+        }
+        Ok(Self { amount_minor, currency })
+    }
+}
+
+/// Free text from a person, trimmed and bounded so that one field cannot fill an item (a
+/// DynamoDB item holds at most 400 KB).
+pub fn bounded_text(field: &str, raw: &str, max_chars: usize) -> Result<String, InvalidField> {
+    let text = raw.trim();
+    if text.chars().count() > max_chars {
+        return Err(InvalidField::new(field, format!("must be at most {max_chars} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(InvalidField::new(field, "must not contain control characters"));
+    }
+    Ok(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_number_is_readable_and_round_trips() {
+        let id = CaseId::new(2026, 11, 42);
+        assert_eq!(id.as_str(), "AS2611-00042");
+        assert_eq!(CaseId::parse("as2611-00042").unwrap(), id);
+        assert_eq!(CaseId::new(2026, 1, 1_234_567).as_str(), "AS2601-1234567");
+    }
+
+    #[test]
+    fn malformed_case_numbers_are_refused() {
+        for bad in ["", "AS2611", "AS2613-00001", "XX2611-00001", "AS2611-12", "AS26a1-00001"] {
+            assert!(CaseId::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_are_normalised_and_nonsense_refused() {
+        assert_eq!(Phone::parse("+86 138-0013-8000").unwrap().as_str(), "+8613800138000");
+        assert_eq!(Phone::parse("(010) 6552 9988").unwrap().as_str(), "01065529988");
+        assert!(Phone::parse("call me").is_err());
+        assert!(Phone::parse("123").is_err());
+        assert!(Phone::parse("1+23456789").is_err());
+    }
+
+    #[test]
+    fn ids_that_would_break_a_key_are_refused() {
+        assert!(CustomerId::parse("cust#1").is_err());
+        assert!(CustomerId::parse("  ").is_err());
+        assert!(CustomerId::parse("a".repeat(129)).is_err());
+        assert_eq!(CustomerId::parse(" c-1 ").unwrap().as_str(), "c-1");
+    }
+
+    #[test]
+    fn money_is_never_negative_and_currencies_are_iso_codes() {
+        assert!(Money::new(-1, Currency::CNY).is_err());
+        assert!(Currency::parse("cny").is_err());
+        assert_eq!(Currency::parse("EUR").unwrap().as_str(), "EUR");
+    }
+}

@@ -1,0 +1,17 @@
+//! `aftersales`: the common crate of the after-sales back office.
+//!
+//! Every function binary (intake today; returns, dispatch, feedback and timers next) is a thin
+//! host around what lives here:
+//!
+//! - [`domain`]: the rules of DOMAIN.md as pure functions. No I/O, no AWS types; `now` and the
+//!   merchant's [`domain::policy::Policy`] are passed in, so every rule is testable in isolation.
+//! - [`store`]: the single DynamoDB table: one key builder per entity, items through
+//!   `serde_dynamo`, one transaction per state change with a version condition.
+//! - [`http`]: what every handler needs: the caller's identity from the authorizer's claims,
+//!   JSON bodies with limits, cursors, and the one mapping from errors to problem+json.
+//! - [`config`]: the environment a function reads once at cold start.
+
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;

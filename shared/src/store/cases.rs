@@ -1,0 +1,404 @@
+//! Cases and their timelines: creation with its idempotency record, versioned updates, the
+//! case-with-timeline read, and the listing indexes.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::idempotency::IdempotencyRecord;
+use super::keys::{CaseKeys, Index, sortable};
+use super::{Store, StoreError, cursor};
+use crate::domain::case::{Case, CaseStatus, CaseType, Event};
+use crate::domain::values::{CaseId, CustomerId};
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct CaseItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    GSI1PK: String,
+    GSI1SK: String,
+    GSI2PK: String,
+    GSI2SK: String,
+    GSI3PK: String,
+    GSI3SK: String,
+    /// Top level, for the optimistic-locking condition and for filters.
+    version: u64,
+    status: CaseStatus,
+    case_type: CaseType,
+    case: Case,
+}
+
+impl CaseItem {
+    fn of(case: &Case) -> Self {
+        let created = CaseKeys::created_sk(case.created_at, &case.id);
+        Self {
+            PK: CaseKeys::pk(&case.id),
+            SK: CaseKeys::SK.to_owned(),
+            entity: "case".to_owned(),
+            GSI1PK: CaseKeys::customer_pk(&case.customer_id),
+            GSI1SK: CaseKeys::customer_sk(case.created_at, &case.id),
+            GSI2PK: CaseKeys::status_pk(case.status),
+            GSI2SK: created.clone(),
+            GSI3PK: CaseKeys::ALL_PK.to_owned(),
+            GSI3SK: created,
+            version: case.version,
+            status: case.status,
+            case_type: case.case_type,
+            case: case.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct EventItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    event: Event,
+}
+
+/// Which cases a listing may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseScope {
+    /// One customer's own cases.
+    Customer(CustomerId),
+    /// Staff: the queue of one status.
+    Status(CaseStatus),
+    /// Staff: every case.
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseQuery {
+    pub scope: CaseScope,
+    pub case_type: Option<CaseType>,
+    /// Filed at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Filed before.
+    pub to: Option<DateTime<Utc>>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Bounded work per listing: with a type filter a page may need several reads; after this
+/// many the page is returned short, with a cursor to go on.
+const MAX_READS_PER_PAGE: usize = 5;
+
+/// One conditional `Put` of a transaction.
+fn put(
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    condition: &str,
+    value: Option<(&str, AttributeValue)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut builder = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition);
+    if let Some((name, v)) = value {
+        builder = builder.expression_attribute_values(name, v);
+    }
+    let put = builder.build().map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+impl Store {
+    fn event_puts(&self, id: &CaseId, events: &[Event]) -> Result<Vec<TransactWriteItem>, StoreError> {
+        events
+            .iter()
+            .enumerate()
+            .map(|(n, event)| {
+                let item = serde_dynamo::to_item(EventItem {
+                    PK: CaseKeys::pk(id),
+                    SK: CaseKeys::event_sk(event.version, n),
+                    entity: "event".to_owned(),
+                    event: event.clone(),
+                })?;
+                put(&self.table, item, "attribute_not_exists(PK)", None)
+            })
+            .collect()
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.metrics.record(out.consumed_capacity());
+                Ok(())
+            }
+            Err(err) => {
+                self.metrics.record([]);
+                Err(TransactFailure::from(err))
+            }
+        }
+    }
+
+    /// Draws the next number of the month's sequence (one atomic update). A number drawn for a
+    /// request that then fails is skipped, never reused.
+    pub async fn next_case_sequence(&self, year: i32, month: u32) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .key("PK", AttributeValue::S(CaseKeys::counter_pk(year, month)))
+            .key("SK", AttributeValue::S("COUNTER".to_owned()))
+            .update_expression("ADD #n :one SET entity = :e")
+            .expression_attribute_names("#n", "next")
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":e", AttributeValue::S("counter".to_owned()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        out.attributes()
+            .and_then(|a| a.get("next"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt("case counter".to_owned()))
+    }
+
+    /// Writes a new case, its first events and (if the request had one) its idempotency record,
+    /// all or nothing. `Err(CreateConflict::Idempotency)` means the key was used meanwhile.
+    pub async fn create_case(
+        &self,
+        case: &Case,
+        events: &[Event],
+        idempotency: Option<&IdempotencyRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CreateError> {
+        let case_item = serde_dynamo::to_item(CaseItem::of(case))?;
+        let mut items = vec![put(&self.table, case_item, "attribute_not_exists(PK)", None)?];
+        items.extend(self.event_puts(&case.id, events)?);
+        if let Some(record) = idempotency {
+            // An expired record that DynamoDB has not deleted yet may be taken over.
+            items.push(put(
+                &self.table,
+                serde_dynamo::to_item(record)?,
+                "attribute_not_exists(PK) OR expires_at < :now",
+                Some((":now", AttributeValue::N(now.timestamp().to_string()))),
+            )?);
+        }
+        let idem_index = idempotency.map(|_| items.len() - 1);
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TransactFailure::ConditionFailed(indexes))
+                if idem_index.is_some_and(|i| indexes.contains(&i)) =>
+            {
+                Err(CreateError::IdempotencyKeyTaken)
+            }
+            Err(e) => Err(CreateError::Store(e.into())),
+        }
+    }
+
+    /// Writes a changed case and its events if the stored case is still at `expected_version`.
+    pub async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: u64,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let item = serde_dynamo::to_item(CaseItem::of(case))?;
+        let expected = AttributeValue::N(expected_version.to_string());
+        let mut items =
+            vec![put(&self.table, item, "version = :expected", Some((":expected", expected)))?];
+        items.extend(self.event_puts(&case.id, events)?);
+        self.transact(items).await.map_err(StoreError::from)
+    }
+
+    /// The case alone (strongly consistent), for a command that will change it.
+    pub async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .key("PK", AttributeValue::S(CaseKeys::pk(id)))
+            .key("SK", AttributeValue::S(CaseKeys::SK.to_owned()))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        out.item
+            .map(|item| serde_dynamo::from_item::<_, CaseItem>(item).map(|i| i.case))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    /// The case and its timeline, oldest event first, in one Query of the case's partition.
+    pub async fn case_with_timeline(&self, id: &CaseId) -> Result<Option<(Case, Vec<Event>)>, StoreError> {
+        let mut case = None;
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(CaseKeys::pk(id)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            self.metrics.record(out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                match item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                    Some("case") => case = Some(serde_dynamo::from_item::<_, CaseItem>(item)?.case),
+                    Some("event") => events.push(serde_dynamo::from_item::<_, EventItem>(item)?.event),
+                    _ => {}
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        Ok(case.map(|c| (c, events)))
+    }
+
+    /// A page of cases, newest first.
+    pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<Case>, StoreError> {
+        let (index, pk, prefix) = match &query.scope {
+            CaseScope::Customer(c) => {
+                (Index::Customer, CaseKeys::customer_pk(c), CaseKeys::CUSTOMER_SK_PREFIX)
+            }
+            CaseScope::Status(s) => (Index::Status, CaseKeys::status_pk(*s), ""),
+            CaseScope::All => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), ""),
+        };
+        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
+        let low = format!("{prefix}{}", query.from.map(sortable).unwrap_or_default());
+        // `~` sorts after every character used in these keys.
+        let high = format!("{prefix}{}", query.to.map(sortable).unwrap_or_else(|| "~".to_owned()));
+        let mut start = query
+            .cursor
+            .as_deref()
+            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
+            .transpose()?;
+        let limit = query.limit.clamp(1, 100);
+        let mut items = Vec::with_capacity(limit);
+        let mut last_item_key = None;
+
+        for _ in 0..MAX_READS_PER_PAGE {
+            let mut request = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .index_name(index.name())
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+                .expression_attribute_names("#pk", index.pk())
+                .expression_attribute_names("#sk", index.sk())
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":low", AttributeValue::S(low.clone()))
+                .expression_attribute_values(":high", AttributeValue::S(high.clone()))
+                .scan_index_forward(false)
+                .limit((limit - items.len()) as i32)
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            if let Some(t) = query.case_type {
+                request = request
+                    .filter_expression("case_type = :t")
+                    .expression_attribute_values(":t", AttributeValue::S(t.as_str().to_owned()));
+            }
+            let out = request.send().await?;
+            self.metrics.record(out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                last_item_key = Some(
+                    key_attrs
+                        .iter()
+                        .filter_map(|a| item.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+                        .collect::<HashMap<_, _>>(),
+                );
+                items.push(serde_dynamo::from_item::<_, CaseItem>(item)?.case);
+            }
+            start = out.last_evaluated_key;
+            if items.len() >= limit || start.is_none() {
+                break;
+            }
+        }
+        let next = if items.len() >= limit && start.is_some() {
+            last_item_key
+        } else {
+            start
+        };
+        Ok(Page { items, next_cursor: next.as_ref().and_then(cursor::encode) })
+    }
+}
+
+/// Why a new case was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("the idempotency key was used by a concurrent request")]
+    IdempotencyKeyTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+enum TransactFailure {
+    /// The positions of the items whose condition failed.
+    ConditionFailed(Vec<usize>),
+    Other(StoreError),
+}
+
+impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> for TransactFailure {
+    fn from(err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Self {
+        if let SdkError::ServiceError(service) = &err
+            && let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err()
+        {
+            let reasons = cancelled.cancellation_reasons();
+            let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
+            let failed: Vec<usize> =
+                (0..reasons.len()).filter(|&i| code(i) == "ConditionalCheckFailed").collect();
+            if !failed.is_empty() {
+                return TransactFailure::ConditionFailed(failed);
+            }
+            if (0..reasons.len()).any(|i| code(i) == "TransactionConflict") {
+                return TransactFailure::Other(StoreError::Conflict);
+            }
+            if (0..reasons.len())
+                .any(|i| matches!(code(i), "ThrottlingError" | "ProvisionedThroughputExceeded"))
+            {
+                return TransactFailure::Other(StoreError::Unavailable("throttled".into()));
+            }
+        }
+        TransactFailure::Other(StoreError::from(err))
+    }
+}
+
+impl From<TransactFailure> for StoreError {
+    fn from(f: TransactFailure) -> Self {
+        match f {
+            TransactFailure::ConditionFailed(_) => StoreError::Conflict,
+            TransactFailure::Other(e) => e,
+        }
+    }
+}
+
+impl From<serde_dynamo::Error> for CreateError {
+    fn from(e: serde_dynamo::Error) -> Self {
+        CreateError::Store(e.into())
+    }
+}

@@ -1,0 +1,71 @@
+//! Idempotency records: an `Idempotency-Key` remembered with a hash of the request it came with.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::keys::IdempotencyKeys;
+use super::{Store, StoreError};
+use crate::domain::values::CaseId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    /// SHA-256 of the method, path and body: the same key with another request is refused.
+    pub request_hash: String,
+    pub case_id: CaseId,
+    pub created_at: DateTime<Utc>,
+    /// Epoch seconds; the table's TTL attribute.
+    pub expires_at: i64,
+}
+
+impl IdempotencyRecord {
+    pub fn new(
+        caller: &str,
+        key: &str,
+        request_hash: String,
+        case_id: CaseId,
+        now: DateTime<Utc>,
+        ttl_hours: u32,
+    ) -> Self {
+        Self {
+            pk: IdempotencyKeys::pk(caller, key),
+            sk: IdempotencyKeys::SK.to_owned(),
+            entity: "idempotency".to_owned(),
+            request_hash,
+            case_id,
+            created_at: now,
+            expires_at: (now + chrono::Duration::hours(i64::from(ttl_hours))).timestamp(),
+        }
+    }
+}
+
+impl Store {
+    /// The live record for a caller's key, if any. An expired record is absent, whether or not
+    /// DynamoDB has deleted it yet.
+    pub async fn idempotency_record(
+        &self,
+        caller: &str,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .key("PK", AttributeValue::S(IdempotencyKeys::pk(caller, key)))
+            .key("SK", AttributeValue::S(IdempotencyKeys::SK.to_owned()))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        let Some(item) = out.item else { return Ok(None) };
+        let record: IdempotencyRecord = serde_dynamo::from_item(item)?;
+        Ok((record.expires_at > now.timestamp()).then_some(record))
+    }
+}

@@ -1,0 +1,99 @@
+//! One key builder per entity: the only place that knows how keys are spelled.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::domain::case::CaseStatus;
+use crate::domain::values::{CaseId, CustomerId};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+
+/// The GSIs as named in `infra/template.yaml`, with their key attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// A customer's items (cases), newest first.
+    Customer,
+    /// Cases by status.
+    Status,
+    /// Every case.
+    AllCases,
+}
+
+impl Index {
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Customer => "GSI1",
+            Index::Status => "GSI2",
+            Index::AllCases => "GSI3",
+        }
+    }
+    pub fn pk(self) -> &'static str {
+        match self {
+            Index::Customer => "GSI1PK",
+            Index::Status => "GSI2PK",
+            Index::AllCases => "GSI3PK",
+        }
+    }
+    pub fn sk(self) -> &'static str {
+        match self {
+            Index::Customer => "GSI1SK",
+            Index::Status => "GSI2SK",
+            Index::AllCases => "GSI3SK",
+        }
+    }
+}
+
+/// Timestamps in sort keys: fixed width (microseconds, `Z`), so that they sort as they read.
+pub fn sortable(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub struct CaseKeys;
+
+impl CaseKeys {
+    pub fn pk(id: &CaseId) -> String {
+        format!("CASE#{id}")
+    }
+    pub const SK: &'static str = "CASE";
+    pub fn event_sk(version: u64, n: usize) -> String {
+        format!("EVENT#{version:010}#{n:03}")
+    }
+    pub const EVENT_PREFIX: &'static str = "EVENT#";
+
+    pub fn customer_pk(customer: &CustomerId) -> String {
+        format!("CUSTOMER#{customer}")
+    }
+    pub const CUSTOMER_SK_PREFIX: &'static str = "CASE#";
+    pub fn customer_sk(created: DateTime<Utc>, id: &CaseId) -> String {
+        format!("CASE#{}#{id}", sortable(created))
+    }
+    pub fn status_pk(status: CaseStatus) -> String {
+        format!("CASES#{}", status.as_str())
+    }
+    pub const ALL_PK: &'static str = "CASES";
+    pub fn created_sk(created: DateTime<Utc>, id: &CaseId) -> String {
+        format!("{}#{id}", sortable(created))
+    }
+    /// The month's counter from which case numbers are drawn.
+    pub fn counter_pk(year: i32, month: u32) -> String {
+        format!("COUNTER#CASE#{:02}{month:02}", year.rem_euclid(100))
+    }
+}
+
+pub struct IdempotencyKeys;
+
+impl IdempotencyKeys {
+    /// Keys are scoped to the caller, so that one caller's key can neither collide with nor
+    /// reveal another caller's request.
+    pub fn pk(caller: &str, key: &str) -> String {
+        format!("IDEM#{caller}#{key}")
+    }
+    pub const SK: &'static str = "IDEM";
+}
+
+pub struct PolicyKeys;
+
+impl PolicyKeys {
+    pub const PK: &'static str = "POLICY";
+    pub const SK: &'static str = "CURRENT";
+}

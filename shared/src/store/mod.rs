@@ -1,0 +1,96 @@
+//! The single DynamoDB table: key builders, items, and the reads and writes the handlers use.
+//!
+//! # Access patterns
+//!
+//! | pattern                                   | key or index                                      |
+//! |-------------------------------------------|---------------------------------------------------|
+//! | a case with its timeline (one Query)      | `PK = CASE#<id>`: `SK = CASE`, `SK = EVENT#<v>#<n>` |
+//! | a customer's cases, newest first          | GSI1: `CUSTOMER#<customer>` / `CASE#<created>#<id>` |
+//! | staff queue by status, newest first       | GSI2: `CASES#<status>` / `<created>#<id>`           |
+//! | every case, newest first                  | GSI3: `CASES` / `<created>#<id>`                    |
+//! | the next case number of a month           | `PK = COUNTER#CASE#<yymm>` (atomic `ADD`)           |
+//! | an `Idempotency-Key` already used         | `PK = IDEM#<caller>#<key>` (TTL `expires_at`)       |
+//! | the merchant's policy                     | `PK = POLICY`, `SK = CURRENT`                       |
+//!
+//! A type filter and a date range narrow the case indexes (the date range is a key condition,
+//! the type a filter). Nothing on a request path scans.
+//!
+//! # Writes
+//!
+//! A state change is one `TransactWriteItems`: the case conditioned on the version it was read
+//! at, plus its timeline events conditioned on not existing. Items with a TTL may outlive it
+//! (DynamoDB deletes expired items within about 48 hours, DynamoDB Local never does), so every
+//! read of such an item checks `expires_at` itself.
+
+mod cases;
+pub mod cursor;
+mod error;
+mod idempotency;
+pub mod keys;
+mod policy;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ConsumedCapacity;
+
+pub use cases::{CaseQuery, CaseScope, Page};
+pub use error::StoreError;
+pub use idempotency::IdempotencyRecord;
+
+/// Round trips and consumed capacity, counted per store so that a benchmark can report the
+/// cost of one operation (ReturnConsumedCapacity is asked on every call).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    round_trips: AtomicU64,
+    /// Capacity units × 1000, to count fractions in an integer.
+    milli_units: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MetricsSnapshot {
+    pub round_trips: u64,
+    pub capacity_units: f64,
+}
+
+impl Metrics {
+    fn record<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let units: f64 = consumed.into_iter().filter_map(|c| c.capacity_units()).sum();
+        self.milli_units.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            round_trips: self.round_trips.load(Ordering::Relaxed),
+            capacity_units: self.milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
+        }
+    }
+}
+
+/// The table and the client, built once per process (cold start) and shared by handlers.
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: Arc<str>,
+    metrics: Arc<Metrics>,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
+        Self { client, table: table.into(), metrics: Arc::default() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+}

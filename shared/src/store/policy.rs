@@ -1,0 +1,66 @@
+//! The merchant's policy, one versioned item.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use serde::{Deserialize, Serialize};
+
+use super::keys::PolicyKeys;
+use super::{Store, StoreError};
+use crate::domain::policy::Policy;
+
+#[derive(Serialize, Deserialize)]
+struct PolicyItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    version: u64,
+    policy: Policy,
+}
+
+impl Store {
+    /// The stored policy and its version; `None` if the merchant never changed the defaults.
+    pub async fn policy(&self) -> Result<Option<(Policy, u64)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .key("PK", AttributeValue::S(PolicyKeys::PK.to_owned()))
+            .key("SK", AttributeValue::S(PolicyKeys::SK.to_owned()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        let Some(item) = out.item else { return Ok(None) };
+        let item: PolicyItem = serde_dynamo::from_item(item)?;
+        Ok(Some((item.policy, item.version)))
+    }
+
+    /// Replaces the policy if it is still at `expected_version` (0: never stored).
+    pub async fn put_policy(&self, policy: &Policy, expected_version: u64) -> Result<u64, StoreError> {
+        let version = expected_version + 1;
+        let item = serde_dynamo::to_item(PolicyItem {
+            pk: PolicyKeys::PK.to_owned(),
+            sk: PolicyKeys::SK.to_owned(),
+            entity: "policy".to_owned(),
+            version,
+            policy: policy.clone(),
+        })?;
+        let request = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let request = if expected_version == 0 {
+            request.condition_expression("attribute_not_exists(PK)")
+        } else {
+            request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+        };
+        let out = request.send().await?;
+        self.metrics.record(out.consumed_capacity());
+        Ok(version)
+    }
+}
