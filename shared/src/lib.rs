@@ -9,9 +9,12 @@
 //!   `serde_dynamo`, one transaction per state change with a version condition.
 //! - [`http`]: what every handler needs: the caller's identity from the authorizer's claims,
 //!   JSON bodies with limits, cursors, and the one mapping from errors to problem+json.
-//! - [`config`]: the environment a function reads once at cold start.
+//! - [`config`]: the environment a function reads once at cold start;
+//! - [`clock`] and [`policy_cache`]: where handlers get `now` and the policy.
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod policy_cache;
 pub mod store;

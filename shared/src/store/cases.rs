@@ -66,20 +66,12 @@ struct EventItem {
     event: Event,
 }
 
-/// Which cases a listing may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaseScope {
-    /// One customer's own cases.
-    Customer(CustomerId),
-    /// Staff: the queue of one status.
-    Status(CaseStatus),
-    /// Staff: every case.
-    All,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A listing of cases, newest first. The index is chosen from the filters: a customer's own
+/// partition, else the status queue, else every case; the other filters narrow the result.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CaseQuery {
-    pub scope: CaseScope,
+    pub customer: Option<CustomerId>,
+    pub status: Option<CaseStatus>,
     pub case_type: Option<CaseType>,
     /// Filed at or after.
     pub from: Option<DateTime<Utc>>,
@@ -282,15 +274,27 @@ impl Store {
 
     /// A page of cases, newest first.
     pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<Case>, StoreError> {
-        let (index, pk, prefix) = match &query.scope {
-            CaseScope::Customer(c) => {
-                (Index::Customer, CaseKeys::customer_pk(c), CaseKeys::CUSTOMER_SK_PREFIX)
+        let (index, pk, prefix, status_filter) = match (&query.customer, query.status) {
+            (Some(c), status) => {
+                (Index::Customer, CaseKeys::customer_pk(c), CaseKeys::CUSTOMER_SK_PREFIX, status)
             }
-            CaseScope::Status(s) => (Index::Status, CaseKeys::status_pk(*s), ""),
-            CaseScope::All => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), ""),
+            (None, Some(s)) => (Index::Status, CaseKeys::status_pk(s), "", None),
+            (None, None) => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), "", None),
         };
+        let mut filters = Vec::new();
+        let mut filter_values = Vec::new();
+        if let Some(t) = query.case_type {
+            filters.push("case_type = :t");
+            filter_values.push((":t", t.as_str()));
+        }
+        if let Some(s) = status_filter {
+            filters.push("#st = :st");
+            filter_values.push((":st", s.as_str()));
+        }
         let key_attrs = ["PK", "SK", index.pk(), index.sk()];
-        let low = format!("{prefix}{}", query.from.map(sortable).unwrap_or_default());
+        // Sort keys hold timestamps after the prefix: `0` sorts before every one of them, and
+        // DynamoDB refuses an empty string as a key value.
+        let low = format!("{prefix}{}", query.from.map(sortable).unwrap_or_else(|| "0".to_owned()));
         // `~` sorts after every character used in these keys.
         let high = format!("{prefix}{}", query.to.map(sortable).unwrap_or_else(|| "~".to_owned()));
         let mut start = query
@@ -318,10 +322,16 @@ impl Store {
                 .limit((limit - items.len()) as i32)
                 .set_exclusive_start_key(start.take())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total);
-            if let Some(t) = query.case_type {
-                request = request
-                    .filter_expression("case_type = :t")
-                    .expression_attribute_values(":t", AttributeValue::S(t.as_str().to_owned()));
+            if !filters.is_empty() {
+                request = request.filter_expression(filters.join(" AND "));
+                for (name, value) in &filter_values {
+                    request = request
+                        .expression_attribute_values(*name, AttributeValue::S((*value).to_owned()));
+                }
+                if status_filter.is_some() {
+                    // `status` is a reserved word in expressions.
+                    request = request.expression_attribute_names("#st", "status");
+                }
             }
             let out = request.send().await?;
             self.metrics.record(out.consumed_capacity());

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
 
-pub use cases::{CaseQuery, CaseScope, Page};
+pub use cases::{CaseQuery, CreateError, Page};
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
 

@@ -1,0 +1,313 @@
+//! The case endpoints: file, list, read, add evidence, cancel.
+
+use aftersales::domain::case::{self, Case, Channel, Evidence, Event, NewCase};
+use aftersales::domain::identity::Role;
+use aftersales::domain::values::{CaseId, CustomerId, IdempotencyKey};
+use aftersales::domain::{InvalidField, RuleError};
+use aftersales::http::extract::parse_json;
+use aftersales::http::{ApiError, JsonBody, Principal, QueryParams};
+use aftersales::store::{CaseQuery, CreateError, IdempotencyRecord, Page};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{AppState, retry_on_conflict};
+
+/// A case as answered: the record and its timeline, oldest event first.
+#[derive(Serialize)]
+pub struct CaseView {
+    #[serde(flatten)]
+    case: Case,
+    timeline: Vec<Event>,
+}
+
+fn created(view: CaseView, replayed: bool) -> Response {
+    let location = format!("/v1/cases/{}", view.case.id);
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Who may read a case: its customer, a technician it is assigned to, any other staff.
+/// Anyone else is told it does not exist, so that case numbers leak nothing.
+fn readable(principal: &Principal, case: &Case) -> bool {
+    match principal.role() {
+        Role::Customer => case.customer_id.as_str() == principal.id,
+        Role::Technician => case.assignee.as_deref() == Some(principal.id.as_str()),
+        _ => true,
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no case {id}"))
+}
+
+fn parse_case_id(raw: &str) -> Result<CaseId, ApiError> {
+    CaseId::parse(raw).map_err(|_| not_found(raw))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            let raw = v.to_str().map_err(|_| {
+                ApiError::invalid(vec![InvalidField::new("Idempotency-Key", "must be ASCII")])
+            })?;
+            IdempotencyKey::parse(raw)
+                .map_err(|e| ApiError::invalid(vec![InvalidField::new("Idempotency-Key", e)]))
+        })
+        .transpose()
+}
+
+fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `POST /v1/cases`
+pub async fn file(
+    State(app): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: JsonBody<NewCase>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let caller = principal.caller_key();
+    let hash = fingerprint("POST", "/v1/cases", &body.raw);
+    let now = app.clock.now();
+
+    if let Some(key) = &key
+        && let Some(record) = app.store.idempotency_record(&caller, key.as_str(), now).await?
+    {
+        return replay(&app, &record, &hash).await;
+    }
+
+    let (policy, _) = app.policy.get(&app.store).await?;
+    let channel = if principal.is_staff() { Channel::Hotline } else { Channel::App };
+    let month = case::merchant_date(now, &policy);
+    // Decide first with a provisional number, so that a refused request draws no number.
+    let provisional = CaseId::new(month.year(), month.month(), 0);
+    let (mut new_case, events) =
+        case::file(provisional, body.value, principal.actor(), channel, now, &policy)?;
+    let sequence = app.store.next_case_sequence(month.year(), month.month()).await?;
+    new_case.id = CaseId::new(month.year(), month.month(), sequence);
+
+    let record = key.as_ref().map(|key| {
+        IdempotencyRecord::new(
+            &caller,
+            key.as_str(),
+            hash.clone(),
+            new_case.id.clone(),
+            now,
+            policy.idempotency_ttl_hours,
+        )
+    });
+    match app.store.create_case(&new_case, &events, record.as_ref(), now).await {
+        Ok(()) => {
+            tracing::info!(case = %new_case.id, case_type = new_case.case_type.as_str(), "case filed");
+            Ok(created(CaseView { case: new_case, timeline: events }, false))
+        }
+        Err(CreateError::IdempotencyKeyTaken) => {
+            // A concurrent request with the same key won: answer what it created.
+            let key = key.as_ref().map(IdempotencyKey::as_str).unwrap_or_default();
+            match app.store.idempotency_record(&caller, key, now).await? {
+                Some(record) => replay(&app, &record, &hash).await,
+                None => Err(ApiError::Conflict("a request with this Idempotency-Key is in flight; retry".into())),
+            }
+        }
+        Err(CreateError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn replay(app: &AppState, record: &IdempotencyRecord, hash: &str) -> Result<Response, ApiError> {
+    if record.request_hash != hash {
+        return Err(RuleError::new(
+            "idempotency-key-reused",
+            "this Idempotency-Key was used with a different request; use a new key for a new request",
+        )
+        .into());
+    }
+    let (case, timeline) = app
+        .store
+        .case_with_timeline(&record.case_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("idempotency record points at missing case {}", record.case_id)))?;
+    Ok(created(CaseView { case, timeline }, true))
+}
+
+/// `GET /v1/cases/{id}`
+pub async fn read(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<CaseView>, ApiError> {
+    let case_id = parse_case_id(&id)?;
+    match app.store.case_with_timeline(&case_id).await? {
+        Some((case, timeline)) if readable(&principal, &case) => Ok(Json(CaseView { case, timeline })),
+        _ => Err(not_found(&id)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    #[serde(rename = "type")]
+    case_type: Option<String>,
+    customer_id: Option<String>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/cases`: a customer's own cases, or for staff the queue.
+pub async fn list(
+    State(app): State<AppState>,
+    principal: Principal,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<Page<Case>>, ApiError> {
+    let mut errors = Vec::new();
+    let status = params.status.as_deref().and_then(|s| {
+        let parsed = case::CaseStatus::parse(s);
+        if parsed.is_none() {
+            errors.push(InvalidField::new("status", format!("unknown status '{s}'")));
+        }
+        parsed
+    });
+    let case_type = params.case_type.as_deref().and_then(|s| {
+        let parsed = case::CaseType::parse(s);
+        if parsed.is_none() {
+            errors.push(InvalidField::new("type", format!("unknown case type '{s}'")));
+        }
+        parsed
+    });
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        errors.push(InvalidField::new("limit", "must be 1 to 100"));
+    }
+    if let (Some(from), Some(to)) = (params.from, params.to)
+        && from >= to
+    {
+        errors.push(InvalidField::new("from", "must be before 'to'"));
+    }
+    let customer = match (principal.role(), params.customer_id) {
+        (Role::Customer, Some(other)) if other != principal.id => {
+            return Err(ApiError::Forbidden("a customer lists their own cases only".into()));
+        }
+        (Role::Customer, _) => Some(principal.id.clone()),
+        (Role::Technician, _) => {
+            return Err(ApiError::Forbidden("technicians see their work orders, not the case queue".into()));
+        }
+        (_, other) => other,
+    };
+    let customer = customer
+        .map(CustomerId::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(vec![InvalidField::new("customer_id", e)]))?;
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let query = CaseQuery {
+        customer,
+        status,
+        case_type,
+        from: params.from,
+        to: params.to,
+        limit,
+        cursor: params.cursor,
+    };
+    Ok(Json(app.store.list_cases(&query).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddEvidence {
+    evidence: Vec<Evidence>,
+}
+
+/// `POST /v1/cases/{id}/evidence`
+pub async fn add_evidence(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    body: JsonBody<AddEvidence>,
+) -> Result<Json<CaseView>, ApiError> {
+    let evidence = body.value.evidence;
+    change(&app, &principal, &id, |case, now| {
+        case::add_evidence(case, principal.actor(), evidence.clone(), now)
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    reason: Option<String>,
+}
+
+/// `POST /v1/cases/{id}/cancel`; the body (`{"reason": ...}`) is optional.
+pub async fn cancel(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Json<CaseView>, ApiError> {
+    let body: Cancel = if raw.is_empty() {
+        Cancel::default()
+    } else {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(ApiError::UnsupportedMediaType("send the body as application/json".into()));
+        }
+        if raw.len() > aftersales::http::extract::MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge { limit: aftersales::http::extract::MAX_BODY_BYTES });
+        }
+        parse_json(&raw)?
+    };
+    change(&app, &principal, &id, |case, now| {
+        case::cancel(case, principal.actor(), body.reason.clone(), now)
+    })
+    .await
+}
+
+/// Load, decide, write with the version condition; again on a lost race.
+async fn change<F>(app: &AppState, principal: &Principal, id: &str, decide: F) -> Result<Json<CaseView>, ApiError>
+where
+    F: Fn(&Case, DateTime<Utc>) -> Result<(Case, Vec<Event>), case::Refusal>,
+{
+    let case_id = parse_case_id(id)?;
+    retry_on_conflict(|| async {
+        let current = app
+            .store
+            .case(&case_id)
+            .await?
+            .filter(|c| readable(principal, c))
+            .ok_or_else(|| not_found(id))?;
+        let (next, events) = decide(&current, app.clock.now())?;
+        app.store.update_case(&next, current.version, &events).await?;
+        Ok(())
+    })
+    .await?;
+    let (case, timeline) = app.store.case_with_timeline(&case_id).await?.ok_or_else(|| not_found(id))?;
+    Ok(Json(CaseView { case, timeline }))
+}

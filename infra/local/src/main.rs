@@ -1,0 +1,119 @@
+//! `local-gateway`: the whole system on a laptop.
+//!
+//! ```text
+//! local-gateway serve [--port 3000]       every function's router on 127.0.0.1
+//! local-gateway token <role> [<subject>]  a bearer token for a role (customer, agent, ...)
+//! local-gateway create-table              the table from infra/template.yaml, if missing
+//! ```
+//!
+//! Reads `DYNAMODB_ENDPOINT` (default `http://127.0.0.1:8000`), `TABLE_NAME` (default
+//! `aftersales`) and `DEV_SECRET_FILE` (default `.local/dev-secret`, made on first use).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aftersales::clock::SystemClock;
+use aftersales::domain::identity::Role;
+use aftersales::store::Store;
+use local_gateway::auth::DevAuth;
+use local_gateway::{gateway, schema};
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+/// The signing secret of development tokens: random on first use, kept so that tokens
+/// survive a restart.
+fn dev_auth() -> Result<DevAuth, String> {
+    let path = PathBuf::from(env_or("DEV_SECRET_FILE", ".local/dev-secret"));
+    if let Ok(secret) = std::fs::read(&path)
+        && secret.len() >= 32
+    {
+        return Ok(DevAuth::new(secret));
+    }
+    let mut secret = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut secret))
+        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&path, &hex).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(DevAuth::new(hex.into_bytes()))
+}
+
+async fn client() -> aws_sdk_dynamodb::Client {
+    // DynamoDB Local accepts any credentials; give it some so no credential chain is searched.
+    // SAFETY: set before any other thread reads the environment (start of main's runtime).
+    unsafe {
+        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "local");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "local");
+        }
+        if std::env::var("AWS_REGION").is_err() {
+            std::env::set_var("AWS_REGION", "us-east-1");
+        }
+    }
+    intake::dynamodb_client(Some(&env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))).await
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(message) = run().await {
+        eprintln!("local-gateway: {message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let table = env_or("TABLE_NAME", "aftersales");
+    match args.first().map(String::as_str).unwrap_or("serve") {
+        "token" => {
+            let role: Role = args
+                .get(1)
+                .ok_or("usage: local-gateway token <role> [<subject>]")?
+                .parse()?;
+            let default_sub = format!("{role}-1");
+            let sub = args.get(2).cloned().unwrap_or(default_sub);
+            println!("{}", dev_auth()?.token(&sub, role, None, 12));
+            Ok(())
+        }
+        "create-table" => {
+            let created = schema::ensure_table(&client().await, &table).await?;
+            println!("table {table}: {}", if created { "created" } else { "already there" });
+            Ok(())
+        }
+        "serve" => {
+            let port: u16 = match args.iter().position(|a| a == "--port") {
+                Some(i) => args.get(i + 1).and_then(|p| p.parse().ok()).ok_or("--port needs a number")?,
+                None => env_or("PORT", "3000").parse().map_err(|_| "PORT must be a number")?,
+            };
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .init();
+            let client = client().await;
+            if schema::ensure_table(&client, &table).await? {
+                tracing::info!(table, "created the table from infra/template.yaml");
+            }
+            let app = gateway::app(Store::new(client, table), Arc::new(SystemClock), dev_auth()?);
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e} (is another gateway running?)"))?;
+            tracing::info!("serving every function on http://{addr}");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!("unknown command '{other}': use serve, token or create-table")),
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: every test. Installs what it needs, lints the SAM template, starts DynamoDB Local
+# in memory on a free port (each test makes its own table, so tests run in parallel), runs the
+# Rust tests (unit, property, store, end-to-end over HTTP), then invokes the real intake Lambda
+# binary through cargo-lambda's runtime emulator.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+need cargo "Install Rust with rustup (https://rustup.rs)."
+install_dynamodb_local
+install_python_tools
+mkdir -p "$STATE_DIR"
+cd "$ROOT"
+
+say "cfn-lint infra/template.yaml"
+cfn-lint infra/template.yaml || die "cfn-lint found problems in infra/template.yaml (above)"
+
+DDB_PORT=$(free_port)
+say "starting DynamoDB Local in memory on 127.0.0.1:$DDB_PORT"
+start_dynamodb "$DDB_PORT" memory "$STATE_DIR/dynamodb-test.log"
+trap 'kill $DDB_PID 2>/dev/null; wait $DDB_PID 2>/dev/null' EXIT
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT"
+
+say "cargo test"
+cargo test --workspace --all-targets "$@"
+
+say "the intake Lambda binary through the runtime emulator"
+"$ROOT/tests/lambda/check.sh"

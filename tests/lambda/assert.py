@@ -1,0 +1,41 @@
+"""Assertions on the intake Lambda's answers to API Gateway v2 events (see check.sh)."""
+import json
+import sys
+
+
+def answer(path):
+    with open(path) as f:
+        response = json.load(f)
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    body = json.loads(response["body"]) if response.get("body") else None
+    return response["statusCode"], headers, body
+
+
+def expect(condition, message, payload):
+    if not condition:
+        sys.exit(f"lambda check failed: {message}\n{json.dumps(payload, indent=2)[:2000]}")
+
+
+kind, path = sys.argv[1], sys.argv[2]
+status, headers, body = answer(path)
+case_id = sys.argv[3] if len(sys.argv) > 3 else None
+
+if kind == "created":
+    expect(status == 201, f"filing answered {status}, not 201", body)
+    expect(headers.get("location") == f"/v1/cases/{body['id']}", "Location names the case", headers)
+    expect(body["customer_id"] == "c7d1f3a2-lambda-customer", "the case belongs to the token's subject", body)
+    expect(body["entitlement"]["remedy"] == "paid_repair", "a 2015 purchase is owed a paid repair", body)
+    expect(body["contact"]["phone"] == "+8613800138000", "the phone number is normalised", body)
+    expect([e["type"] for e in body["timeline"]] == ["filed"], "the timeline starts with 'filed'", body)
+    print(body["id"])
+elif kind == "get-case-customer":
+    expect(status == 200, f"the owner reading the case got {status}", body)
+    expect(body["id"] == case_id and body["timeline"][0]["actor"]["role"] == "customer", "the owner reads the case", body)
+elif kind == "get-case-other-customer":
+    expect(status == 404, f"another customer got {status}, not 404", body)
+    expect(headers.get("content-type") == "application/problem+json", "the 404 is problem+json", headers)
+elif kind == "list-cases-agent":
+    expect(status == 200, f"the agent's queue answered {status}", body)
+    expect(case_id in [c["id"] for c in body["items"]], "the agent sees the new case in the submitted queue", body)
+else:
+    sys.exit(f"unknown check {kind}")

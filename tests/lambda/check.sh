@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The real intake Lambda binary, run by cargo-lambda's runtime emulator and invoked with API
+# Gateway HTTP API (v2) events carrying JWT authorizer claims (tests/fixtures/apigw/).
+# Needs DYNAMODB_ENDPOINT (test.sh starts DynamoDB Local) and cargo-lambda on PATH.
+set -euo pipefail
+source "$(dirname "$0")/../../infra/local/lib.sh"
+[ -n "${DYNAMODB_ENDPOINT:-}" ] || die "DYNAMODB_ENDPOINT is not set: run this through 'make test'"
+need cargo-lambda "Run 'make test', which installs it into .venv."
+
+FIX="$ROOT/tests/fixtures/apigw"
+WORK=$(mktemp -d)
+TABLE="lambda-check-$$"
+PORT=$(free_port)
+cd "$ROOT"
+cargo build --quiet -p intake -p local-gateway
+TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
+
+cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+  --env-var "TABLE_NAME=$TABLE,DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local,AWS_REGION=us-east-1,RUST_LOG=warn" \
+  >"$WORK/watch.log" 2>&1 &
+WATCH=$!
+trap 'kill $WATCH 2>/dev/null; wait $WATCH 2>/dev/null; rm -rf "$WORK"' EXIT
+wait_for_port "$PORT" 120 "cargo lambda watch (log: $WORK/watch.log)"
+
+invoke() { # fixture-file -> prints the function's JSON answer
+  cargo lambda invoke intake --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+    --output-format json --data-file "$1" 2>>"$WORK/invoke.log" \
+    || { cat "$WORK/invoke.log" "$WORK/watch.log" >&2; die "cargo lambda invoke failed for $1"; }
+}
+
+invoke "$FIX/post-case-customer.json" >"$WORK/created.json"
+CASE_ID=$(python3 "$ROOT/tests/lambda/assert.py" created "$WORK/created.json")
+for f in get-case-customer get-case-other-customer list-cases-agent; do
+  sed "s/CASE_ID/$CASE_ID/g" "$FIX/$f.json" >"$WORK/$f.json"
+  invoke "$WORK/$f.json" >"$WORK/$f.out.json"
+  python3 "$ROOT/tests/lambda/assert.py" "$f" "$WORK/$f.out.json" "$CASE_ID"
+done
+echo "lambda: 4 passed, 0 failed"
