@@ -320,8 +320,9 @@ mod tests {
         assert_eq!(remedy_on(&p, "2026-02-01"), Remedy::FreeRepair);
         assert_eq!(remedy_on(&p, "2027-01-01"), Remedy::FreeRepair);
         assert_eq!(remedy_on(&p, "2027-01-02"), Remedy::KeyComponentRepair);
-        assert_eq!(remedy_on(&p, "2029-01-01"), Remedy::KeyComponentRepair);
-        assert_eq!(remedy_on(&p, "2029-01-02"), Remedy::PaidRepair);
+        // 3 × 365 days: 2028 is a leap year, so the last day is 2028-12-31.
+        assert_eq!(remedy_on(&p, "2028-12-31"), Remedy::KeyComponentRepair);
+        assert_eq!(remedy_on(&p, "2029-01-01"), Remedy::PaidRepair);
     }
 
     #[test]
@@ -347,7 +348,7 @@ mod tests {
         let e = entitlement(&p, d("2026-03-05"), &Policy::default()).unwrap();
         assert_eq!(e.base_date_kind, BaseDateKind::FactoryPlusGrace);
         assert_eq!(e.base_date, d("2026-02-28"));
-        assert_eq!(e.remedy, Remedy::Exchange);
+        assert_eq!(e.remedy, Remedy::Return, "day 5 after the factory date plus three months");
 
         p.factory_date = None;
         let err = entitlement(&p, d("2026-03-05"), &Policy::default()).unwrap_err();
