@@ -17,14 +17,16 @@ GATEWAY="$ROOT/target/debug/local-gateway"
 
 (exec 3<>"/dev/tcp/127.0.0.1/$DDB_PORT") 2>/dev/null \
   && die "port $DDB_PORT is taken: stop what runs there, or run DDB_PORT=8001 make dev"
-say "starting DynamoDB Local on 127.0.0.1:$DDB_PORT (data in .local/dynamodb)"
+say "starting DynamoDB Local on 127.0.0.1:$DDB_PORT (data in $STATE_DIR/dynamodb)"
 start_dynamodb "$DDB_PORT" "$STATE_DIR/dynamodb" "$STATE_DIR/dynamodb.log"
 GW_PID=""
 cleanup() {
   trap - INT TERM EXIT
+  set +e # a killed child's exit status must not cut the cleanup short
   [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
   kill "$DDB_PID" 2>/dev/null && wait "$DDB_PID" 2>/dev/null
   say "stopped"
+  exit 0
 }
 trap cleanup INT TERM EXIT
 

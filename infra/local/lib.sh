@@ -3,7 +3,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="$ROOT/infra/local"
-STATE_DIR="$ROOT/.local"
+STATE_DIR="${AFTERSALES_STATE_DIR:-$ROOT/.local}"
 VENV="$ROOT/.venv"
 PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0")
 

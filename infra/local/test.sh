@@ -26,3 +26,6 @@ cargo test --workspace --all-targets "$@"
 
 say "the intake Lambda binary through the runtime emulator"
 "$ROOT/tests/lambda/check.sh"
+
+say "the run command: up, file a case, stop, restart, the case is still there"
+"$ROOT/tests/stack/restart.sh"

@@ -11,7 +11,12 @@ impl Config {
     pub fn from_env() -> Result<Self, String> {
         let table_name = std::env::var("TABLE_NAME")
             .map_err(|_| "TABLE_NAME is not set: name the DynamoDB table".to_owned())?;
-        let dynamodb_endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|s| !s.is_empty());
-        Ok(Self { table_name, dynamodb_endpoint })
+        let dynamodb_endpoint = std::env::var("DYNAMODB_ENDPOINT")
+            .ok()
+            .filter(|s| !s.is_empty());
+        Ok(Self {
+            table_name,
+            dynamodb_endpoint,
+        })
     }
 }

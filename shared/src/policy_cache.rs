@@ -36,8 +36,11 @@ impl PolicyCache {
         }
         let (policy, version) = store.policy().await?.unwrap_or_default();
         let policy = Arc::new(policy);
-        *self.inner.write().await =
-            Some(Cached { read_at: Instant::now(), policy: policy.clone(), version });
+        *self.inner.write().await = Some(Cached {
+            read_at: Instant::now(),
+            policy: policy.clone(),
+            version,
+        });
         Ok((policy, version))
     }
 
@@ -49,8 +52,11 @@ impl PolicyCache {
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let version = store.put_policy(&policy, expected_version).await?;
-        *self.inner.write().await =
-            Some(Cached { read_at: Instant::now(), policy: Arc::new(policy), version });
+        *self.inner.write().await = Some(Cached {
+            read_at: Instant::now(),
+            policy: Arc::new(policy),
+            version,
+        });
         Ok(version)
     }
 }

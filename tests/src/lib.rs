@@ -33,7 +33,9 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "tests"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
@@ -47,14 +49,26 @@ impl TestApp {
             TABLES.fetch_add(1, Ordering::Relaxed),
             chrono::Utc::now().timestamp_micros()
         );
-        local_gateway::schema::ensure_table(&client, &table).await.expect("create the test table");
+        local_gateway::schema::ensure_table(&client, &table)
+            .await
+            .expect("create the test table");
         let store = Store::new(client, table);
-        let auth = DevAuth::new(format!("test-secret-{}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)));
+        let auth = DevAuth::new(format!(
+            "test-secret-{}",
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        ));
         let app = local_gateway::gateway::app(store.clone(), Arc::new(SystemClock), auth.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-        Self { base, http: reqwest::Client::new(), auth, store }
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            auth,
+            store,
+        }
     }
 
     pub fn token(&self, role: Role, sub: &str) -> String {
@@ -66,15 +80,24 @@ impl TestApp {
     }
 
     pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token)
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, token).send().await.expect("GET")
+        self.request(Method::GET, path, token)
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, token).json(body).send().await.expect("POST")
+        self.request(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
     }
 }
 
@@ -88,5 +111,6 @@ pub async fn json(response: Response) -> (StatusCode, Value) {
 /// Today's date for the merchant (UTC+8 by default), shifted by `days`.
 pub fn merchant_day(days: i64) -> String {
     let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
-    (chrono::Utc::now().with_timezone(&beijing).date_naive() + chrono::Duration::days(days)).to_string()
+    (chrono::Utc::now().with_timezone(&beijing).date_naive() + chrono::Duration::days(days))
+        .to_string()
 }

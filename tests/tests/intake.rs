@@ -24,18 +24,33 @@ async fn file(app: &TestApp, token: &str, body: &Value) -> Value {
 fn assert_problem(status: StatusCode, body: &Value, expected: StatusCode) {
     assert_eq!(status, expected, "{body}");
     assert_eq!(body["status"], expected.as_u16(), "{body}");
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
-async fn a_repair_for_a_purchase_invoiced_twenty_days_ago_is_created_with_an_exchange_entitlement() {
+async fn a_repair_for_a_purchase_invoiced_twenty_days_ago_is_created_with_an_exchange_entitlement()
+{
     let app = TestApp::spawn().await;
-    let response = app.post("/v1/cases", &app.customer("alice"), &repair(20)).await;
+    let response = app
+        .post("/v1/cases", &app.customer("alice"), &repair(20))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let case: Value = response.json().await.unwrap();
-    assert_eq!(location, format!("/v1/cases/{}", case["id"].as_str().unwrap()));
-    assert!(case["id"].as_str().unwrap().starts_with("AS"), "a short readable number: {}", case["id"]);
+    assert_eq!(
+        location,
+        format!("/v1/cases/{}", case["id"].as_str().unwrap())
+    );
+    assert!(
+        case["id"].as_str().unwrap().starts_with("AS"),
+        "a short readable number: {}",
+        case["id"]
+    );
     assert_eq!(case["entitlement"]["remedy"], "exchange");
     assert_eq!(case["entitlement"]["days_since_base"], 20);
     assert_eq!(case["status"], "submitted");
@@ -43,7 +58,8 @@ async fn a_repair_for_a_purchase_invoiced_twenty_days_ago_is_created_with_an_exc
     assert_eq!(case["customer_id"], "alice");
     assert_eq!(case["contact"]["phone"], "+8613800138000");
     let filed = chrono::DateTime::parse_from_rfc3339(case["created_at"].as_str().unwrap()).unwrap();
-    let due = chrono::DateTime::parse_from_rfc3339(case["first_response_due"].as_str().unwrap()).unwrap();
+    let due =
+        chrono::DateTime::parse_from_rfc3339(case["first_response_due"].as_str().unwrap()).unwrap();
     assert_eq!(due - filed, chrono::Duration::hours(24));
 }
 
@@ -72,9 +88,16 @@ async fn reading_a_case_back_shows_its_timeline_and_another_customer_gets_404() 
     let (status, body) = json(app.post(&format!("{path}/evidence"), &bob, &evidence).await).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND);
     let (status, _) = json(app.get("/v1/cases/AS2611-99999", &alice).await).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a case that does not exist looks the same");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a case that does not exist looks the same"
+    );
     let (_, still) = json(app.get(&path, &alice).await).await;
-    assert_eq!(still["version"], 1, "nothing another customer did changed the case");
+    assert_eq!(
+        still["version"], 1,
+        "nothing another customer did changed the case"
+    );
 }
 
 #[tokio::test]
@@ -105,9 +128,15 @@ async fn the_same_idempotency_key_with_another_body_is_refused() {
     let app = TestApp::spawn().await;
     let alice = app.customer("alice");
     let send = |body: Value| {
-        app.request(Method::POST, "/v1/cases", &alice).header("Idempotency-Key", "k-1").json(&body).send()
+        app.request(Method::POST, "/v1/cases", &alice)
+            .header("Idempotency-Key", "k-1")
+            .json(&body)
+            .send()
     };
-    assert_eq!(send(repair(20)).await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        send(repair(20)).await.unwrap().status(),
+        StatusCode::CREATED
+    );
     let (status, body) = json(send(repair(21)).await.unwrap()).await;
     assert_problem(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["rule"], "idempotency-key-reused");
@@ -139,7 +168,10 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_case() {
     let mut ids = Vec::new();
     for r in responses {
         let (status, case) = json(r.unwrap()).await;
-        assert!(status == StatusCode::CREATED || status == StatusCode::CONFLICT, "{status} {case}");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+            "{status} {case}"
+        );
         if status == StatusCode::CREATED {
             ids.push(case["id"].as_str().unwrap().to_owned());
         }
@@ -156,12 +188,31 @@ async fn bad_requests_get_their_problem_json_status_and_write_nothing() {
     let alice = app.customer("alice");
     let url = format!("{}/v1/cases", app.base);
 
-    let malformed = app.http.post(&url).bearer_auth(&alice).header("content-type", "application/json").body("{\"type\": ").send().await.unwrap();
+    let malformed = app
+        .http
+        .post(&url)
+        .bearer_auth(&alice)
+        .header("content-type", "application/json")
+        .body("{\"type\": ")
+        .send()
+        .await
+        .unwrap();
     let (status, body) = json(malformed).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
 
-    let wrong_type = app.http.post(&url).bearer_auth(&alice).header("content-type", "text/plain").body(repair(3).to_string()).send().await.unwrap();
-    assert_eq!(wrong_type.headers()["content-type"], "application/problem+json");
+    let wrong_type = app
+        .http
+        .post(&url)
+        .bearer_auth(&alice)
+        .header("content-type", "text/plain")
+        .body(repair(3).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_type.headers()["content-type"],
+        "application/problem+json"
+    );
     let (status, body) = json(wrong_type).await;
     assert_problem(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
@@ -172,9 +223,19 @@ async fn bad_requests_get_their_problem_json_status_and_write_nothing() {
 
     let (status, body) = json(app.http.post(&url).json(&repair(3)).send().await.unwrap()).await;
     assert_problem(status, &body, StatusCode::UNAUTHORIZED);
-    let (status, body) = json(app.http.post(&url).bearer_auth("not.a.token").json(&repair(3)).send().await.unwrap()).await;
+    let (status, body) = json(
+        app.http
+            .post(&url)
+            .bearer_auth("not.a.token")
+            .json(&repair(3))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_problem(status, &body, StatusCode::UNAUTHORIZED);
-    let forged = local_gateway::auth::DevAuth::new("another secret").token("alice", Role::Customer, None, 1);
+    let forged =
+        local_gateway::auth::DevAuth::new("another secret").token("alice", Role::Customer, None, 1);
     let (status, body) = json(app.post("/v1/cases", &forged, &repair(3)).await).await;
     assert_problem(status, &body, StatusCode::UNAUTHORIZED);
 
@@ -189,14 +250,26 @@ async fn bad_requests_get_their_problem_json_status_and_write_nothing() {
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
     assert_eq!(body["invalid-params"][0]["name"], "contact/phone", "{body}");
 
-    let (status, body) = json(app.post("/v1/cases", &alice, &json!({"type": "repair"})).await).await;
+    let (status, body) = json(
+        app.post("/v1/cases", &alice, &json!({"type": "repair"}))
+            .await,
+    )
+    .await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
-    let names: Vec<&str> = body["invalid-params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body["invalid-params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["description", "purchase"]);
 
     let (status, list) = json(app.get("/v1/cases", &alice).await).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(list["items"].as_array().unwrap().is_empty(), "no bad request wrote a case: {list}");
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "no bad request wrote a case: {list}"
+    );
 }
 
 #[tokio::test]
@@ -228,7 +301,12 @@ async fn a_customer_lists_only_their_own_cases_newest_first() {
 
     let (status, list) = json(app.get("/v1/cases", &alice).await).await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&Value> = list["items"].as_array().unwrap().iter().map(|c| &c["id"]).collect();
+    let ids: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
     assert_eq!(ids, [&second["id"], &first["id"]]);
 
     let (status, body) = json(app.get("/v1/cases?customer_id=bob", &alice).await).await;
@@ -243,22 +321,60 @@ async fn the_staff_queue_filters_by_status_type_and_dates_and_pages_with_a_curso
     for days in [3, 10, 50, 400] {
         repairs.push(file(&app, &alice, &repair(days)).await["id"].clone());
     }
-    let complaint = json!({"type": "complaint", "description": "The technician was two hours late."});
+    let complaint =
+        json!({"type": "complaint", "description": "The technician was two hours late."});
     let complaint_id = file(&app, &alice, &complaint).await["id"].clone();
     let cancelled = repairs[0].clone();
-    let (status, _) = json(app.post(&format!("/v1/cases/{}/cancel", cancelled.as_str().unwrap()), &alice, &json!({})).await).await;
+    let (status, _) = json(
+        app.post(
+            &format!("/v1/cases/{}/cancel", cancelled.as_str().unwrap()),
+            &alice,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 
     let agent = app.token(Role::Agent, "agent-1");
-    let (status, page) = json(app.get("/v1/cases?status=submitted&type=repair&limit=2", &agent).await).await;
+    let (status, page) = json(
+        app.get("/v1/cases?status=submitted&type=repair&limit=2", &agent)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let ids: Vec<Value> = page["items"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
-    assert_eq!(ids, [repairs[3].clone(), repairs[2].clone()], "newest first");
+    let ids: Vec<Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [repairs[3].clone(), repairs[2].clone()],
+        "newest first"
+    );
     let cursor = page["next_cursor"].as_str().expect("a second page");
-    let (status, page2) = json(app.get(&format!("/v1/cases?status=submitted&type=repair&limit=2&cursor={cursor}"), &agent).await).await;
+    let (status, page2) = json(
+        app.get(
+            &format!("/v1/cases?status=submitted&type=repair&limit=2&cursor={cursor}"),
+            &agent,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page2}");
-    let ids2: Vec<Value> = page2["items"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
-    assert_eq!(ids2, [repairs[1].clone()], "the cancelled repair and the complaint are filtered out");
+    let ids2: Vec<Value> = page2["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(
+        ids2,
+        [repairs[1].clone()],
+        "the cancelled repair and the complaint are filtered out"
+    );
     assert!(page2.get("next_cursor").is_none());
 
     let (_, all) = json(app.get("/v1/cases?limit=100", &agent).await).await;
@@ -269,7 +385,8 @@ async fn the_staff_queue_filters_by_status_type_and_dates_and_pages_with_a_curso
     assert_eq!(complaints["items"].as_array().unwrap().len(), 1);
     assert_eq!(complaints["items"][0]["id"], complaint_id);
 
-    let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let (status, none) = json(app.get(&format!("/v1/cases?from={future}"), &agent).await).await;
     assert_eq!(status, StatusCode::OK, "{none}");
     assert!(none["items"].as_array().unwrap().is_empty());
@@ -290,7 +407,11 @@ async fn a_cursor_cannot_be_turned_into_a_look_at_another_customers_cases() {
     let (_, page) = json(app.get("/v1/cases?limit=1", &bob).await).await;
     let bobs_cursor = page["next_cursor"].as_str().unwrap().to_owned();
     let alice = app.customer("alice");
-    let (status, body) = json(app.get(&format!("/v1/cases?cursor={bobs_cursor}"), &alice).await).await;
+    let (status, body) = json(
+        app.get(&format!("/v1/cases?cursor={bobs_cursor}"), &alice)
+            .await,
+    )
+    .await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
     let (status, body) = json(app.get("/v1/cases?cursor=garbage", &alice).await).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
@@ -303,12 +424,21 @@ async fn a_customer_cancels_once_and_the_timeline_records_it() {
     let case = file(&app, &alice, &repair(3)).await;
     let path = format!("/v1/cases/{}/cancel", case["id"].as_str().unwrap());
 
-    let response = app.request(Method::POST, &path, &alice).send().await.unwrap();
+    let response = app
+        .request(Method::POST, &path, &alice)
+        .send()
+        .await
+        .unwrap();
     let (status, cancelled) = json(response).await;
     assert_eq!(status, StatusCode::OK, "an empty body is fine: {cancelled}");
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["version"], 2);
-    let types: Vec<&str> = cancelled["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = cancelled["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["filed", "cancelled"]);
     assert_eq!(cancelled["timeline"][1]["from"], "submitted");
 
@@ -335,16 +465,34 @@ async fn evidence_is_added_to_an_open_case_with_one_timeline_event_per_change() 
     });
     let statuses = futures::future::join_all(sends).await;
     let landed = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
 
     let (_, read) = json(app.get(&format!("/v1/cases/{id}"), &alice).await).await;
     assert_eq!(read["evidence"].as_array().unwrap().len(), landed);
-    let versions: Vec<u64> = read["timeline"].as_array().unwrap().iter().map(|e| e["version"].as_u64().unwrap()).collect();
-    assert_eq!(versions, (1..=landed as u64 + 1).collect::<Vec<_>>(), "one event per version, in order");
+    let versions: Vec<u64> = read["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        (1..=landed as u64 + 1).collect::<Vec<_>>(),
+        "one event per version, in order"
+    );
     assert_eq!(read["version"], landed as u64 + 1);
 
     let bad = json!({"evidence": [{"type": "photo", "url": "ftp://x/y.jpg", "size_bytes": 10}]});
-    let (status, body) = json(app.post(&format!("/v1/cases/{id}/evidence"), &alice, &bad).await).await;
+    let (status, body) = json(
+        app.post(&format!("/v1/cases/{id}/evidence"), &alice, &bad)
+            .await,
+    )
+    .await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
 }
 
@@ -359,7 +507,14 @@ async fn an_agent_files_for_a_customer_from_the_hotline_and_the_customer_sees_it
     assert_eq!(case["filed_by"]["role"], "agent");
     assert_eq!(case["entitlement"]["remedy"], "free_repair");
 
-    let (status, read) = json(app.get(&format!("/v1/cases/{}", case["id"].as_str().unwrap()), &app.customer("carol")).await).await;
+    let (status, read) = json(
+        app.get(
+            &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
+            &app.customer("carol"),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(read["customer_id"], "carol");
 
@@ -376,7 +531,10 @@ async fn an_agent_files_for_a_customer_from_the_hotline_and_the_customer_sees_it
 async fn the_entitlement_look_up_follows_the_policy_an_admin_changes() {
     let app = TestApp::spawn().await;
     let alice = app.customer("alice");
-    let path = format!("/v1/entitlements?category=television&invoice_date={}", merchant_day(-20));
+    let path = format!(
+        "/v1/entitlements?category=television&invoice_date={}",
+        merchant_day(-20)
+    );
     let (status, e) = json(app.get(&path, &alice).await).await;
     assert_eq!(status, StatusCode::OK, "{e}");
     assert_eq!(e["remedy"], "exchange");
@@ -392,7 +550,10 @@ async fn the_entitlement_look_up_follows_the_policy_an_admin_changes() {
 
     let agent = app.token(Role::Agent, "agent-1");
     let put = |token: &str, version: &str, body: &Value| {
-        app.request(Method::PUT, "/v1/policy", token).header("If-Match", version).json(body).send()
+        app.request(Method::PUT, "/v1/policy", token)
+            .header("If-Match", version)
+            .json(body)
+            .send()
     };
     let (status, body) = json(put(&agent, "0", &policy).await.unwrap()).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN);
@@ -403,17 +564,30 @@ async fn the_entitlement_look_up_follows_the_policy_an_admin_changes() {
     assert_problem(status, &body, StatusCode::CONFLICT);
 
     let (_, e) = json(app.get(&path, &alice).await).await;
-    assert_eq!(e["remedy"], "exchange", "day 20 is still an exchange under the new policy");
-    let path = format!("/v1/entitlements?category=television&invoice_date={}", merchant_day(-12));
+    assert_eq!(
+        e["remedy"], "exchange",
+        "day 20 is still an exchange under the new policy"
+    );
+    let path = format!(
+        "/v1/entitlements?category=television&invoice_date={}",
+        merchant_day(-12)
+    );
     let (_, e) = json(app.get(&path, &alice).await).await;
-    assert_eq!(e["remedy"], "return", "the new 15-day return window applies without a code change");
+    assert_eq!(
+        e["remedy"], "return",
+        "the new 15-day return window applies without a code change"
+    );
 
     let mut broken = policy.clone();
     broken["categories"]["television"] = json!({"return_days": 60});
     let (status, body) = json(put(&admin, "1", &broken).await.unwrap()).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
 
-    let (status, body) = json(app.get("/v1/entitlements?category=television", &alice).await).await;
+    let (status, body) = json(
+        app.get("/v1/entitlements?category=television", &alice)
+            .await,
+    )
+    .await;
     assert_problem(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["rule"], "base-date-unknown");
 }
@@ -422,10 +596,20 @@ async fn the_entitlement_look_up_follows_the_policy_an_admin_changes() {
 async fn case_numbers_run_in_sequence_within_the_month() {
     let app = TestApp::spawn().await;
     let alice = app.customer("alice");
-    let a = file(&app, &alice, &repair(1)).await["id"].as_str().unwrap().to_owned();
-    let (status, _) = json(app.post("/v1/cases", &alice, &json!({"type": "repair"})).await).await;
+    let a = file(&app, &alice, &repair(1)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = json(
+        app.post("/v1/cases", &alice, &json!({"type": "repair"}))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let b = file(&app, &alice, &repair(1)).await["id"].as_str().unwrap().to_owned();
+    let b = file(&app, &alice, &repair(1)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let seq = |id: &str| id.rsplit('-').next().unwrap().parse::<u64>().unwrap();
     assert_eq!(seq(&a), 1);
     assert_eq!(seq(&b), 2, "a refused request draws no number");
@@ -437,6 +621,12 @@ async fn unknown_routes_and_methods_answer_problem_json() {
     let alice = app.customer("alice");
     let (status, body) = json(app.get("/v1/nothing-here", &alice).await).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND);
-    let (status, body) = json(app.request(Method::DELETE, "/v1/cases", &alice).send().await.unwrap()).await;
+    let (status, body) = json(
+        app.request(Method::DELETE, "/v1/cases", &alice)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_problem(status, &body, StatusCode::METHOD_NOT_ALLOWED);
 }

@@ -1,6 +1,6 @@
 //! The case endpoints: file, list, read, add evidence, cancel.
 
-use aftersales::domain::case::{self, Case, Channel, Evidence, Event, NewCase};
+use aftersales::domain::case::{self, Case, Channel, Event, Evidence, NewCase};
 use aftersales::domain::identity::Role;
 use aftersales::domain::values::{CaseId, CustomerId, IdempotencyKey};
 use aftersales::domain::{InvalidField, RuleError};
@@ -33,7 +33,9 @@ fn created(view: CaseView, replayed: bool) -> Response {
         response.headers_mut().insert(header::LOCATION, value);
     }
     if replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
 }
@@ -92,19 +94,35 @@ pub async fn file(
     let now = app.clock.now();
 
     if let Some(key) = &key
-        && let Some(record) = app.store.idempotency_record(&caller, key.as_str(), now).await?
+        && let Some(record) = app
+            .store
+            .idempotency_record(&caller, key.as_str(), now)
+            .await?
     {
         return replay(&app, &record, &hash).await;
     }
 
     let (policy, _) = app.policy.get(&app.store).await?;
-    let channel = if principal.is_staff() { Channel::Hotline } else { Channel::App };
+    let channel = if principal.is_staff() {
+        Channel::Hotline
+    } else {
+        Channel::App
+    };
     let month = case::merchant_date(now, &policy);
     // Decide first with a provisional number, so that a refused request draws no number.
     let provisional = CaseId::new(month.year(), month.month(), 0);
-    let (mut new_case, events) =
-        case::file(provisional, body.value, principal.actor(), channel, now, &policy)?;
-    let sequence = app.store.next_case_sequence(month.year(), month.month()).await?;
+    let (mut new_case, events) = case::file(
+        provisional,
+        body.value,
+        principal.actor(),
+        channel,
+        now,
+        &policy,
+    )?;
+    let sequence = app
+        .store
+        .next_case_sequence(month.year(), month.month())
+        .await?;
     new_case.id = CaseId::new(month.year(), month.month(), sequence);
 
     let record = key.as_ref().map(|key| {
@@ -117,24 +135,40 @@ pub async fn file(
             policy.idempotency_ttl_hours,
         )
     });
-    match app.store.create_case(&new_case, &events, record.as_ref(), now).await {
+    match app
+        .store
+        .create_case(&new_case, &events, record.as_ref(), now)
+        .await
+    {
         Ok(()) => {
             tracing::info!(case = %new_case.id, case_type = new_case.case_type.as_str(), "case filed");
-            Ok(created(CaseView { case: new_case, timeline: events }, false))
+            Ok(created(
+                CaseView {
+                    case: new_case,
+                    timeline: events,
+                },
+                false,
+            ))
         }
         Err(CreateError::IdempotencyKeyTaken) => {
             // A concurrent request with the same key won: answer what it created.
             let key = key.as_ref().map(IdempotencyKey::as_str).unwrap_or_default();
             match app.store.idempotency_record(&caller, key, now).await? {
                 Some(record) => replay(&app, &record, &hash).await,
-                None => Err(ApiError::Conflict("a request with this Idempotency-Key is in flight; retry".into())),
+                None => Err(ApiError::Conflict(
+                    "a request with this Idempotency-Key is in flight; retry".into(),
+                )),
             }
         }
         Err(CreateError::Store(e)) => Err(e.into()),
     }
 }
 
-async fn replay(app: &AppState, record: &IdempotencyRecord, hash: &str) -> Result<Response, ApiError> {
+async fn replay(
+    app: &AppState,
+    record: &IdempotencyRecord,
+    hash: &str,
+) -> Result<Response, ApiError> {
     if record.request_hash != hash {
         return Err(RuleError::new(
             "idempotency-key-reused",
@@ -146,7 +180,12 @@ async fn replay(app: &AppState, record: &IdempotencyRecord, hash: &str) -> Resul
         .store
         .case_with_timeline(&record.case_id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("idempotency record points at missing case {}", record.case_id)))?;
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "idempotency record points at missing case {}",
+                record.case_id
+            ))
+        })?;
     Ok(created(CaseView { case, timeline }, true))
 }
 
@@ -158,7 +197,9 @@ pub async fn read(
 ) -> Result<Json<CaseView>, ApiError> {
     let case_id = parse_case_id(&id)?;
     match app.store.case_with_timeline(&case_id).await? {
-        Some((case, timeline)) if readable(&principal, &case) => Ok(Json(CaseView { case, timeline })),
+        Some((case, timeline)) if readable(&principal, &case) => {
+            Ok(Json(CaseView { case, timeline }))
+        }
         _ => Err(not_found(&id)),
     }
 }
@@ -193,7 +234,10 @@ pub async fn list(
     let case_type = params.case_type.as_deref().and_then(|s| {
         let parsed = case::CaseType::parse(s);
         if parsed.is_none() {
-            errors.push(InvalidField::new("type", format!("unknown case type '{s}'")));
+            errors.push(InvalidField::new(
+                "type",
+                format!("unknown case type '{s}'"),
+            ));
         }
         parsed
     });
@@ -208,11 +252,15 @@ pub async fn list(
     }
     let customer = match (principal.role(), params.customer_id) {
         (Role::Customer, Some(other)) if other != principal.id => {
-            return Err(ApiError::Forbidden("a customer lists their own cases only".into()));
+            return Err(ApiError::Forbidden(
+                "a customer lists their own cases only".into(),
+            ));
         }
         (Role::Customer, _) => Some(principal.id.clone()),
         (Role::Technician, _) => {
-            return Err(ApiError::Forbidden("technicians see their work orders, not the case queue".into()));
+            return Err(ApiError::Forbidden(
+                "technicians see their work orders, not the case queue".into(),
+            ));
         }
         (_, other) => other,
     };
@@ -277,10 +325,14 @@ pub async fn cancel(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if !json {
-            return Err(ApiError::UnsupportedMediaType("send the body as application/json".into()));
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as application/json".into(),
+            ));
         }
         if raw.len() > aftersales::http::extract::MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge { limit: aftersales::http::extract::MAX_BODY_BYTES });
+            return Err(ApiError::PayloadTooLarge {
+                limit: aftersales::http::extract::MAX_BODY_BYTES,
+            });
         }
         parse_json(&raw)?
     };
@@ -291,7 +343,12 @@ pub async fn cancel(
 }
 
 /// Load, decide, write with the version condition; again on a lost race.
-async fn change<F>(app: &AppState, principal: &Principal, id: &str, decide: F) -> Result<Json<CaseView>, ApiError>
+async fn change<F>(
+    app: &AppState,
+    principal: &Principal,
+    id: &str,
+    decide: F,
+) -> Result<Json<CaseView>, ApiError>
 where
     F: Fn(&Case, DateTime<Utc>) -> Result<(Case, Vec<Event>), case::Refusal>,
 {
@@ -304,10 +361,16 @@ where
             .filter(|c| readable(principal, c))
             .ok_or_else(|| not_found(id))?;
         let (next, events) = decide(&current, app.clock.now())?;
-        app.store.update_case(&next, current.version, &events).await?;
+        app.store
+            .update_case(&next, current.version, &events)
+            .await?;
         Ok(())
     })
     .await?;
-    let (case, timeline) = app.store.case_with_timeline(&case_id).await?.ok_or_else(|| not_found(id))?;
+    let (case, timeline) = app
+        .store
+        .case_with_timeline(&case_id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     Ok(Json(CaseView { case, timeline }))
 }

@@ -49,7 +49,9 @@ pub async fn look_up(
         acceptance_date: params.acceptance_date,
         exclusions,
     };
-    purchase.validate().map_err(|e| ApiError::invalid(vec![e]))?;
+    purchase
+        .validate()
+        .map_err(|e| ApiError::invalid(vec![e]))?;
     let (policy, _) = app.policy.get(&app.store).await?;
     let today = merchant_date(app.clock.now(), &policy);
     Ok(Json(entitlement(&purchase, today, &policy)?))

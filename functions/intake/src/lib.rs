@@ -37,26 +37,43 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock) -> Self {
-        Self { store, policy: PolicyCache::default(), clock }
+        Self {
+            store,
+            policy: PolicyCache::default(),
+            clock,
+        }
     }
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/v1/entitlements", get(entitlements::look_up).fallback(problem::method_not_allowed))
+        .route(
+            "/v1/entitlements",
+            get(entitlements::look_up).fallback(problem::method_not_allowed),
+        )
         .route(
             "/v1/cases",
-            post(cases::file).get(cases::list).fallback(problem::method_not_allowed),
+            post(cases::file)
+                .get(cases::list)
+                .fallback(problem::method_not_allowed),
         )
-        .route("/v1/cases/{id}", get(cases::read).fallback(problem::method_not_allowed))
+        .route(
+            "/v1/cases/{id}",
+            get(cases::read).fallback(problem::method_not_allowed),
+        )
         .route(
             "/v1/cases/{id}/evidence",
             post(cases::add_evidence).fallback(problem::method_not_allowed),
         )
-        .route("/v1/cases/{id}/cancel", post(cases::cancel).fallback(problem::method_not_allowed))
+        .route(
+            "/v1/cases/{id}/cancel",
+            post(cases::cancel).fallback(problem::method_not_allowed),
+        )
         .route(
             "/v1/policy",
-            get(policy::read).put(policy::replace).fallback(problem::method_not_allowed),
+            get(policy::read)
+                .put(policy::replace)
+                .fallback(problem::method_not_allowed),
         )
         .fallback(problem::not_found)
         .with_state(state)
@@ -65,7 +82,9 @@ pub fn router(state: AppState) -> Router {
 /// Runs a read-decide-write step again when another writer got there first: the second
 /// attempt reads the new version and decides on it. After a few tries the conflict is the
 /// caller's to resolve (409).
-pub(crate) async fn retry_on_conflict<T, F, Fut>(mut step: F) -> Result<T, aftersales::http::ApiError>
+pub(crate) async fn retry_on_conflict<T, F, Fut>(
+    mut step: F,
+) -> Result<T, aftersales::http::ApiError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, aftersales::http::ApiError>>,
@@ -89,4 +108,3 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client
     }
     aws_sdk_dynamodb::Client::new(&loader.load().await)
 }
-

@@ -18,12 +18,18 @@ pub struct PolicyView {
     policy: Policy,
 }
 
-pub async fn read(State(app): State<AppState>, principal: Principal) -> Result<Json<PolicyView>, ApiError> {
+pub async fn read(
+    State(app): State<AppState>,
+    principal: Principal,
+) -> Result<Json<PolicyView>, ApiError> {
     if !principal.is_staff() {
         return Err(ApiError::Forbidden("the policy is for staff".into()));
     }
     let (policy, version) = app.policy.get(&app.store).await?;
-    Ok(Json(PolicyView { version, policy: (*policy).clone() }))
+    Ok(Json(PolicyView {
+        version,
+        policy: (*policy).clone(),
+    }))
 }
 
 pub async fn replace(
@@ -33,7 +39,9 @@ pub async fn replace(
     body: JsonBody<Policy>,
 ) -> Result<Json<PolicyView>, ApiError> {
     if principal.role() != Role::Admin {
-        return Err(ApiError::Forbidden("only an admin changes the policy".into()));
+        return Err(ApiError::Forbidden(
+            "only an admin changes the policy".into(),
+        ));
     }
     let policy = body.value;
     policy.validate().map_err(ApiError::invalid)?;
@@ -43,12 +51,19 @@ pub async fn replace(
             .ok()
             .map(|s| s.trim().trim_matches('"'))
             .and_then(|s| s.parse::<u64>().ok())
-            .ok_or_else(|| ApiError::bad_request("If-Match must be the policy's version, e.g. \"3\""))?,
-        None => return Err(ApiError::bad_request(
-            "send If-Match with the version you read (GET /v1/policy), so that two admins cannot overwrite each other",
-        )),
+            .ok_or_else(|| {
+                ApiError::bad_request("If-Match must be the policy's version, e.g. \"3\"")
+            })?,
+        None => {
+            return Err(ApiError::bad_request(
+                "send If-Match with the version you read (GET /v1/policy), so that two admins cannot overwrite each other",
+            ));
+        }
     };
-    let version = app.policy.replace(&app.store, policy.clone(), expected).await?;
+    let version = app
+        .policy
+        .replace(&app.store, policy.clone(), expected)
+        .await?;
     tracing::info!(version, by = %principal.id, "policy replaced");
     Ok(Json(PolicyView { version, policy }))
 }

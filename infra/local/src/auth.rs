@@ -25,7 +25,11 @@ pub struct Claims {
     pub aud: String,
     pub iat: u64,
     pub exp: u64,
-    #[serde(rename = "cognito:groups", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "cognito:groups",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -43,25 +47,38 @@ pub struct DevAuth {
 
 impl DevAuth {
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        Self { secret: secret.into() }
+        Self {
+            secret: secret.into(),
+        }
     }
 
     /// A token for `sub` acting as `role`, valid for `hours`.
     pub fn token(&self, sub: &str, role: Role, name: Option<&str>, hours: u64) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let claims = Claims {
             sub: sub.to_owned(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + hours * 3600,
-            groups: if role == Role::Customer { vec![] } else { vec![role.as_str().to_owned()] },
+            groups: if role == Role::Customer {
+                vec![]
+            } else {
+                vec![role.as_str().to_owned()]
+            },
             name: name.map(str::to_owned),
             email: None,
             email_verified: None,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
-            .unwrap_or_default()
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
+        .unwrap_or_default()
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
@@ -84,7 +101,10 @@ pub fn flatten_claims(claims: &Claims) -> HashMap<String, String> {
     out.insert("iat".to_owned(), claims.iat.to_string());
     out.insert("exp".to_owned(), claims.exp.to_string());
     if !claims.groups.is_empty() {
-        out.insert("cognito:groups".to_owned(), format!("[{}]", claims.groups.join(" ")));
+        out.insert(
+            "cognito:groups".to_owned(),
+            format!("[{}]", claims.groups.join(" ")),
+        );
     }
     if let Some(name) = &claims.name {
         out.insert("name".to_owned(), name.clone());
@@ -101,7 +121,10 @@ pub fn flatten_claims(claims: &Claims) -> HashMap<String, String> {
 /// The request context API Gateway builds for an HTTP API route with a JWT authorizer, made
 /// from the same JSON shape (the types are `non_exhaustive`, and the shape is the contract).
 pub fn request_context(req: &Request, claims: Option<&Claims>) -> Option<RequestContext> {
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -126,7 +149,8 @@ pub fn request_context(req: &Request, claims: Option<&Claims>) -> Option<Request
         },
     });
     if let Some(claims) = claims {
-        ctx["authorizer"] = serde_json::json!({ "jwt": { "claims": flatten_claims(claims), "scopes": null } });
+        ctx["authorizer"] =
+            serde_json::json!({ "jwt": { "claims": flatten_claims(claims), "scopes": null } });
     }
     serde_json::from_value::<ApiGatewayV2httpRequestContext>(ctx)
         .ok()
@@ -136,7 +160,10 @@ pub fn request_context(req: &Request, claims: Option<&Claims>) -> Option<Request
 /// Routes that API Gateway serves without the JWT authorizer (storefront webhooks sign their
 /// bodies instead).
 pub fn is_public(path: &str) -> bool {
-    path.starts_with("/v1/webhooks/") || path == "/health" || path == "/admin" || path.starts_with("/admin/")
+    path.starts_with("/v1/webhooks/")
+        || path == "/health"
+        || path == "/admin"
+        || path.starts_with("/admin/")
 }
 
 /// The authorizer's stand-in: a request to a protected route needs a valid bearer token, as
@@ -149,14 +176,19 @@ pub async fn authorize(State(auth): State<DevAuth>, mut req: Request, next: Next
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
         let Some(token) = bearer else {
-            return ApiError::Unauthorized("sign in: this call needs a bearer token".into()).into_response();
+            return ApiError::Unauthorized("sign in: this call needs a bearer token".into())
+                .into_response();
         };
         match auth.verify(token.trim()) {
             Ok(claims) => Some(claims),
             Err(why) => {
-                return ApiError::Unauthorized(format!("the token was refused: {why}")).into_response();
+                return ApiError::Unauthorized(format!("the token was refused: {why}"))
+                    .into_response();
             }
         }
     };

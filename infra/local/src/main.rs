@@ -20,7 +20,10 @@ use local_gateway::auth::DevAuth;
 use local_gateway::{gateway, schema};
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// The signing secret of development tokens: random on first use, kept so that tokens
@@ -83,13 +86,21 @@ async fn run() -> Result<(), String> {
         }
         "create-table" => {
             let created = schema::ensure_table(&client().await, &table).await?;
-            println!("table {table}: {}", if created { "created" } else { "already there" });
+            println!(
+                "table {table}: {}",
+                if created { "created" } else { "already there" }
+            );
             Ok(())
         }
         "serve" => {
             let port: u16 = match args.iter().position(|a| a == "--port") {
-                Some(i) => args.get(i + 1).and_then(|p| p.parse().ok()).ok_or("--port needs a number")?,
-                None => env_or("PORT", "3000").parse().map_err(|_| "PORT must be a number")?,
+                Some(i) => args
+                    .get(i + 1)
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--port needs a number")?,
+                None => env_or("PORT", "3000")
+                    .parse()
+                    .map_err(|_| "PORT must be a number")?,
             };
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -101,11 +112,15 @@ async fn run() -> Result<(), String> {
             if schema::ensure_table(&client, &table).await? {
                 tracing::info!(table, "created the table from infra/template.yaml");
             }
-            let app = gateway::app(Store::new(client, table), Arc::new(SystemClock), dev_auth()?);
+            let app = gateway::app(
+                Store::new(client, table),
+                Arc::new(SystemClock),
+                dev_auth()?,
+            );
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| format!("cannot listen on {addr}: {e} (is another gateway running?)"))?;
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                format!("cannot listen on {addr}: {e} (is another gateway running?)")
+            })?;
             tracing::info!("serving every function on http://{addr}");
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -114,6 +129,8 @@ async fn run() -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
-        other => Err(format!("unknown command '{other}': use serve, token or create-table")),
+        other => Err(format!(
+            "unknown command '{other}': use serve, token or create-table"
+        )),
     }
 }

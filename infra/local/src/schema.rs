@@ -22,7 +22,9 @@ pub struct TableSpec {
 }
 
 fn s<'a>(v: &'a Value, field: &str) -> Result<&'a str, String> {
-    v.get(field).and_then(Value::as_str).ok_or_else(|| format!("template: missing {field}"))
+    v.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("template: missing {field}"))
 }
 
 fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, String> {
@@ -73,17 +75,25 @@ impl TableSpec {
             .unwrap_or_default()
             .iter()
             .map(|g| {
-                let projection = g.get("Projection").ok_or("template: GSI without Projection")?;
+                let projection = g
+                    .get("Projection")
+                    .ok_or("template: GSI without Projection")?;
                 let mut p = Projection::builder()
                     .projection_type(ProjectionType::from(s(projection, "ProjectionType")?));
-                if let Some(attrs) = projection.get("NonKeyAttributes").and_then(Value::as_sequence) {
+                if let Some(attrs) = projection
+                    .get("NonKeyAttributes")
+                    .and_then(Value::as_sequence)
+                {
                     for a in attrs.iter().filter_map(Value::as_str) {
                         p = p.non_key_attributes(a);
                     }
                 }
                 GlobalSecondaryIndex::builder()
                     .index_name(s(g, "IndexName")?)
-                    .set_key_schema(Some(key_schema(g.get("KeySchema").ok_or("template: GSI without KeySchema")?)?))
+                    .set_key_schema(Some(key_schema(
+                        g.get("KeySchema")
+                            .ok_or("template: GSI without KeySchema")?,
+                    )?))
                     .projection(p.build())
                     .build()
                     .map_err(|e| e.to_string())
@@ -94,7 +104,12 @@ impl TableSpec {
             .and_then(|t| t.get("AttributeName"))
             .and_then(Value::as_str)
             .map(str::to_owned);
-        Ok(Self { attributes, key, indexes, ttl_attribute })
+        Ok(Self {
+            attributes,
+            key,
+            indexes,
+            ttl_attribute,
+        })
     }
 }
 
@@ -102,7 +117,9 @@ impl TableSpec {
 pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, String> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return Ok(false),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
         Err(e) => {
             return Err(format!(
                 "cannot reach DynamoDB to describe table {table}: {}",
@@ -120,7 +137,12 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, String> 
         .set_global_secondary_indexes((!spec.indexes.is_empty()).then_some(spec.indexes))
         .send()
         .await
-        .map_err(|e| format!("create table {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            format!(
+                "create table {table}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
     if let Some(attr) = spec.ttl_attribute {
         let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
             .attribute_name(attr)
@@ -128,7 +150,12 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, String> 
             .build()
             .map_err(|e| e.to_string())?;
         // DynamoDB Local accepts the setting but never deletes; reads check expiry themselves.
-        let _ = client.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await;
+        let _ = client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await;
     }
     Ok(true)
 }
@@ -146,9 +173,21 @@ mod tests {
             aftersales::store::keys::Index::Status,
             aftersales::store::keys::Index::AllCases,
         ] {
-            assert!(names.contains(&index.name()), "{} missing from the template", index.name());
-            let gsi = spec.indexes.iter().find(|i| i.index_name() == index.name()).unwrap();
-            let keys: Vec<&str> = gsi.key_schema().iter().map(|k| k.attribute_name()).collect();
+            assert!(
+                names.contains(&index.name()),
+                "{} missing from the template",
+                index.name()
+            );
+            let gsi = spec
+                .indexes
+                .iter()
+                .find(|i| i.index_name() == index.name())
+                .unwrap();
+            let keys: Vec<&str> = gsi
+                .key_schema()
+                .iter()
+                .map(|k| k.attribute_name())
+                .collect();
             assert_eq!(keys, [index.pk(), index.sk()]);
         }
         assert_eq!(spec.ttl_attribute.as_deref(), Some("expires_at"));

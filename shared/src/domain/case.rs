@@ -75,7 +75,10 @@ impl CaseType {
 
     /// Types whose remedy depends on the warranty: the purchase must be known at filing.
     fn needs_purchase(self) -> bool {
-        matches!(self, CaseType::Repair | CaseType::ReturnRefund | CaseType::Exchange)
+        matches!(
+            self,
+            CaseType::Repair | CaseType::ReturnRefund | CaseType::Exchange
+        )
     }
 
     /// Types where a person has to describe the problem in words.
@@ -253,7 +256,9 @@ impl Evidence {
             ));
         }
         if let Some(ct) = &self.content_type {
-            let ok = ["image/", "video/", "application/pdf"].iter().any(|p| ct.starts_with(p));
+            let ok = ["image/", "video/", "application/pdf"]
+                .iter()
+                .any(|p| ct.starts_with(p));
             if !ok || ct.len() > 100 {
                 return Err(InvalidField::new(
                     format!("{field}/content_type"),
@@ -500,8 +505,8 @@ pub fn file(
             None
         }
     };
-    let description = check(bounded_text("description", &cmd.description, 4000).map(Some))
-        .unwrap_or_default();
+    let description =
+        check(bounded_text("description", &cmd.description, 4000).map(Some)).unwrap_or_default();
     let contact = Contact {
         name: check(optional_text("contact/name", &cmd.contact.name, 100)),
         phone: cmd.contact.phone.clone(),
@@ -511,7 +516,11 @@ pub fn file(
     let product = Product {
         sku: check(optional_text("product/sku", &cmd.product.sku, 64)),
         model: check(optional_text("product/model", &cmd.product.model, 100)),
-        serial_number: check(optional_text("product/serial_number", &cmd.product.serial_number, 100)),
+        serial_number: check(optional_text(
+            "product/serial_number",
+            &cmd.product.serial_number,
+            100,
+        )),
         batch: check(optional_text("product/batch", &cmd.product.batch, 64)),
     };
     let tracking_number = check(optional_text("tracking_number", &cmd.tracking_number, 64));
@@ -520,7 +529,10 @@ pub fn file(
             errors.push(InvalidField::new("order/line_ids", "at most 100 lines"));
         }
         if order.line_ids.iter().any(|l| l.is_empty() || l.len() > 64) {
-            errors.push(InvalidField::new("order/line_ids", "each must be 1 to 64 characters"));
+            errors.push(InvalidField::new(
+                "order/line_ids",
+                "each must be 1 to 64 characters",
+            ));
         }
     }
     if let Some(p) = &cmd.purchase
@@ -530,24 +542,41 @@ pub fn file(
     }
     let t = cmd.case_type;
     if t.needs_description() && description.is_empty() {
-        errors.push(InvalidField::new("description", format!("a {} case needs a description", t.as_str())));
+        errors.push(InvalidField::new(
+            "description",
+            format!("a {} case needs a description", t.as_str()),
+        ));
     }
     if t.needs_purchase() && cmd.purchase.is_none() {
         errors.push(InvalidField::new(
             "purchase",
-            format!("a {} case needs the purchase (category and invoice, receipt or factory date)", t.as_str()),
+            format!(
+                "a {} case needs the purchase (category and invoice, receipt or factory date)",
+                t.as_str()
+            ),
         ));
     }
     if t == CaseType::LogisticsInquiry && cmd.logistics_issue.is_none() {
-        errors.push(InvalidField::new("logistics_issue", "required for a logistics inquiry"));
+        errors.push(InvalidField::new(
+            "logistics_issue",
+            "required for a logistics inquiry",
+        ));
     }
     if t == CaseType::OrderProblem && cmd.order_issue.is_none() {
-        errors.push(InvalidField::new("order_issue", "required for an order problem"));
+        errors.push(InvalidField::new(
+            "order_issue",
+            "required for an order problem",
+        ));
     }
-    if matches!(t, CaseType::PriceProtection | CaseType::RefundOnly | CaseType::OrderProblem)
-        && cmd.order.is_none()
+    if matches!(
+        t,
+        CaseType::PriceProtection | CaseType::RefundOnly | CaseType::OrderProblem
+    ) && cmd.order.is_none()
     {
-        errors.push(InvalidField::new("order", format!("a {} case needs the order", t.as_str())));
+        errors.push(InvalidField::new(
+            "order",
+            format!("a {} case needs the order", t.as_str()),
+        ));
     }
     if !errors.is_empty() {
         return Err(Refusal::Invalid(errors));
@@ -625,7 +654,12 @@ fn next_version(case: &Case, actor: Actor, now: DateTime<Utc>, change: Change) -
     let mut next = case.clone();
     next.version += 1;
     next.updated_at = now;
-    let event = Event { version: next.version, at: now, actor, change };
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change,
+    };
     (next, event)
 }
 
@@ -637,13 +671,19 @@ pub fn cancel(
     now: DateTime<Utc>,
 ) -> Result<(Case, Vec<Event>), Refusal> {
     if !(actor.role == Role::Customer || actor.role.may_file_for_others()) {
-        return Err(Refusal::Forbidden(format!("a {} does not cancel cases", actor.role)));
+        return Err(Refusal::Forbidden(format!(
+            "a {} does not cancel cases",
+            actor.role
+        )));
     }
     let reason = optional_text("reason", &reason, 1000)?;
     if !case.status.cancellable() {
         return Err(RuleError::new(
             "not-cancellable",
-            format!("a case that is {} can no longer be cancelled", case.status.as_str()),
+            format!(
+                "a case that is {} can no longer be cancelled",
+                case.status.as_str()
+            ),
         )
         .into());
     }
@@ -670,12 +710,21 @@ pub fn add_evidence(
     if !case.status.open() {
         return Err(RuleError::new(
             "case-closed",
-            format!("a case that is {} takes no more evidence", case.status.as_str()),
+            format!(
+                "a case that is {} takes no more evidence",
+                case.status.as_str()
+            ),
         )
         .into());
     }
-    let (mut next, event) =
-        next_version(case, actor, now, Change::EvidenceAdded { evidence: evidence.clone() });
+    let (mut next, event) = next_version(
+        case,
+        actor,
+        now,
+        Change::EvidenceAdded {
+            evidence: evidence.clone(),
+        },
+    );
     next.evidence.extend(evidence);
     Ok((next, vec![event]))
 }
@@ -689,7 +738,11 @@ mod tests {
     }
 
     fn customer(id: &str) -> Actor {
-        Actor { id: id.into(), role: Role::Customer, name: None }
+        Actor {
+            id: id.into(),
+            role: Role::Customer,
+            name: None,
+        }
     }
 
     fn repair_request() -> NewCase {
@@ -704,9 +757,16 @@ mod tests {
 
     fn file_repair() -> Case {
         let id = CaseId::new(2026, 11, 1);
-        file(id, repair_request(), customer("c-1"), Channel::App, now(), &Policy::default())
-            .unwrap()
-            .0
+        file(
+            id,
+            repair_request(),
+            customer("c-1"),
+            Channel::App,
+            now(),
+            &Policy::default(),
+        )
+        .unwrap()
+        .0
     }
 
     #[test]
@@ -722,7 +782,10 @@ mod tests {
         .unwrap();
         assert_eq!(case.status, CaseStatus::Submitted);
         assert_eq!(case.customer_id.as_str(), "c-1");
-        assert_eq!(case.entitlement.as_ref().unwrap().remedy, super::super::entitlement::Remedy::Exchange);
+        assert_eq!(
+            case.entitlement.as_ref().unwrap().remedy,
+            super::super::entitlement::Remedy::Exchange
+        );
         assert_eq!(case.first_response_due, now() + Duration::hours(24));
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].version, case.version);
@@ -732,13 +795,39 @@ mod tests {
     fn a_customer_cannot_file_for_someone_else_and_staff_must_name_the_customer() {
         let mut cmd = repair_request();
         cmd.customer_id = Some(CustomerId::parse("c-2").unwrap());
-        let err = file(CaseId::new(2026, 11, 1), cmd.clone(), customer("c-1"), Channel::App, now(), &Policy::default());
+        let err = file(
+            CaseId::new(2026, 11, 1),
+            cmd.clone(),
+            customer("c-1"),
+            Channel::App,
+            now(),
+            &Policy::default(),
+        );
         assert!(matches!(err, Err(Refusal::Forbidden(_))));
 
-        let agent = Actor { id: "agent-7".into(), role: Role::Agent, name: None };
-        let (case, _) = file(CaseId::new(2026, 11, 1), cmd, agent.clone(), Channel::Hotline, now(), &Policy::default()).unwrap();
+        let agent = Actor {
+            id: "agent-7".into(),
+            role: Role::Agent,
+            name: None,
+        };
+        let (case, _) = file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            agent.clone(),
+            Channel::Hotline,
+            now(),
+            &Policy::default(),
+        )
+        .unwrap();
         assert_eq!(case.customer_id.as_str(), "c-2");
-        let err = file(CaseId::new(2026, 11, 1), repair_request(), agent, Channel::Hotline, now(), &Policy::default());
+        let err = file(
+            CaseId::new(2026, 11, 1),
+            repair_request(),
+            agent,
+            Channel::Hotline,
+            now(),
+            &Policy::default(),
+        );
         assert!(matches!(err, Err(Refusal::Invalid(ref f)) if f[0].field == "customer_id"));
     }
 
@@ -750,7 +839,15 @@ mod tests {
             "evidence": [{"type": "goods_photo", "url": "https://cdn.example/1.jpg", "size_bytes": 1000}]
         }))
         .unwrap();
-        let err = file(CaseId::new(2026, 11, 1), cmd, customer("c-1"), Channel::App, now(), &Policy::default()).unwrap_err();
+        let err = file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            customer("c-1"),
+            Channel::App,
+            now(),
+            &Policy::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, Refusal::Rule(ref r) if r.rule == "evidence-required"));
     }
 
@@ -761,7 +858,15 @@ mod tests {
             "purchase": {"category": "fresh_food", "receipt_date": "2026-11-23"}
         }))
         .unwrap();
-        let err = file(CaseId::new(2026, 11, 1), cmd, customer("c-1"), Channel::App, now(), &Policy::default()).unwrap_err();
+        let err = file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            customer("c-1"),
+            Channel::App,
+            now(),
+            &Policy::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, Refusal::Rule(ref r) if r.rule == "special-goods-refund-only"));
     }
 
@@ -773,17 +878,35 @@ mod tests {
         .unwrap();
         // Friday 10:00 in Beijing: due Tuesday 10:00.
         let friday: DateTime<Utc> = "2026-11-27T02:00:00Z".parse().unwrap();
-        let (case, _) = file(CaseId::new(2026, 11, 1), cmd, customer("c-1"), Channel::App, friday, &Policy::default()).unwrap();
-        assert_eq!(case.first_response_due, "2026-12-01T02:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let (case, _) = file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            customer("c-1"),
+            Channel::App,
+            friday,
+            &Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            case.first_response_due,
+            "2026-12-01T02:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
     }
 
     #[test]
     fn cancelling_records_where_it_came_from_and_cannot_happen_twice() {
         let case = file_repair();
-        let (cancelled, events) = cancel(&case, customer("c-1"), Some("fixed itself".into()), now()).unwrap();
+        let (cancelled, events) =
+            cancel(&case, customer("c-1"), Some("fixed itself".into()), now()).unwrap();
         assert_eq!(cancelled.status, CaseStatus::Cancelled);
         assert_eq!(cancelled.version, 2);
-        assert!(matches!(events[0].change, Change::Cancelled { from: CaseStatus::Submitted, .. }));
+        assert!(matches!(
+            events[0].change,
+            Change::Cancelled {
+                from: CaseStatus::Submitted,
+                ..
+            }
+        ));
         let again = cancel(&cancelled, customer("c-1"), None, now()).unwrap_err();
         assert!(matches!(again, Refusal::Rule(ref r) if r.rule == "not-cancellable"));
     }
@@ -791,13 +914,28 @@ mod tests {
     #[test]
     fn evidence_is_bounded_and_must_point_at_a_real_upload() {
         let case = file_repair();
-        let photo = Evidence { kind: EvidenceKind::Photo, url: "https://cdn.example/a.jpg".into(), size_bytes: 10, content_type: Some("image/jpeg".into()), note: None };
+        let photo = Evidence {
+            kind: EvidenceKind::Photo,
+            url: "https://cdn.example/a.jpg".into(),
+            size_bytes: 10,
+            content_type: Some("image/jpeg".into()),
+            note: None,
+        };
         let (next, _) = add_evidence(&case, customer("c-1"), vec![photo.clone()], now()).unwrap();
         assert_eq!(next.evidence.len(), 1);
-        let bad = Evidence { url: "javascript:alert(1)".into(), ..photo.clone() };
-        assert!(matches!(add_evidence(&case, customer("c-1"), vec![bad], now()), Err(Refusal::Invalid(_))));
+        let bad = Evidence {
+            url: "javascript:alert(1)".into(),
+            ..photo.clone()
+        };
+        assert!(matches!(
+            add_evidence(&case, customer("c-1"), vec![bad], now()),
+            Err(Refusal::Invalid(_))
+        ));
         let many = vec![photo; MAX_EVIDENCE + 1];
-        assert!(matches!(add_evidence(&case, customer("c-1"), many, now()), Err(Refusal::Invalid(_))));
+        assert!(matches!(
+            add_evidence(&case, customer("c-1"), many, now()),
+            Err(Refusal::Invalid(_))
+        ));
     }
 
     #[test]

@@ -40,7 +40,9 @@ impl Purchase {
     pub fn validate(&self) -> Result<(), InvalidField> {
         let category = bounded_text("purchase/category", &self.category, 64)?;
         if category.is_empty()
-            || !category.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !category
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return Err(InvalidField::new(
                 "purchase/category",
@@ -193,7 +195,10 @@ pub fn entitlement(
         (Remedy::Return, last_day(cat.return_days)),
         (Remedy::Exchange, last_day(cat.exchange_days)),
         (Remedy::FreeRepair, last_day(cat.repair_days + ext)),
-        (Remedy::KeyComponentRepair, last_day(cat.key_component_days + ext)),
+        (
+            Remedy::KeyComponentRepair,
+            last_day(cat.key_component_days + ext),
+        ),
     ];
     let ladder: Vec<RemedyWindow> = full_ladder
         .iter()
@@ -201,7 +206,9 @@ pub fn entitlement(
         .map(|&(remedy, until)| RemedyWindow { remedy, until })
         .collect();
     if ext > 0 {
-        why.push(format!("The maker extends the repair periods by {ext} days."));
+        why.push(format!(
+            "The maker extends the repair periods by {ext} days."
+        ));
     }
 
     let exclusions = purchase.exclusions.clone();
@@ -327,12 +334,20 @@ mod tests {
 
     #[test]
     fn a_purchase_invoiced_twenty_days_ago_is_owed_an_exchange_until_day_thirty() {
-        let e = entitlement(&bought("television", "2026-11-04"), d("2026-11-24"), &Policy::default())
-            .unwrap();
+        let e = entitlement(
+            &bought("television", "2026-11-04"),
+            d("2026-11-24"),
+            &Policy::default(),
+        )
+        .unwrap();
         assert_eq!(e.remedy, Remedy::Exchange);
         assert_eq!(e.remedy_until, Some(d("2026-12-04")));
         assert_eq!(e.days_since_base, 20);
-        assert_eq!(e.ladder.len(), 3, "exchange, free repair, key components remain");
+        assert_eq!(
+            e.ladder.len(),
+            3,
+            "exchange, free repair, key components remain"
+        );
     }
 
     #[test]
@@ -341,14 +356,21 @@ mod tests {
         p.invoice_date = None;
         p.receipt_date = Some(d("2026-03-01"));
         let e = entitlement(&p, d("2026-03-05"), &Policy::default()).unwrap();
-        assert_eq!((e.base_date_kind, e.base_date), (BaseDateKind::Receipt, d("2026-03-01")));
+        assert_eq!(
+            (e.base_date_kind, e.base_date),
+            (BaseDateKind::Receipt, d("2026-03-01"))
+        );
 
         p.receipt_date = None;
         p.factory_date = Some(d("2025-11-30"));
         let e = entitlement(&p, d("2026-03-05"), &Policy::default()).unwrap();
         assert_eq!(e.base_date_kind, BaseDateKind::FactoryPlusGrace);
         assert_eq!(e.base_date, d("2026-02-28"));
-        assert_eq!(e.remedy, Remedy::Return, "day 5 after the factory date plus three months");
+        assert_eq!(
+            e.remedy,
+            Remedy::Return,
+            "day 5 after the factory date plus three months"
+        );
 
         p.factory_date = None;
         let err = entitlement(&p, d("2026-03-05"), &Policy::default()).unwrap_err();
@@ -380,7 +402,10 @@ mod tests {
         let p = bought("television", "2026-01-01");
         let e = entitlement(&p, d("2027-06-01"), &policy).unwrap();
         assert_eq!(e.remedy, Remedy::FreeRepair);
-        assert_eq!(entitlement(&p, d("2026-01-20"), &policy).unwrap().remedy, Remedy::Exchange);
+        assert_eq!(
+            entitlement(&p, d("2026-01-20"), &policy).unwrap().remedy,
+            Remedy::Exchange
+        );
     }
 
     #[test]
@@ -401,8 +426,12 @@ mod tests {
 
     #[test]
     fn a_base_date_in_the_future_is_refused() {
-        let err = entitlement(&bought("tv", "2026-12-01"), d("2026-11-24"), &Policy::default())
-            .unwrap_err();
+        let err = entitlement(
+            &bought("tv", "2026-12-01"),
+            d("2026-11-24"),
+            &Policy::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.rule, "base-date-in-future");
     }
 

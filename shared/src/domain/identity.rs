@@ -61,7 +61,10 @@ impl Role {
 
     /// Staff who talk to customers and may file a case on a customer's behalf (hotline).
     pub fn may_file_for_others(self) -> bool {
-        matches!(self, Role::Agent | Role::Reviewer | Role::Manager | Role::Admin)
+        matches!(
+            self,
+            Role::Agent | Role::Reviewer | Role::Manager | Role::Admin
+        )
     }
 }
 

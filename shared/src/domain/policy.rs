@@ -51,7 +51,11 @@ impl Default for CategoryPolicy {
 
 impl CategoryPolicy {
     fn special() -> Self {
-        Self { no_reason_return: false, special_goods: true, ..Self::default() }
+        Self {
+            no_reason_return: false,
+            special_goods: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -79,11 +83,16 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         let special = ["fresh_food", "fruit", "virtual_goods", "car"];
-        let mut categories: BTreeMap<String, CategoryPolicy> =
-            special.iter().map(|c| (c.to_string(), CategoryPolicy::special())).collect();
+        let mut categories: BTreeMap<String, CategoryPolicy> = special
+            .iter()
+            .map(|c| (c.to_string(), CategoryPolicy::special()))
+            .collect();
         categories.insert(
             "security_system".into(),
-            CategoryPolicy { installed: true, ..CategoryPolicy::default() },
+            CategoryPolicy {
+                installed: true,
+                ..CategoryPolicy::default()
+            },
         );
         Self {
             utc_offset_minutes: 8 * 60,
@@ -113,7 +122,10 @@ impl Policy {
     pub fn validate(&self) -> Result<(), Vec<InvalidField>> {
         let mut errors = Vec::new();
         if !(-14 * 60..=14 * 60).contains(&self.utc_offset_minutes) {
-            errors.push(InvalidField::new("utc_offset_minutes", "must be within ±14 hours"));
+            errors.push(InvalidField::new(
+                "utc_offset_minutes",
+                "must be within ±14 hours",
+            ));
         }
         let mut check = |name: &str, c: &CategoryPolicy| {
             if !(c.return_days <= c.exchange_days
@@ -134,13 +146,22 @@ impl Policy {
             check(&format!("categories/{name}"), c);
         }
         if self.first_response_hours == 0 || self.first_response_hours > 24 * 30 {
-            errors.push(InvalidField::new("first_response_hours", "must be 1 to 720"));
+            errors.push(InvalidField::new(
+                "first_response_hours",
+                "must be 1 to 720",
+            ));
         }
         if self.idempotency_ttl_hours == 0 || self.idempotency_ttl_hours > 24 * 30 {
-            errors.push(InvalidField::new("idempotency_ttl_hours", "must be 1 to 720"));
+            errors.push(InvalidField::new(
+                "idempotency_ttl_hours",
+                "must be 1 to 720",
+            ));
         }
         if self.factory_date_grace_months > 24 {
-            errors.push(InvalidField::new("factory_date_grace_months", "must be at most 24"));
+            errors.push(InvalidField::new(
+                "factory_date_grace_months",
+                "must be at most 24",
+            ));
         }
         if self.technical_support_review_working_days > 30 {
             errors.push(InvalidField::new(
@@ -148,7 +169,11 @@ impl Policy {
                 "must be at most 30",
             ));
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -161,7 +186,10 @@ mod tests {
         let p = Policy::default();
         assert_eq!(p.validate(), Ok(()));
         let tv = p.category("television");
-        assert_eq!((tv.return_days, tv.exchange_days, tv.repair_days), (7, 30, 365));
+        assert_eq!(
+            (tv.return_days, tv.exchange_days, tv.repair_days),
+            (7, 30, 365)
+        );
         assert_eq!(tv.key_component_days, 1095);
         assert!(p.category("fresh_food").special_goods);
         assert!(p.category("security_system").installed);
@@ -173,7 +201,10 @@ mod tests {
         let mut p = Policy::default();
         p.categories.insert(
             "phone".into(),
-            CategoryPolicy { return_days: 40, ..CategoryPolicy::default() },
+            CategoryPolicy {
+                return_days: 40,
+                ..CategoryPolicy::default()
+            },
         );
         let errors = p.validate().unwrap_err();
         assert_eq!(errors[0].field, "categories/phone");

@@ -54,8 +54,13 @@ fn key_safe(raw: String, what: &str, max: usize) -> Result<String, String> {
     if trimmed.len() > max {
         return Err(format!("{what} must be at most {max} characters"));
     }
-    if trimmed.chars().any(|c| c == '#' || c.is_control() || c.is_whitespace()) {
-        return Err(format!("{what} must not contain '#', spaces or control characters"));
+    if trimmed
+        .chars()
+        .any(|c| c == '#' || c.is_control() || c.is_whitespace())
+    {
+        return Err(format!(
+            "{what} must not contain '#', spaces or control characters"
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -95,7 +100,12 @@ pub struct CaseId(String);
 
 impl CaseId {
     pub fn new(year: i32, month: u32, sequence: u64) -> Self {
-        Self(format!("AS{:02}{:02}-{:05}", year.rem_euclid(100), month, sequence))
+        Self(format!(
+            "AS{:02}{:02}-{:05}",
+            year.rem_euclid(100),
+            month,
+            sequence
+        ))
     }
 
     pub fn parse(raw: impl Into<String>) -> Result<Self, String> {
@@ -226,7 +236,10 @@ impl Money {
         if amount_minor < 0 {
             return Err(InvalidField::new("amount_minor", "must not be negative"));
         }
-        Ok(Self { amount_minor, currency })
+        Ok(Self {
+            amount_minor,
+            currency,
+        })
     }
 }
 
@@ -235,10 +248,19 @@ impl Money {
 pub fn bounded_text(field: &str, raw: &str, max_chars: usize) -> Result<String, InvalidField> {
     let text = raw.trim();
     if text.chars().count() > max_chars {
-        return Err(InvalidField::new(field, format!("must be at most {max_chars} characters")));
+        return Err(InvalidField::new(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(InvalidField::new(field, "must not contain control characters"));
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(InvalidField::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -257,15 +279,28 @@ mod tests {
 
     #[test]
     fn malformed_case_numbers_are_refused() {
-        for bad in ["", "AS2611", "AS2613-00001", "XX2611-00001", "AS2611-12", "AS26a1-00001"] {
+        for bad in [
+            "",
+            "AS2611",
+            "AS2613-00001",
+            "XX2611-00001",
+            "AS2611-12",
+            "AS26a1-00001",
+        ] {
             assert!(CaseId::parse(bad).is_err(), "{bad} should not parse");
         }
     }
 
     #[test]
     fn phone_numbers_are_normalised_and_nonsense_refused() {
-        assert_eq!(Phone::parse("+86 138-0013-8000").unwrap().as_str(), "+8613800138000");
-        assert_eq!(Phone::parse("(010) 6552 9988").unwrap().as_str(), "01065529988");
+        assert_eq!(
+            Phone::parse("+86 138-0013-8000").unwrap().as_str(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            Phone::parse("(010) 6552 9988").unwrap().as_str(),
+            "01065529988"
+        );
         assert!(Phone::parse("call me").is_err());
         assert!(Phone::parse("123").is_err());
         assert!(Phone::parse("1+23456789").is_err());

@@ -21,7 +21,12 @@ pub struct JsonBody<T> {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -46,11 +51,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            return Err(ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            });
         }
         let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })?;
+            .map_err(|_| ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            })?;
         let value = parse_json(&raw)?;
         Ok(Self { value, raw })
     }
@@ -63,8 +72,15 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            let field = if path == "." { "body".to_owned() } else { path.replace('.', "/") };
-            ApiError::invalid(vec![InvalidField::new(field, strip_position(&inner.to_string()))])
+            let field = if path == "." {
+                "body".to_owned()
+            } else {
+                path.replace('.', "/")
+            };
+            ApiError::invalid(vec![InvalidField::new(
+                field,
+                strip_position(&inner.to_string()),
+            )])
         } else {
             ApiError::bad_request(format!("the body is not valid JSON: {inner}"))
         }
@@ -88,13 +104,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
-        serde_path_to_error::deserialize(de).map(QueryParams).map_err(|err| {
-            let field = err.path().to_string();
-            ApiError::invalid(vec![InvalidField::new(
-                if field == "." { "query".to_owned() } else { field },
-                err.into_inner().to_string(),
-            )])
-        })
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|err| {
+                let field = err.path().to_string();
+                ApiError::invalid(vec![InvalidField::new(
+                    if field == "." {
+                        "query".to_owned()
+                    } else {
+                        field
+                    },
+                    err.into_inner().to_string(),
+                )])
+            })
     }
 }
 
@@ -134,7 +156,10 @@ mod tests {
             other => panic!("expected a field error, got {other:?}"),
         }
         match parse_json::<Cmd>(b"{\"inner\": ") {
-            Err(ApiError::BadRequest { detail, invalid_params }) => {
+            Err(ApiError::BadRequest {
+                detail,
+                invalid_params,
+            }) => {
                 assert!(invalid_params.is_empty());
                 assert!(detail.contains("not valid JSON"));
             }

@@ -81,7 +81,11 @@ impl Principal {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { id: self.id.clone(), role: self.role(), name: self.name.clone() }
+        Actor {
+            id: self.id.clone(),
+            role: self.role(),
+            name: self.name.clone(),
+        }
     }
 
     /// A key that scopes per-caller records (idempotency keys).
@@ -119,7 +123,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
         };
         match claims {
             Some(claims) if !claims.is_empty() => Principal::from_claims(claims),
-            _ => Err(ApiError::Unauthorized("sign in: this call needs a bearer token".into())),
+            _ => Err(ApiError::Unauthorized(
+                "sign in: this call needs a bearer token".into(),
+            )),
         }
     }
 }
@@ -129,7 +135,10 @@ mod tests {
     use super::*;
 
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -144,11 +153,19 @@ mod tests {
     fn a_person_without_staff_groups_is_a_customer_and_staff_act_in_their_senior_role() {
         let p = Principal::from_claims(&claims(&[("sub", "c-1")])).unwrap();
         assert_eq!(p.role(), Role::Customer);
-        let p = Principal::from_claims(&claims(&[("sub", "s-1"), ("cognito:groups", "[agent manager]")]))
-            .unwrap();
+        let p = Principal::from_claims(&claims(&[
+            ("sub", "s-1"),
+            ("cognito:groups", "[agent manager]"),
+        ]))
+        .unwrap();
         assert_eq!(p.role(), Role::Manager);
-        let p = Principal::from_claims(&claims(&[("sub", "x"), ("cognito:groups", "[system]")])).unwrap();
-        assert_eq!(p.role(), Role::Customer, "no token can claim to be the system");
+        let p = Principal::from_claims(&claims(&[("sub", "x"), ("cognito:groups", "[system]")]))
+            .unwrap();
+        assert_eq!(
+            p.role(),
+            Role::Customer,
+            "no token can claim to be the system"
+        );
     }
 
     #[test]

@@ -16,7 +16,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { detail: String, invalid_params: Vec<InvalidField> },
+    BadRequest {
+        detail: String,
+        invalid_params: Vec<InvalidField>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -60,7 +63,10 @@ struct InvalidParam<'a> {
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError::BadRequest { detail: detail.into(), invalid_params: Vec::new() }
+        ApiError::BadRequest {
+            detail: detail.into(),
+            invalid_params: Vec::new(),
+        }
     }
 
     pub fn invalid(fields: Vec<InvalidField>) -> Self {
@@ -68,7 +74,10 @@ impl ApiError {
             [one] => one.to_string(),
             _ => format!("{} fields are invalid", fields.len()),
         };
-        ApiError::BadRequest { detail, invalid_params: fields }
+        ApiError::BadRequest {
+            detail,
+            invalid_params: fields,
+        }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
@@ -78,23 +87,37 @@ impl ApiError {
             Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
-            }
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large")
-            }
+            PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
             UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Unsupported media type",
             ),
-            Rule(_) => (StatusCode::UNPROCESSABLE_ENTITY, "rule", "A business rule refused the request"),
-            Unavailable(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
-            }
-            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            Rule(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rule",
+                "A business rule refused the request",
+            ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
         }
     }
 }
@@ -114,7 +137,10 @@ impl IntoResponse for ApiError {
         let invalid_params = match &self {
             ApiError::BadRequest { invalid_params, .. } => invalid_params
                 .iter()
-                .map(|f| InvalidParam { name: &f.field, reason: &f.reason })
+                .map(|f| InvalidParam {
+                    name: &f.field,
+                    reason: &f.reason,
+                })
                 .collect(),
             _ => Vec::new(),
         };
@@ -150,7 +176,9 @@ impl From<StoreError> for ApiError {
                 "the case was changed by someone else meanwhile; reload it and try again".into(),
             ),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
-            StoreError::BadCursor => ApiError::bad_request("the cursor is not valid for this query"),
+            StoreError::BadCursor => {
+                ApiError::bad_request("the cursor is not valid for this query")
+            }
             StoreError::Corrupt(cause) | StoreError::Other(cause) => ApiError::Internal(cause),
         }
     }

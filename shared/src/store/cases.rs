@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -106,12 +104,18 @@ fn put(
     if let Some((name, v)) = value {
         builder = builder.expression_attribute_values(name, v);
     }
-    let put = builder.build().map_err(|e| StoreError::Other(e.to_string()))?;
+    let put = builder
+        .build()
+        .map_err(|e| StoreError::Other(e.to_string()))?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
 impl Store {
-    fn event_puts(&self, id: &CaseId, events: &[Event]) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn event_puts(
+        &self,
+        id: &CaseId,
+        events: &[Event],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         events
             .iter()
             .enumerate()
@@ -182,7 +186,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), CreateError> {
         let case_item = serde_dynamo::to_item(CaseItem::of(case))?;
-        let mut items = vec![put(&self.table, case_item, "attribute_not_exists(PK)", None)?];
+        let mut items = vec![put(
+            &self.table,
+            case_item,
+            "attribute_not_exists(PK)",
+            None,
+        )?];
         items.extend(self.event_puts(&case.id, events)?);
         if let Some(record) = idempotency {
             // An expired record that DynamoDB has not deleted yet may be taken over.
@@ -214,8 +223,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let item = serde_dynamo::to_item(CaseItem::of(case))?;
         let expected = AttributeValue::N(expected_version.to_string());
-        let mut items =
-            vec![put(&self.table, item, "version = :expected", Some((":expected", expected)))?];
+        let mut items = vec![put(
+            &self.table,
+            item,
+            "version = :expected",
+            Some((":expected", expected)),
+        )?];
         items.extend(self.event_puts(&case.id, events)?);
         self.transact(items).await.map_err(StoreError::from)
     }
@@ -240,7 +253,10 @@ impl Store {
     }
 
     /// The case and its timeline, oldest event first, in one Query of the case's partition.
-    pub async fn case_with_timeline(&self, id: &CaseId) -> Result<Option<(Case, Vec<Event>)>, StoreError> {
+    pub async fn case_with_timeline(
+        &self,
+        id: &CaseId,
+    ) -> Result<Option<(Case, Vec<Event>)>, StoreError> {
         let mut case = None;
         let mut events = Vec::new();
         let mut start = None;
@@ -258,9 +274,15 @@ impl Store {
                 .await?;
             self.metrics.record(out.consumed_capacity());
             for item in out.items.unwrap_or_default() {
-                match item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                match item
+                    .get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                {
                     Some("case") => case = Some(serde_dynamo::from_item::<_, CaseItem>(item)?.case),
-                    Some("event") => events.push(serde_dynamo::from_item::<_, EventItem>(item)?.event),
+                    Some("event") => {
+                        events.push(serde_dynamo::from_item::<_, EventItem>(item)?.event)
+                    }
                     _ => {}
                 }
             }
@@ -275,9 +297,12 @@ impl Store {
     /// A page of cases, newest first.
     pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<Case>, StoreError> {
         let (index, pk, prefix, status_filter) = match (&query.customer, query.status) {
-            (Some(c), status) => {
-                (Index::Customer, CaseKeys::customer_pk(c), CaseKeys::CUSTOMER_SK_PREFIX, status)
-            }
+            (Some(c), status) => (
+                Index::Customer,
+                CaseKeys::customer_pk(c),
+                CaseKeys::CUSTOMER_SK_PREFIX,
+                status,
+            ),
             (None, Some(s)) => (Index::Status, CaseKeys::status_pk(s), "", None),
             (None, None) => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), "", None),
         };
@@ -294,9 +319,15 @@ impl Store {
         let key_attrs = ["PK", "SK", index.pk(), index.sk()];
         // Sort keys hold timestamps after the prefix: `0` sorts before every one of them, and
         // DynamoDB refuses an empty string as a key value.
-        let low = format!("{prefix}{}", query.from.map(sortable).unwrap_or_else(|| "0".to_owned()));
+        let low = format!(
+            "{prefix}{}",
+            query.from.map(sortable).unwrap_or_else(|| "0".to_owned())
+        );
         // `~` sorts after every character used in these keys.
-        let high = format!("{prefix}{}", query.to.map(sortable).unwrap_or_else(|| "~".to_owned()));
+        let high = format!(
+            "{prefix}{}",
+            query.to.map(sortable).unwrap_or_else(|| "~".to_owned())
+        );
         let mut start = query
             .cursor
             .as_deref()
@@ -354,7 +385,10 @@ impl Store {
         } else {
             start
         };
-        Ok(Page { items, next_cursor: next.as_ref().and_then(cursor::encode) })
+        Ok(Page {
+            items,
+            next_cursor: next.as_ref().and_then(cursor::encode),
+        })
     }
 }
 
@@ -373,15 +407,20 @@ enum TransactFailure {
     Other(StoreError),
 }
 
-impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> for TransactFailure {
-    fn from(err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Self {
+impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>
+    for TransactFailure
+{
+    fn from(
+        err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> Self {
         if let SdkError::ServiceError(service) = &err
             && let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err()
         {
             let reasons = cancelled.cancellation_reasons();
             let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
-            let failed: Vec<usize> =
-                (0..reasons.len()).filter(|&i| code(i) == "ConditionalCheckFailed").collect();
+            let failed: Vec<usize> = (0..reasons.len())
+                .filter(|&i| code(i) == "ConditionalCheckFailed")
+                .collect();
             if !failed.is_empty() {
                 return TransactFailure::ConditionFailed(failed);
             }

@@ -32,7 +32,9 @@ pub fn decode(
     if cursor.len() > 2048 {
         return Err(StoreError::BadCursor);
     }
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::BadCursor)?;
     let plain: BTreeMap<String, String> =
         serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
     let mut names: Vec<&str> = plain.keys().map(String::as_str).collect();
@@ -43,7 +45,10 @@ pub fn decode(
     if names != wanted || plain.get(pk_attr).map(String::as_str) != Some(pk_value) {
         return Err(StoreError::BadCursor);
     }
-    Ok(plain.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+    Ok(plain
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -51,16 +56,27 @@ mod tests {
     use super::*;
 
     fn key(pk: &str) -> HashMap<String, AttributeValue> {
-        [("PK", "CASE#1"), ("SK", "CASE"), ("GSI1PK", pk), ("GSI1SK", "CASE#2026")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.to_owned())))
-            .collect()
+        [
+            ("PK", "CASE#1"),
+            ("SK", "CASE"),
+            ("GSI1PK", pk),
+            ("GSI1SK", "CASE#2026"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.to_owned())))
+        .collect()
     }
 
     #[test]
     fn a_cursor_round_trips_for_the_same_partition() {
         let c = encode(&key("CUSTOMER#a")).unwrap();
-        let back = decode(&c, &["PK", "SK", "GSI1PK", "GSI1SK"], "GSI1PK", "CUSTOMER#a").unwrap();
+        let back = decode(
+            &c,
+            &["PK", "SK", "GSI1PK", "GSI1SK"],
+            "GSI1PK",
+            "CUSTOMER#a",
+        )
+        .unwrap();
         assert_eq!(back, key("CUSTOMER#a"));
     }
 
@@ -69,7 +85,15 @@ mod tests {
         let c = encode(&key("CUSTOMER#b")).unwrap();
         let attrs = ["PK", "SK", "GSI1PK", "GSI1SK"];
         assert!(decode(&c, &attrs, "GSI1PK", "CUSTOMER#a").is_err());
-        assert!(decode(&c, &["PK", "SK", "GSI2PK", "GSI2SK"], "GSI2PK", "CUSTOMER#b").is_err());
+        assert!(
+            decode(
+                &c,
+                &["PK", "SK", "GSI2PK", "GSI2SK"],
+                "GSI2PK",
+                "CUSTOMER#b"
+            )
+            .is_err()
+        );
         assert!(decode("not base64!", &attrs, "GSI1PK", "CUSTOMER#b").is_err());
     }
 }

@@ -64,7 +64,9 @@ impl Store {
             .send()
             .await?;
         self.metrics.record(out.consumed_capacity());
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let record: IdempotencyRecord = serde_dynamo::from_item(item)?;
         Ok((record.expires_at > now.timestamp()).then_some(record))
     }

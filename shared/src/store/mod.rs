@@ -57,8 +57,12 @@ pub struct MetricsSnapshot {
 impl Metrics {
     fn record<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let units: f64 = consumed.into_iter().filter_map(|c| c.capacity_units()).sum();
-        self.milli_units.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+        let units: f64 = consumed
+            .into_iter()
+            .filter_map(|c| c.capacity_units())
+            .sum();
+        self.milli_units
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> MetricsSnapshot {
@@ -79,7 +83,11 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
-        Self { client, table: table.into(), metrics: Arc::default() }
+        Self {
+            client,
+            table: table.into(),
+            metrics: Arc::default(),
+        }
     }
 
     pub fn table(&self) -> &str {

@@ -31,13 +31,19 @@ impl Store {
             .send()
             .await?;
         self.metrics.record(out.consumed_capacity());
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let item: PolicyItem = serde_dynamo::from_item(item)?;
         Ok(Some((item.policy, item.version)))
     }
 
     /// Replaces the policy if it is still at `expected_version` (0: never stored).
-    pub async fn put_policy(&self, policy: &Policy, expected_version: u64) -> Result<u64, StoreError> {
+    pub async fn put_policy(
+        &self,
+        policy: &Policy,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
         let version = expected_version + 1;
         let item = serde_dynamo::to_item(PolicyItem {
             pk: PolicyKeys::PK.to_owned(),
