@@ -1,5 +1,5 @@
 # Thin entry points; the scripts live in infra/local.
-.PHONY: dev test token lint package
+.PHONY: dev test token lint package bench
 
 dev:  ## the whole system on http://127.0.0.1:3000 (Ctrl-C stops it)
 	infra/local/dev.sh
@@ -18,3 +18,6 @@ lint:  ## formatting and clippy, as CI runs them
 
 package:  ## release Lambda builds for arm64 (needs cargo-lambda and zig: pip install cargo-lambda ziglang)
 	cargo lambda build --release --arm64 -p intake
+
+bench:  ## figures: binary size, cold start, round trips and capacity per operation
+	infra/local/bench.sh

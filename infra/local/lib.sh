@@ -70,6 +70,13 @@ start_dynamodb() {
   wait_for_port "$port" 30 "DynamoDB Local (log: $log)"
 }
 
+# For EXIT traps: a killed child's status must not become the script's (set -e applies in traps).
+stop_dynamodb() {
+  [ -n "${DDB_PID:-}" ] || return 0
+  kill "$DDB_PID" 2>/dev/null || true
+  wait "$DDB_PID" 2>/dev/null || true
+}
+
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"

@@ -18,7 +18,7 @@ cfn-lint infra/template.yaml || die "cfn-lint found problems in infra/template.y
 DDB_PORT=$(free_port)
 say "starting DynamoDB Local in memory on 127.0.0.1:$DDB_PORT"
 start_dynamodb "$DDB_PORT" memory "$STATE_DIR/dynamodb-test.log"
-trap 'kill $DDB_PID 2>/dev/null; wait $DDB_PID 2>/dev/null' EXIT
+trap stop_dynamodb EXIT
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT"
 
 say "cargo test"

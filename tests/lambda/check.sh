@@ -19,7 +19,7 @@ cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-
   --env-var "TABLE_NAME=$TABLE,DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local,AWS_REGION=us-east-1,RUST_LOG=warn" \
   >"$WORK/watch.log" 2>&1 &
 WATCH=$!
-trap 'kill $WATCH 2>/dev/null; wait $WATCH 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $WATCH 2>/dev/null || true; wait $WATCH 2>/dev/null || true; rm -rf "$WORK"' EXIT
 wait_for_port "$PORT" 120 "cargo lambda watch (log: $WORK/watch.log)"
 
 invoke() { # fixture-file -> prints the function's JSON answer

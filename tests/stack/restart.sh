@@ -12,7 +12,7 @@ DDB_PORT=$(free_port)
 PORT=$(free_port)
 LOG="$AFTERSALES_STATE_DIR/dev.log"
 DEV=""
-trap '[ -n "$DEV" ] && kill -TERM $DEV 2>/dev/null; wait 2>/dev/null; rm -rf "$AFTERSALES_STATE_DIR"' EXIT
+trap '{ [ -n "$DEV" ] && kill -TERM $DEV; wait; } 2>/dev/null || true; rm -rf "$AFTERSALES_STATE_DIR"' EXIT
 
 start() {
   "$ROOT/infra/local/dev.sh" >>"$LOG" 2>&1 &

@@ -4,11 +4,9 @@ use aftersales::domain::case::{self, Case, Channel, Event, Evidence, NewCase};
 use aftersales::domain::identity::Role;
 use aftersales::domain::values::{CaseId, CustomerId, IdempotencyKey};
 use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::extract::parse_json;
-use aftersales::http::{ApiError, JsonBody, Principal, QueryParams};
-use aftersales::store::{CaseQuery, CreateError, IdempotencyRecord, Page};
+use aftersales::http::{ApiError, JsonBody, OptionalJsonBody, Principal, QueryParams};
+use aftersales::store::{CaseQuery, CreateError, IdempotencyRecord, Page, StoreError};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -150,8 +148,11 @@ pub async fn file(
                 false,
             ))
         }
-        Err(CreateError::IdempotencyKeyTaken) => {
-            // A concurrent request with the same key won: answer what it created.
+        // A concurrent request with the same key won (its condition or its transaction came
+        // first): answer what it created.
+        Err(CreateError::IdempotencyKeyTaken | CreateError::Store(StoreError::Conflict))
+            if key.is_some() =>
+        {
             let key = key.as_ref().map(IdempotencyKey::as_str).unwrap_or_default();
             match app.store.idempotency_record(&caller, key, now).await? {
                 Some(record) => replay(&app, &record, &hash).await,
@@ -160,6 +161,9 @@ pub async fn file(
                 )),
             }
         }
+        Err(CreateError::IdempotencyKeyTaken) => Err(ApiError::Internal(
+            "an idempotency conflict on a request without a key".into(),
+        )),
         Err(CreateError::Store(e)) => Err(e.into()),
     }
 }
@@ -314,28 +318,8 @@ pub async fn cancel(
     State(app): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    raw: Bytes,
+    OptionalJsonBody(body): OptionalJsonBody<Cancel>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let body: Cancel = if raw.is_empty() {
-        Cancel::default()
-    } else {
-        let json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if !json {
-            return Err(ApiError::UnsupportedMediaType(
-                "send the body as application/json".into(),
-            ));
-        }
-        if raw.len() > aftersales::http::extract::MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit: aftersales::http::extract::MAX_BODY_BYTES,
-            });
-        }
-        parse_json(&raw)?
-    };
     change(&app, &principal, &id, |case, now| {
         case::cancel(case, principal.actor(), body.reason.clone(), now)
     })

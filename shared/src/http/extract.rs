@@ -31,37 +31,70 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Like [`JsonBody`], for commands whose body may be left out (`POST .../cancel`): an empty body
+/// is `T::default()`; a body that is there follows the same rules.
+pub struct OptionalJsonBody<T>(pub T);
+
+/// Reads a JSON body with the media-type and size checks; `None` for an empty body when
+/// `allow_empty`.
+async fn read_json<T: DeserializeOwned>(
+    req: Request,
+    allow_empty: bool,
+) -> Result<Option<(T, Bytes)>, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        })?;
+    if allow_empty && raw.is_empty() {
+        return Ok(None);
+    }
+    if !is_json(&content_type) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the body as application/json, not '{content_type}'"
+        )));
+    }
+    let value = parse_json(&raw)?;
+    Ok(Some((value, raw)))
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !is_json(content_type) {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "send the body as application/json, not '{content_type}'"
-            )));
+        match read_json(req, false).await? {
+            Some((value, raw)) => Ok(Self { value, raw }),
+            None => Err(ApiError::bad_request("a JSON body is required")),
         }
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            return Err(ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            });
-        }
-        let raw = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge {
-                limit: MAX_BODY_BYTES,
-            })?;
-        let value = parse_json(&raw)?;
-        Ok(Self { value, raw })
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        Ok(Self(
+            read_json(req, true)
+                .await?
+                .map(|(value, _)| value)
+                .unwrap_or_default(),
+        ))
     }
 }
 

@@ -10,6 +10,6 @@ pub mod extract;
 pub mod principal;
 pub mod problem;
 
-pub use extract::{JsonBody, QueryParams};
+pub use extract::{JsonBody, OptionalJsonBody, QueryParams};
 pub use principal::Principal;
 pub use problem::ApiError;

@@ -1,0 +1,77 @@
+//! Benchmark (never a test): DynamoDB round trips, consumed capacity units and latency of the
+//! intake's main operations, through the local gateway against DynamoDB Local.
+//! Run with `make bench` (which starts DynamoDB Local); prints a table, fails on nothing.
+
+use std::time::Instant;
+
+use e2e::{TestApp, merchant_day};
+use reqwest::Method;
+use serde_json::json;
+
+const N: usize = 200;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let body = json!({
+        "type": "repair", "description": "The picture flickers after ten minutes.",
+        "product": {"sku": "TV-55-Q8", "serial_number": "Q8A55-000123"},
+        "purchase": {"category": "television", "invoice_date": merchant_day(-20)},
+        "contact": {"name": "Wang Fang", "phone": "+86 138 0013 8000"}
+    });
+    // Warm the policy cache and the connections.
+    let first = app
+        .post("/v1/cases", &alice, &body)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let id = first["id"].as_str().unwrap().to_owned();
+
+    println!("| operation | round trips | capacity units | median ms (local) |");
+    println!("|---|---|---|---|");
+    for (name, keyed) in [
+        ("POST /v1/cases", false),
+        ("POST /v1/cases + Idempotency-Key", true),
+    ] {
+        let before = app.store.metrics();
+        let mut times = Vec::with_capacity(N);
+        for i in 0..N {
+            let mut request = app.request(Method::POST, "/v1/cases", &alice).json(&body);
+            if keyed {
+                request = request.header("Idempotency-Key", format!("bench-{i}"));
+            }
+            let t = Instant::now();
+            let status = request.send().await.unwrap().status();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert!(status.is_success(), "{status}");
+        }
+        report(name, &app, before, times);
+    }
+    let before = app.store.metrics();
+    let mut times = Vec::with_capacity(N);
+    for _ in 0..N {
+        let t = Instant::now();
+        let status = app.get(&format!("/v1/cases/{id}"), &alice).await.status();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(status.is_success());
+    }
+    report("GET /v1/cases/{id}", &app, before, times);
+}
+
+fn report(name: &str, app: &TestApp, before: aftersales::store::MetricsSnapshot, times: Vec<f64>) {
+    let after = app.store.metrics();
+    let n = times.len() as f64;
+    println!(
+        "| {name} | {:.1} | {:.2} | {:.2} |",
+        (after.round_trips - before.round_trips) as f64 / n,
+        (after.capacity_units - before.capacity_units) / n,
+        median(times)
+    );
+}

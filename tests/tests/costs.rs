@@ -1,0 +1,83 @@
+//! What one request costs in DynamoDB round trips: counted, not timed, so it cannot flake.
+//! The figures are the ones the closing notes report; a change that adds a round trip to a
+//! request path has to change this test on purpose.
+
+use aftersales::domain::identity::Role;
+use e2e::{StatusCode, TestApp, json, merchant_day};
+use reqwest::Method;
+use serde_json::json;
+
+fn complaint() -> serde_json::Value {
+    json!({"type": "repair", "description": "Noise.", "purchase": {"category": "television", "invoice_date": merchant_day(-20)}})
+}
+
+#[tokio::test]
+async fn filing_a_case_takes_two_round_trips_and_three_with_an_idempotency_key() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    // The first request of a process also reads the policy (then cached).
+    let before = app.store.metrics();
+    assert_eq!(
+        app.post("/v1/cases", &alice, &complaint()).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.store.metrics().round_trips - before.round_trips,
+        3,
+        "policy, number, transaction"
+    );
+
+    let before = app.store.metrics();
+    assert_eq!(
+        app.post("/v1/cases", &alice, &complaint()).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.store.metrics().round_trips - before.round_trips,
+        2,
+        "number, transaction"
+    );
+
+    let before = app.store.metrics();
+    let response = app
+        .request(Method::POST, "/v1/cases", &alice)
+        .header("Idempotency-Key", "cost-1")
+        .json(&complaint())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.store.metrics().round_trips - before.round_trips,
+        3,
+        "key look-up, number, transaction"
+    );
+}
+
+#[tokio::test]
+async fn reading_a_case_with_its_timeline_takes_one_round_trip() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let (_, case) = json(app.post("/v1/cases", &alice, &complaint()).await).await;
+    let before = app.store.metrics();
+    let (status, _) = json(
+        app.get(
+            &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
+            &alice,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.store.metrics().round_trips - before.round_trips, 1);
+
+    let agent = app.token(Role::Agent, "agent-1");
+    let before = app.store.metrics();
+    let (status, _) = json(app.get("/v1/cases?status=submitted", &agent).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.store.metrics().round_trips - before.round_trips,
+        1,
+        "the queue is one Query"
+    );
+}
