@@ -24,25 +24,17 @@ pub struct TestApp {
     pub store: Store,
 }
 
-/// A client of DynamoDB Local, whose endpoint `make test` exports.
-pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+/// A client of the DynamoDB Local that `make test` started and named in `DYNAMODB_ENDPOINT`.
+pub fn dynamodb() -> aws_sdk_dynamodb::Client {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
         panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local")
     });
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+    local_gateway::schema::dynamodb_local_client(&endpoint)
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        let client = dynamodb().await;
+        let client = dynamodb();
         let table = format!(
             "t-{}-{}-{}",
             std::process::id(),

@@ -308,6 +308,13 @@ async fn a_customer_lists_only_their_own_cases_newest_first() {
         .map(|c| &c["id"])
         .collect();
     assert_eq!(ids, [&second["id"], &first["id"]]);
+    let entry = &list["items"][0];
+    assert_eq!(entry["title"], "The picture flickers after ten minutes.");
+    assert_eq!(entry["remedy"], "free_repair");
+    assert!(
+        entry.get("entitlement").is_none() && entry.get("timeline").is_none(),
+        "a list holds summaries: {entry}"
+    );
 
     let (status, body) = json(app.get("/v1/cases?customer_id=bob", &alice).await).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN);

@@ -1,6 +1,6 @@
 //! The case endpoints: file, list, read, add evidence, cancel.
 
-use aftersales::domain::case::{self, Case, Channel, Event, Evidence, NewCase};
+use aftersales::domain::case::{self, Case, CaseSummary, Channel, Event, Evidence, NewCase};
 use aftersales::domain::identity::Role;
 use aftersales::domain::values::{CaseId, CustomerId, IdempotencyKey};
 use aftersales::domain::{InvalidField, RuleError};
@@ -226,25 +226,20 @@ pub async fn list(
     State(app): State<AppState>,
     principal: Principal,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Json<Page<Case>>, ApiError> {
+) -> Result<Json<Page<CaseSummary>>, ApiError> {
     let mut errors = Vec::new();
-    let status = params.status.as_deref().and_then(|s| {
-        let parsed = case::CaseStatus::parse(s);
-        if parsed.is_none() {
-            errors.push(InvalidField::new("status", format!("unknown status '{s}'")));
-        }
-        parsed
-    });
-    let case_type = params.case_type.as_deref().and_then(|s| {
-        let parsed = case::CaseType::parse(s);
-        if parsed.is_none() {
-            errors.push(InvalidField::new(
-                "type",
-                format!("unknown case type '{s}'"),
-            ));
-        }
-        parsed
-    });
+    let status = parse_filter(
+        &mut errors,
+        "status",
+        params.status.as_deref(),
+        case::CaseStatus::parse,
+    );
+    let case_type = parse_filter(
+        &mut errors,
+        "type",
+        params.case_type.as_deref(),
+        case::CaseType::parse,
+    );
     let limit = params.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         errors.push(InvalidField::new("limit", "must be 1 to 100"));
@@ -285,6 +280,21 @@ pub async fn list(
         cursor: params.cursor,
     };
     Ok(Json(app.store.list_cases(&query).await?))
+}
+
+/// A named filter value, or an entry in `errors` saying it is not one of the known values.
+fn parse_filter<T>(
+    errors: &mut Vec<InvalidField>,
+    name: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+) -> Option<T> {
+    let raw = raw?;
+    let parsed = parse(raw);
+    if parsed.is_none() {
+        errors.push(InvalidField::new(name, format!("unknown {name} '{raw}'")));
+    }
+    parsed
 }
 
 #[derive(Debug, Deserialize)]

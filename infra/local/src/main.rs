@@ -47,19 +47,8 @@ fn dev_auth() -> Result<DevAuth, String> {
     Ok(DevAuth::new(hex.into_bytes()))
 }
 
-async fn client() -> aws_sdk_dynamodb::Client {
-    // DynamoDB Local accepts any credentials; give it some so no credential chain is searched.
-    // SAFETY: set before any other thread reads the environment (start of main's runtime).
-    unsafe {
-        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
-            std::env::set_var("AWS_ACCESS_KEY_ID", "local");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "local");
-        }
-        if std::env::var("AWS_REGION").is_err() {
-            std::env::set_var("AWS_REGION", "us-east-1");
-        }
-    }
-    intake::dynamodb_client(Some(&env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))).await
+fn client() -> aws_sdk_dynamodb::Client {
+    schema::dynamodb_local_client(&env_or("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"))
 }
 
 #[tokio::main]
@@ -85,7 +74,7 @@ async fn run() -> Result<(), String> {
             Ok(())
         }
         "create-table" => {
-            let created = schema::ensure_table(&client().await, &table).await?;
+            let created = schema::ensure_table(&client(), &table).await?;
             println!(
                 "table {table}: {}",
                 if created { "created" } else { "already there" }
@@ -108,7 +97,7 @@ async fn run() -> Result<(), String> {
                         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
                 )
                 .init();
-            let client = client().await;
+            let client = client();
             if schema::ensure_table(&client, &table).await? {
                 tracing::info!(table, "created the table from infra/template.yaml");
             }

@@ -113,6 +113,25 @@ impl TableSpec {
     }
 }
 
+/// A client of DynamoDB Local, which accepts any credentials: fixed ones, so that no
+/// credential chain is searched and nothing of the developer's AWS profile is used.
+pub fn dynamodb_local_client(endpoint: &str) -> Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "dynamodb-local",
+        ))
+        .build();
+    Client::from_conf(config)
+}
+
 /// Creates `table` from the template unless it exists. Returns whether it was created.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, String> {
     match client.describe_table().table_name(table).send().await {

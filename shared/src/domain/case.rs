@@ -340,6 +340,59 @@ pub struct Case {
     pub version: u64,
 }
 
+/// What a queue or a customer's list shows of a case: small, because it is what the listing
+/// indexes hold (a case's full record is read by its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub id: CaseId,
+    #[serde(rename = "type")]
+    pub case_type: CaseType,
+    pub status: CaseStatus,
+    pub channel: Channel,
+    pub customer_id: CustomerId,
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<super::entitlement::Remedy>,
+    /// The first line of the description, cut to [`SUMMARY_TITLE_CHARS`].
+    pub title: String,
+    pub first_response_due: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+pub const SUMMARY_TITLE_CHARS: usize = 80;
+
+impl Case {
+    pub fn summary(&self) -> CaseSummary {
+        let first_line = self.description.lines().next().unwrap_or("");
+        let mut title: String = first_line.chars().take(SUMMARY_TITLE_CHARS).collect();
+        if first_line.chars().count() > SUMMARY_TITLE_CHARS {
+            title.push('…');
+        }
+        CaseSummary {
+            id: self.id.clone(),
+            case_type: self.case_type,
+            status: self.status,
+            channel: self.channel,
+            customer_id: self.customer_id.clone(),
+            priority: self.priority,
+            sku: self.product.sku.clone(),
+            remedy: self.entitlement.as_ref().map(|e| e.remedy),
+            title,
+            first_response_due: self.first_response_due,
+            assignee: self.assignee.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+}
+
 /// One entry of a case's timeline: what changed, who did it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {

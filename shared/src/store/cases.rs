@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::idempotency::IdempotencyRecord;
 use super::keys::{CaseKeys, Index, sortable};
 use super::{Store, StoreError, cursor};
-use crate::domain::case::{Case, CaseStatus, CaseType, Event};
+use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
 use crate::domain::values::{CaseId, CustomerId};
 
 #[derive(Serialize, Deserialize)]
@@ -31,7 +31,16 @@ struct CaseItem {
     version: u64,
     status: CaseStatus,
     case_type: CaseType,
+    /// The only attribute (with the keys, `status` and `case_type`) that the listing indexes
+    /// project: a queue reads summaries, never whole cases.
+    summary: CaseSummary,
     case: Case,
+}
+
+/// A case as the listing indexes hold it.
+#[derive(Deserialize)]
+struct IndexedCase {
+    summary: CaseSummary,
 }
 
 impl CaseItem {
@@ -50,6 +59,7 @@ impl CaseItem {
             version: case.version,
             status: case.status,
             case_type: case.case_type,
+            summary: case.summary(),
             case: case.clone(),
         }
     }
@@ -294,8 +304,8 @@ impl Store {
         Ok(case.map(|c| (c, events)))
     }
 
-    /// A page of cases, newest first.
-    pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<Case>, StoreError> {
+    /// A page of case summaries, newest first.
+    pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
         let (index, pk, prefix, status_filter) = match (&query.customer, query.status) {
             (Some(c), status) => (
                 Index::Customer,
@@ -373,7 +383,7 @@ impl Store {
                         .filter_map(|a| item.get(*a).map(|v| ((*a).to_owned(), v.clone())))
                         .collect::<HashMap<_, _>>(),
                 );
-                items.push(serde_dynamo::from_item::<_, CaseItem>(item)?.case);
+                items.push(serde_dynamo::from_item::<_, IndexedCase>(item)?.summary);
             }
             start = out.last_evaluated_key;
             if items.len() >= limit || start.is_none() {
