@@ -10,7 +10,8 @@
 //! - [`http`]: what every handler needs: the caller's identity from the authorizer's claims,
 //!   JSON bodies with limits, cursors, and the one mapping from errors to problem+json.
 //! - [`config`]: the environment a function reads once at cold start;
-//! - [`clock`] and [`policy_cache`]: where handlers get `now` and the policy.
+//! - [`clock`] and [`policy_cache`]: where handlers get `now` and the policy;
+//! - [`webhooks`]: storefront webhooks: secrets, signatures, and each sender's payloads.
 
 pub mod clock;
 pub mod config;
@@ -18,3 +19,4 @@ pub mod domain;
 pub mod http;
 pub mod policy_cache;
 pub mod store;
+pub mod webhooks;

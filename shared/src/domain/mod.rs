@@ -8,11 +8,13 @@
 //! - [`identity`]: roles and the actor recorded on every event;
 //! - [`policy`]: the merchant's configurable numbers, with DOMAIN.md's defaults;
 //! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
-//! - [`case`]: the service case, its commands, events and state machine (DOMAIN §2).
+//! - [`case`]: the service case, its commands, events and state machine (DOMAIN §2);
+//! - [`order`]: orders as the storefronts report them, the proof of purchase.
 
 pub mod case;
 pub mod entitlement;
 pub mod identity;
+pub mod order;
 pub mod policy;
 pub mod values;
 

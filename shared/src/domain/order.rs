@@ -1,0 +1,183 @@
+//! Orders as the storefronts report them: the proof of purchase that entitlement rests on.
+//!
+//! Each storefront's payload is turned into one [`Order`] snapshot. Snapshots are ordered by
+//! the storefront's own modification time (`source_updated_at`), so that a delivery that
+//! arrives late never overwrites newer data. Amounts arrive as decimal strings and become
+//! integer minor units here, exactly; a float never touches money or ids.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::entitlement::Purchase;
+use super::policy::Policy;
+use super::values::{Currency, OrderId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCustomer {
+    /// The storefront's customer id, if the buyer had an account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub title: String,
+    pub quantity: u32,
+    /// Unit price paid, in minor units of the order's currency.
+    pub unit_price_minor: i64,
+    /// Product category (a policy key), when the storefront says it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serial_numbers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub refund_id: String,
+    pub amount_minor: i64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// The configured storefront this order came from.
+    pub storefront: String,
+    pub order_id: OrderId,
+    /// The storefront's human number, e.g. `#1001`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub customer: OrderCustomer,
+    pub currency: Currency,
+    pub total_minor: i64,
+    pub lines: Vec<OrderLine>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+    /// The storefront's modification time of this snapshot: the order of truth.
+    pub source_updated_at: DateTime<Utc>,
+}
+
+impl Order {
+    pub fn refunded_minor(&self) -> i64 {
+        self.refunds.iter().map(|r| r.amount_minor).sum()
+    }
+
+    /// The purchase record of one line, as entitlement needs it: invoiced when paid (or
+    /// ordered), received when delivered.
+    pub fn purchase_of(&self, line: &OrderLine, policy: &Policy) -> Purchase {
+        let tz = policy.time_zone();
+        let date = |t: DateTime<Utc>| -> NaiveDate { t.with_timezone(&tz).date_naive() };
+        Purchase {
+            category: line
+                .category
+                .clone()
+                .unwrap_or_else(|| "default".to_owned()),
+            invoice_date: Some(date(self.paid_at.unwrap_or(self.created_at))),
+            receipt_date: self.delivered_at.map(date),
+            factory_date: None,
+            acceptance_date: None,
+            exclusions: Vec::new(),
+        }
+    }
+
+    pub fn line(&self, line_id: &str) -> Option<&OrderLine> {
+        self.lines.iter().find(|l| l.line_id == line_id)
+    }
+}
+
+/// Parses a decimal amount as storefronts send it (`"199.00"`, `"5"`, `"0.5"`) into minor units
+/// with `exponent` decimals (2 for most currencies). Refuses more decimals than the currency
+/// has, signs other than a leading `-`, and anything that is not digits.
+pub fn parse_minor(raw: &str, exponent: u32) -> Result<i64, String> {
+    let s = raw.trim();
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || frac.len() > exponent as usize
+    {
+        return Err(format!(
+            "'{raw}' is not an amount with at most {exponent} decimals"
+        ));
+    }
+    let scale = 10i64.pow(exponent);
+    let whole: i64 = whole.parse().map_err(|_| format!("'{raw}' is too large"))?;
+    let frac_padded = format!("{frac:0<width$}", width = exponent as usize);
+    let frac: i64 = if exponent == 0 {
+        0
+    } else {
+        frac_padded.parse().map_err(|_| format!("'{raw}'"))?
+    };
+    let minor = whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| format!("'{raw}' is too large"))?;
+    Ok(if negative { -minor } else { minor })
+}
+
+/// Decimals of a currency's minor unit (ISO 4217); the common exceptions, else 2.
+pub fn minor_exponent(currency: Currency) -> u32 {
+    match currency.as_str() {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" => 0,
+        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 3,
+        _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_become_exact_minor_units() {
+        assert_eq!(parse_minor("199.00", 2), Ok(19900));
+        assert_eq!(parse_minor("0.5", 2), Ok(50));
+        assert_eq!(parse_minor("5", 2), Ok(500));
+        assert_eq!(parse_minor("-3.10", 2), Ok(-310));
+        assert_eq!(parse_minor("1500", 0), Ok(1500));
+        assert_eq!(
+            parse_minor("12345678901234.99", 2),
+            Ok(1_234_567_890_123_499)
+        );
+        for bad in [
+            "",
+            "1.234",
+            "1e3",
+            "1,00",
+            "+1",
+            "0x10",
+            ".5",
+            "--1",
+            "99999999999999999999",
+        ] {
+            assert!(parse_minor(bad, 2).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn currencies_know_their_minor_unit() {
+        assert_eq!(minor_exponent(Currency::CNY), 2);
+        assert_eq!(minor_exponent(Currency::parse("JPY").unwrap()), 0);
+        assert_eq!(minor_exponent(Currency::parse("KWD").unwrap()), 3);
+    }
+}

@@ -1,0 +1,231 @@
+//! Storefront webhooks: who may send them, how they are verified, and what they say.
+//!
+//! Each sender's payload is parsed into one [`Inbound`] event, so that what an event *does*
+//! (store an order, open a return case, note a refund) is written once, whatever the sender.
+//!
+//! - [`config`]: the connected storefronts and their (rotating) secrets;
+//! - [`verify`]: constant-time signature checks over the raw body;
+//! - [`shopify`], [`woocommerce`], [`generic`]: each sender's shapes and topics.
+
+pub mod config;
+pub mod generic;
+pub mod shopify;
+pub mod verify;
+pub mod woocommerce;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::domain::order::{Order, Refund};
+use crate::domain::values::OrderId;
+
+/// What a storefront told us, in our terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// A snapshot of an order (created, paid, fulfilled, updated or cancelled).
+    Order(Order),
+    /// A refund made at the storefront.
+    Refund { order_id: OrderId, refund: Refund },
+    /// A customer asked to return goods at the storefront.
+    ReturnRequested(ReturnRequest),
+    /// A return's status changed at the storefront (cancelled, declined, approved, closed...).
+    ReturnChanged {
+        return_id: String,
+        status: String,
+        at: DateTime<Utc>,
+    },
+    /// A topic we do not act on: accepted and ignored.
+    Ignored { topic: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnRequest {
+    pub return_id: String,
+    pub order_id: OrderId,
+    pub lines: Vec<ReturnLine>,
+    /// The customer keeps the goods (refund only) rather than sending them back.
+    pub refund_only: bool,
+    pub requested_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLine {
+    pub line_id: String,
+    pub quantity: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Why a payload could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PayloadError(pub String);
+
+impl From<serde_json::Error> for PayloadError {
+    fn from(e: serde_json::Error) -> Self {
+        PayloadError(format!(
+            "the payload does not match the sender's schema: {e}"
+        ))
+    }
+}
+
+/// Storefront ids arrive as JSON numbers (Shopify's exceed 2^53) or strings: read either
+/// without a float, into a string.
+pub fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        N(u64),
+        S(String),
+    }
+    match Id::deserialize(d)? {
+        Id::N(n) => Ok(n.to_string()),
+        Id::S(s) if !s.is_empty() => Ok(s),
+        Id::S(_) => Err(serde::de::Error::custom("empty id")),
+    }
+}
+
+pub fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        N(u64),
+        S(String),
+    }
+    Ok(match Option::<Id>::deserialize(d)? {
+        Some(Id::N(n)) => Some(n.to_string()),
+        Some(Id::S(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
+/// A time with an offset (`2021-12-31T19:00:00-05:00`) or, as WooCommerce's `*_gmt` fields
+/// send it, without one (UTC).
+pub fn parse_time(raw: &str) -> Result<DateTime<Utc>, PayloadError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").map(|n| n.and_utc()))
+        .map_err(|_| PayloadError(format!("'{raw}' is not a time")))
+}
+
+pub fn opt_time(raw: Option<&str>) -> Result<Option<DateTime<Utc>>, PayloadError> {
+    raw.filter(|s| !s.is_empty()).map(parse_time).transpose()
+}
+
+fn order_id(raw: String) -> Result<OrderId, PayloadError> {
+    OrderId::parse(raw).map_err(PayloadError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOPIFY_ORDER: &[u8] =
+        include_bytes!("../../../tests/fixtures/shopify/orders-create.json");
+    const SHOPIFY_CANCELLED: &[u8] =
+        include_bytes!("../../../tests/fixtures/shopify/orders-cancelled.json");
+    const SHOPIFY_REFUND: &[u8] =
+        include_bytes!("../../../tests/fixtures/shopify/refunds-create.json");
+    const SHOPIFY_RETURN: &[u8] =
+        include_bytes!("../../../tests/fixtures/shopify/returns-request.json");
+    const WOO_ORDER: &[u8] =
+        include_bytes!("../../../tests/fixtures/woocommerce/order-created.json");
+    const WOO_REFUNDED: &[u8] =
+        include_bytes!("../../../tests/fixtures/woocommerce/order-updated-refund.json");
+    const GENERIC_ORDER: &[u8] =
+        include_bytes!("../../../tests/fixtures/generic/order-upserted.json");
+    const GENERIC_RETURN: &[u8] =
+        include_bytes!("../../../tests/fixtures/generic/return-requested.json");
+
+    fn order(inbound: Inbound) -> Order {
+        match inbound {
+            Inbound::Order(o) => o,
+            other => panic!("expected an order, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shopifys_sample_order_keeps_its_large_ids_exact_and_its_money_in_cents() {
+        let o = order(shopify::parse("main", "orders/create", SHOPIFY_ORDER, None).unwrap());
+        assert_eq!(o.order_id.as_str(), "820982911946154508");
+        assert_eq!(o.customer.id.as_deref(), Some("115310627314723954"));
+        assert_eq!(o.customer.email.as_deref(), Some("john@example.com"));
+        assert_eq!(o.total_minor, 38800);
+        assert_eq!(o.lines.len(), 2);
+        assert_eq!(o.lines[0].line_id, "866550311766439020");
+        assert_eq!(o.lines[0].unit_price_minor, 19900);
+        assert_eq!(o.paid_at, Some(parse_time("2022-01-01T00:00:00Z").unwrap()));
+        assert_eq!(o.cancelled_at, None);
+        let cancelled =
+            order(shopify::parse("main", "orders/cancelled", SHOPIFY_CANCELLED, None).unwrap());
+        assert!(cancelled.cancelled_at.is_some());
+        assert!(cancelled.source_updated_at > o.source_updated_at);
+    }
+
+    #[test]
+    fn shopify_refunds_and_returns_name_their_order_and_lines() {
+        match shopify::parse("main", "refunds/create", SHOPIFY_REFUND, None).unwrap() {
+            Inbound::Refund { order_id, refund } => {
+                assert_eq!(order_id.as_str(), "820982911946154508");
+                assert_eq!(refund.refund_id, "890088186047892319");
+                assert_eq!(refund.amount_minor, 19900);
+            }
+            other => panic!("{other:?}"),
+        }
+        match shopify::parse("main", "returns/request", SHOPIFY_RETURN, None).unwrap() {
+            Inbound::ReturnRequested(r) => {
+                assert_eq!(r.return_id, "1097707602");
+                assert_eq!(r.lines[0].line_id, "866550311766439020");
+                assert_eq!(r.lines[0].reason.as_deref(), Some("defective"));
+                assert_eq!(r.lines[0].note.as_deref(), Some("The screen stays black."));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            shopify::parse("main", "products/update", b"{}", None).unwrap(),
+            Inbound::Ignored {
+                topic: "products/update".into()
+            }
+        );
+    }
+
+    #[test]
+    fn woocommerces_sample_order_reads_totals_from_strings_and_refunds_from_updates() {
+        let o = order(woocommerce::parse("woo", "order.created", WOO_ORDER).unwrap());
+        assert_eq!(o.order_id.as_str(), "727");
+        assert_eq!(o.total_minor, 2935);
+        assert_eq!(o.customer.id, None, "customer_id 0 is a guest");
+        assert_eq!(o.customer.email.as_deref(), Some("john.doe@example.com"));
+        assert_eq!(o.lines[0].unit_price_minor, 300);
+        assert_eq!(o.lines[1].sku.as_deref(), Some("Bar3"));
+        let r = order(woocommerce::parse("woo", "order.updated", WOO_REFUNDED).unwrap());
+        assert_eq!(r.refunded_minor(), 1000);
+        assert_ne!(
+            woocommerce::dedup_key("7", WOO_ORDER).unwrap(),
+            woocommerce::dedup_key("7", WOO_REFUNDED).unwrap(),
+            "the same order changed later is another event"
+        );
+    }
+
+    #[test]
+    fn generic_orders_and_returns_follow_our_schema() {
+        let o = order(generic::parse("erp", GENERIC_ORDER).unwrap());
+        assert_eq!(o.total_minor, 399900);
+        assert_eq!(o.lines[0].category.as_deref(), Some("television"));
+        assert!(o.delivered_at.is_some());
+        assert!(
+            matches!(generic::parse("erp", GENERIC_RETURN).unwrap(), Inbound::ReturnRequested(r) if r.return_id == "RMA-5521")
+        );
+        assert!(
+            generic::parse(
+                "erp",
+                br#"{"type": "order.upserted", "data": {"order_id": 1}}"#
+            )
+            .is_err()
+        );
+    }
+}
