@@ -32,6 +32,18 @@ trap cleanup INT TERM EXIT
 
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT" TABLE_NAME="${TABLE_NAME:-aftersales}"
 export DEV_SECRET_FILE="$STATE_DIR/dev-secret"
+# Storefronts to try webhooks with: made once with random secrets, kept across restarts.
+export STOREFRONTS_FILE="${STOREFRONTS_FILE:-$STATE_DIR/storefronts.json}"
+if [ ! -f "$STOREFRONTS_FILE" ]; then
+  python3 - "$STOREFRONTS_FILE" <<'PY'
+import base64, json, secrets, sys
+json.dump([
+    {"id": "shop", "kind": "shopify", "source": "dev-shop.myshopify.com", "secrets": [secrets.token_hex(24)]},
+    {"id": "woo", "kind": "woocommerce", "source": "http://localhost:8080", "secrets": [secrets.token_hex(24)]},
+    {"id": "erp", "kind": "generic", "secrets": ["whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()]},
+], open(sys.argv[1], "w"), indent=2)
+PY
+fi
 cd "$ROOT"
 "$GATEWAY" create-table >&2
 cat >&2 <<MSG
@@ -43,6 +55,9 @@ cat >&2 <<MSG
     make token ROLE=customer SUB=alice
     curl -H "Authorization: Bearer \$(make -s token ROLE=customer SUB=alice)" \\
          http://127.0.0.1:$PORT/v1/cases
+
+  Storefront webhooks: POST /v1/webhooks/{shopify,woocommerce,generic}, signed with the
+  secrets in $STOREFRONTS_FILE.
 
   Ctrl-C stops the gateway and DynamoDB Local.
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use aftersales::clock::SystemClock;
 use aftersales::domain::identity::Role;
 use aftersales::store::Store;
+use aftersales::webhooks::config::Storefronts;
 use local_gateway::auth::DevAuth;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -15,6 +16,21 @@ use serde_json::Value;
 pub use reqwest::StatusCode;
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
+
+/// The storefronts every test app knows, with the secrets tests sign with. `main` is rotating
+/// its secret: both verify.
+pub const SHOPIFY_DOMAIN: &str = "jsmith.myshopify.com";
+pub const SHOPIFY_SECRET: &str = "shpss_test_secret";
+pub const SHOPIFY_OLD_SECRET: &str = "shpss_old_secret";
+pub const WOO_SOURCE: &str = "https://example.com/";
+pub const WOO_SECRET: &str = "woo test secret";
+pub const GENERIC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const STOREFRONTS: &str = r#"[
+  {"id": "main", "kind": "shopify", "source": "jsmith.myshopify.com",
+   "secrets": ["shpss_test_secret", {"value": "shpss_old_secret", "not_after": "2099-01-01T00:00:00Z"}]},
+  {"id": "woo", "kind": "woocommerce", "source": "https://example.com", "secrets": ["woo test secret"]},
+  {"id": "erp", "kind": "generic", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}
+]"#;
 
 pub struct TestApp {
     pub base: String,
@@ -49,7 +65,13 @@ impl TestApp {
             "test-secret-{}",
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
         ));
-        let app = local_gateway::gateway::app(store.clone(), Arc::new(SystemClock), auth.clone());
+        let storefronts = Storefronts::parse(STOREFRONTS).expect("test storefronts");
+        let app = local_gateway::gateway::app(
+            store.clone(),
+            Arc::new(SystemClock),
+            auth.clone(),
+            storefronts,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");

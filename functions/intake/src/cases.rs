@@ -42,7 +42,7 @@ fn created(view: CaseView, replayed: bool) -> Response {
 /// Anyone else is told it does not exist, so that case numbers leak nothing.
 fn readable(principal: &Principal, case: &Case) -> bool {
     match principal.role() {
-        Role::Customer => case.customer_id.as_str() == principal.id,
+        Role::Customer => principal.owns(case.customer_id.as_str(), case.customer_email.as_deref()),
         Role::Technician => case.assignee.as_deref() == Some(principal.id.as_str()),
         _ => true,
     }
@@ -84,11 +84,14 @@ pub async fn file(
     State(app): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
-    body: JsonBody<NewCase>,
+    JsonBody {
+        value: mut command,
+        raw,
+    }: JsonBody<NewCase>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let caller = principal.caller_key();
-    let hash = fingerprint("POST", "/v1/cases", &body.raw);
+    let hash = fingerprint("POST", "/v1/cases", &raw);
     let now = app.clock.now();
 
     if let Some(key) = &key
@@ -101,6 +104,7 @@ pub async fn file(
     }
 
     let (policy, _) = app.policy.get(&app.store).await?;
+    let order_link = with_order_as_proof(&app, &principal, &mut command, &policy).await?;
     let channel = if principal.is_staff() {
         Channel::Hotline
     } else {
@@ -111,12 +115,15 @@ pub async fn file(
     let provisional = CaseId::new(month.year(), month.month(), 0);
     let (mut new_case, events) = case::file(
         provisional,
-        body.value,
+        command,
         principal.actor(),
         channel,
         now,
         &policy,
     )?;
+    if principal.role() == Role::Customer {
+        new_case.customer_email = principal.verified_email.clone();
+    }
     let sequence = app
         .store
         .next_case_sequence(month.year(), month.month())
@@ -133,9 +140,10 @@ pub async fn file(
             policy.idempotency_ttl_hours,
         )
     });
+    let link = order_link.as_ref().map(|(s, o)| (s.as_str(), o.as_str()));
     match app
         .store
-        .create_case(&new_case, &events, record.as_ref(), now)
+        .create_case(&new_case, &events, record.as_ref(), link, now)
         .await
     {
         Ok(()) => {
@@ -166,6 +174,48 @@ pub async fn file(
         )),
         Err(CreateError::Store(e)) => Err(e.into()),
     }
+}
+
+/// A case that names a storefront order we hold takes its proof of purchase from it: the
+/// order must be the caller's (404 otherwise), and the first named line (or the order's first)
+/// gives the purchase and the product. Returns the order to link the case to.
+async fn with_order_as_proof(
+    app: &AppState,
+    principal: &Principal,
+    command: &mut NewCase,
+    policy: &aftersales::domain::policy::Policy,
+) -> Result<Option<(String, String)>, ApiError> {
+    let Some(order_ref) = command.order.as_ref() else {
+        return Ok(None);
+    };
+    let Some(storefront) = order_ref.storefront.clone() else {
+        return Ok(None);
+    };
+    let order_id = order_ref.order_id.as_str().to_owned();
+    let (order, _) = crate::orders::visible_order(app, principal, &storefront, &order_id).await?;
+    let line = match order_ref.line_ids.first() {
+        Some(id) => order.line(id).ok_or_else(|| {
+            RuleError::new(
+                "unknown-order-line",
+                format!("order {storefront}/{order_id} has no line {id}"),
+            )
+        })?,
+        None => order
+            .lines
+            .first()
+            .ok_or_else(|| RuleError::new("unknown-order-line", "the order has no lines"))?,
+    };
+    if command.purchase.is_none() {
+        command.purchase = Some(order.purchase_of(line, policy));
+    }
+    let product = &mut command.product;
+    product.sku = product.sku.take().or_else(|| line.sku.clone());
+    product.model = product.model.take().or_else(|| Some(line.title.clone()));
+    product.serial_number = product
+        .serial_number
+        .take()
+        .or_else(|| line.serial_numbers.first().cloned());
+    Ok(Some((storefront, order_id)))
 }
 
 async fn replay(
@@ -249,13 +299,22 @@ pub async fn list(
     {
         errors.push(InvalidField::new("from", "must be before 'to'"));
     }
+    let mut email = None;
     let customer = match (principal.role(), params.customer_id) {
-        (Role::Customer, Some(other)) if other != principal.id => {
+        (Role::Customer, Some(other)) if other != principal.customer_key() => {
             return Err(ApiError::Forbidden(
                 "a customer lists their own cases only".into(),
             ));
         }
-        (Role::Customer, _) => Some(principal.id.clone()),
+        // Linked to a storefront account: everything under it. Else a verified e-mail finds
+        // the storefront's records and the app's alike. Else the subject's own cases.
+        (Role::Customer, _)
+            if principal.storefront_customer.is_none() && principal.verified_email.is_some() =>
+        {
+            email = principal.verified_email.clone();
+            None
+        }
+        (Role::Customer, _) => Some(principal.customer_key()),
         (Role::Technician, _) => {
             return Err(ApiError::Forbidden(
                 "technicians see their work orders, not the case queue".into(),
@@ -272,6 +331,7 @@ pub async fn list(
     }
     let query = CaseQuery {
         customer,
+        email,
         status,
         case_type,
         from: params.from,

@@ -10,11 +10,17 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::orders::visible_order;
 
+/// Either a storefront order line (`storefront`, `order_id`, `line_id`: the order is the proof
+/// of purchase) or a product category with dates.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    category: String,
+    storefront: Option<String>,
+    order_id: Option<String>,
+    line_id: Option<String>,
+    category: Option<String>,
     invoice_date: Option<NaiveDate>,
     receipt_date: Option<NaiveDate>,
     factory_date: Option<NaiveDate>,
@@ -25,7 +31,7 @@ pub struct Params {
 
 pub async fn look_up(
     State(app): State<AppState>,
-    _principal: Principal,
+    principal: Principal,
     QueryParams(params): QueryParams<Params>,
 ) -> Result<Json<Entitlement>, ApiError> {
     let exclusions = params
@@ -41,8 +47,30 @@ pub async fn look_up(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::invalid(vec![e]))?;
+    if let (Some(storefront), Some(order_id)) = (&params.storefront, &params.order_id) {
+        let line_id = params.line_id.as_deref().ok_or_else(|| {
+            ApiError::invalid(vec![InvalidField::new("line_id", "name the order line")])
+        })?;
+        let (order, _) = visible_order(&app, &principal, storefront, order_id).await?;
+        let line = order.line(line_id).ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "order {storefront}/{order_id} has no line {line_id}"
+            ))
+        })?;
+        let (policy, _) = app.policy.get(&app.store).await?;
+        let mut purchase = order.purchase_of(line, &policy);
+        purchase.exclusions = exclusions;
+        let today = merchant_date(app.clock.now(), &policy);
+        return Ok(Json(entitlement(&purchase, today, &policy)?));
+    }
+    let category = params.category.ok_or_else(|| {
+        ApiError::invalid(vec![InvalidField::new(
+            "category",
+            "name a category, or a storefront order line",
+        )])
+    })?;
     let purchase = Purchase {
-        category: params.category,
+        category,
         invoice_date: params.invoice_date,
         receipt_date: params.receipt_date,
         factory_date: params.factory_date,

@@ -12,18 +12,24 @@
 //! | `GET  /v1/cases/{id}`                | the case's customer, staff           |
 //! | `POST /v1/cases/{id}/evidence`       | the case's customer, staff           |
 //! | `POST /v1/cases/{id}/cancel`         | the case's customer, an agent        |
+//! | `GET  /v1/orders`, `GET /v1/orders/{storefront}/{id}` | the order's customer, staff |
+//! | `POST /v1/webhooks/{shopify,woocommerce,generic}` | storefronts (signed bodies, no token) |
 //! | `GET/PUT /v1/policy`                 | staff read, an admin changes         |
 
 mod cases;
 mod entitlements;
+mod orders;
 mod policy;
+mod webhooks;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use aftersales::clock::SharedClock;
 use aftersales::http::problem;
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::Store;
+use aftersales::webhooks::config::Storefronts;
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -33,14 +39,17 @@ pub struct AppState {
     pub store: Store,
     pub policy: PolicyCache,
     pub clock: SharedClock,
+    /// The connected storefronts and their webhook secrets.
+    pub storefronts: Arc<Storefronts>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: SharedClock) -> Self {
+    pub fn new(store: Store, clock: SharedClock, storefronts: Storefronts) -> Self {
         Self {
             store,
             policy: PolicyCache::default(),
             clock,
+            storefronts: Arc::new(storefronts),
         }
     }
 }
@@ -68,6 +77,26 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/cases/{id}/cancel",
             post(cases::cancel).fallback(problem::method_not_allowed),
+        )
+        .route(
+            "/v1/orders",
+            get(orders::list).fallback(problem::method_not_allowed),
+        )
+        .route(
+            "/v1/orders/{storefront}/{order_id}",
+            get(orders::read).fallback(problem::method_not_allowed),
+        )
+        .route(
+            "/v1/webhooks/shopify",
+            post(webhooks::shopify).fallback(problem::method_not_allowed),
+        )
+        .route(
+            "/v1/webhooks/woocommerce",
+            post(webhooks::woocommerce).fallback(problem::method_not_allowed),
+        )
+        .route(
+            "/v1/webhooks/generic",
+            post(webhooks::generic).fallback(problem::method_not_allowed),
         )
         .route(
             "/v1/policy",

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aftersales::clock::SystemClock;
 use aftersales::config::Config;
 use aftersales::store::Store;
+use aftersales::webhooks::config::Storefronts;
 use intake::{AppState, dynamodb_client, router};
 
 #[tokio::main]
@@ -21,6 +22,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         .init();
     let config = Config::from_env()?;
     let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
-    let state = AppState::new(Store::new(client, config.table_name), Arc::new(SystemClock));
+    let storefronts = Storefronts::from_env()?;
+    let state = AppState::new(
+        Store::new(client, config.table_name),
+        Arc::new(SystemClock),
+        storefronts,
+    );
     lambda_http::run(router(state)).await
 }

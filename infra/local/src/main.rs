@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Reads `DYNAMODB_ENDPOINT` (default `http://127.0.0.1:8000`), `TABLE_NAME` (default
-//! `aftersales`) and `DEV_SECRET_FILE` (default `.local/dev-secret`, made on first use).
+//! `aftersales`), `DEV_SECRET_FILE` (default `.local/dev-secret`, made on first use) and the
+//! storefronts from `STOREFRONTS` or `STOREFRONTS_FILE` (see `aftersales::webhooks::config`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use aftersales::clock::SystemClock;
 use aftersales::domain::identity::Role;
 use aftersales::store::Store;
+use aftersales::webhooks::config::Storefronts;
 use local_gateway::auth::DevAuth;
 use local_gateway::{gateway, schema};
 
@@ -101,10 +103,12 @@ async fn run() -> Result<(), String> {
             if schema::ensure_table(&client, &table).await? {
                 tracing::info!(table, "created the table from infra/template.yaml");
             }
+            let storefronts = Storefronts::from_env()?;
             let app = gateway::app(
                 Store::new(client, table),
                 Arc::new(SystemClock),
                 dev_auth()?,
+                storefronts,
             );
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entitlement::{Entitlement, Purchase, entitlement};
 use super::identity::{Actor, Role};
+use super::order::{Order, ReturnRequest};
 use super::policy::Policy;
 use super::values::{CaseId, CustomerId, OrderId, Phone, bounded_text};
 use super::{InvalidField, RuleError};
@@ -191,6 +192,9 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRef {
+    /// The storefront the order came from (as configured); absent for orders we do not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storefront: Option<String>,
     pub order_id: OrderId,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub line_ids: Vec<String>,
@@ -308,10 +312,17 @@ pub struct Case {
     pub status: CaseStatus,
     pub channel: Channel,
     pub customer_id: CustomerId,
+    /// The customer's e-mail where known and trustworthy (verified at sign-in, or the
+    /// storefront's record): customers who sign in with only that e-mail find the case by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_email: Option<String>,
     #[serde(default)]
     pub contact: Contact,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderRef>,
+    /// The storefront's return this case was opened for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storefront_return_id: Option<String>,
     #[serde(default)]
     pub product: Product,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -421,6 +432,22 @@ pub enum Change {
         from: CaseStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+    },
+    /// The storefront cancelled the case's order.
+    OrderCancelledAtStorefront {
+        order_id: OrderId,
+    },
+    /// The storefront refunded money on the case's order.
+    RefundedAtStorefront {
+        order_id: OrderId,
+        refund_id: String,
+        amount_minor: i64,
+        currency: super::values::Currency,
+    },
+    /// The storefront changed the state of the return behind this case.
+    StorefrontReturnStatus {
+        return_id: String,
+        status: String,
     },
 }
 
@@ -671,8 +698,10 @@ pub fn file(
         status: CaseStatus::Submitted,
         channel,
         customer_id,
+        customer_email: None,
         contact,
         order: cmd.order,
+        storefront_return_id: None,
         product,
         purchase: cmd.purchase,
         entitlement,
@@ -723,7 +752,9 @@ pub fn cancel(
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(Case, Vec<Event>), Refusal> {
-    if !(actor.role == Role::Customer || actor.role.may_file_for_others()) {
+    let allowed =
+        matches!(actor.role, Role::Customer | Role::System) || actor.role.may_file_for_others();
+    if !allowed {
         return Err(Refusal::Forbidden(format!(
             "a {} does not cancel cases",
             actor.role
@@ -780,6 +811,152 @@ pub fn add_evidence(
     );
     next.evidence.extend(evidence);
     Ok((next, vec![event]))
+}
+
+/// The actor of everything a storefront's webhook does: the system, on the storefront's word.
+pub fn storefront_actor(storefront: &str) -> Actor {
+    Actor {
+        id: format!("storefront:{storefront}"),
+        role: Role::System,
+        name: None,
+    }
+}
+
+/// Opens a return case for a return requested at the storefront (DOMAIN §4): linked to the
+/// order and its lines, with the entitlement of the first returned line on the day of the
+/// request. Special goods take the refund-only path whatever the storefront asked.
+pub fn file_storefront_return(
+    id: CaseId,
+    order: &Order,
+    request: &ReturnRequest,
+    customer_id: CustomerId,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let first = request
+        .lines
+        .first()
+        .and_then(|l| order.line(&l.line_id))
+        .ok_or_else(|| {
+            RuleError::new(
+                "unknown-order-line",
+                "the return names no line of its order",
+            )
+        })?;
+    let purchase = order.purchase_of(first, policy);
+    let entitlement = entitlement(
+        &purchase,
+        merchant_date(request.requested_at, policy),
+        policy,
+    )?;
+    let case_type = if request.refund_only || entitlement.special_goods {
+        CaseType::RefundOnly
+    } else {
+        CaseType::ReturnRefund
+    };
+    let description: String = request
+        .lines
+        .iter()
+        .map(|l| {
+            let title = order
+                .line(&l.line_id)
+                .map(|x| x.title.as_str())
+                .unwrap_or("?");
+            let why = [l.reason.as_deref(), l.note.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+            format!(
+                "{} × {title}{}",
+                l.quantity,
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({why})")
+                }
+            )
+        })
+        .chain(request.note.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let actor = storefront_actor(&order.storefront);
+    let first_response_due = now + Duration::hours(i64::from(policy.first_response_hours));
+    let case = Case {
+        id,
+        case_type,
+        status: CaseStatus::Submitted,
+        channel: Channel::Storefront,
+        customer_id,
+        customer_email: order.customer.email.clone(),
+        contact: Contact {
+            name: order.customer.name.clone(),
+            phone: order
+                .customer
+                .phone
+                .as_deref()
+                .and_then(|p| Phone::parse(p).ok()),
+            address: None,
+            attribute: CustomerAttribute::InWarranty,
+        },
+        order: Some(OrderRef {
+            storefront: Some(order.storefront.clone()),
+            order_id: order.order_id.clone(),
+            line_ids: request.lines.iter().map(|l| l.line_id.clone()).collect(),
+        }),
+        storefront_return_id: Some(request.return_id.clone()),
+        product: Product {
+            sku: first.sku.clone(),
+            model: Some(first.title.clone()),
+            serial_number: first.serial_numbers.first().cloned(),
+            batch: None,
+        },
+        purchase: Some(purchase),
+        entitlement: Some(entitlement),
+        description: bounded_text("description", &description, 4000)
+            .unwrap_or_else(|_| description.chars().take(4000).collect()),
+        logistics_issue: None,
+        tracking_number: None,
+        order_issue: None,
+        evidence: Vec::new(),
+        priority: Priority::Normal,
+        first_response_due,
+        assignee: None,
+        filed_by: actor.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let event = Event {
+        version: 1,
+        at: now,
+        actor,
+        change: Change::Filed {
+            case_type,
+            channel: Channel::Storefront,
+            remedy: case.entitlement.as_ref().map(|e| e.remedy),
+            first_response_due,
+        },
+    };
+    Ok((case, vec![event]))
+}
+
+/// Records on a case what its storefront did (a cancellation, a refund, a return's new state).
+/// A return cancelled at the storefront cancels the case while it can still be cancelled.
+pub fn note_storefront(
+    case: &Case,
+    storefront: &str,
+    change: Change,
+    now: DateTime<Utc>,
+) -> (Case, Vec<Event>) {
+    let actor = storefront_actor(storefront);
+    let return_cancelled = matches!(&change, Change::StorefrontReturnStatus { status, .. }
+        if matches!(status.as_str(), "cancelled" | "canceled"));
+    let (mut next, event) = next_version(case, actor, now, change);
+    if return_cancelled && case.status.cancellable() {
+        next.status = CaseStatus::Cancelled;
+    }
+    (next, vec![event])
 }
 
 #[cfg(test)]

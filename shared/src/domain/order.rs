@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entitlement::Purchase;
 use super::policy::Policy;
-use super::values::{Currency, OrderId};
+use super::values::{Currency, CustomerId, OrderId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCustomer {
@@ -101,6 +101,45 @@ impl Order {
     pub fn line(&self, line_id: &str) -> Option<&OrderLine> {
         self.lines.iter().find(|l| l.line_id == line_id)
     }
+}
+
+/// A customer's request, at the storefront, to return goods of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnRequest {
+    pub return_id: String,
+    pub order_id: OrderId,
+    pub lines: Vec<ReturnLine>,
+    /// The customer keeps the goods (refund only) rather than sending them back.
+    pub refund_only: bool,
+    pub requested_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLine {
+    pub line_id: String,
+    pub quantity: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Who an order belongs to, in the same terms as a signed-in customer's identities: the
+/// storefront's customer id (`main:115310627314723954`), else the buyer's e-mail
+/// (`email:jon@example.com`). A guest order without either cannot be linked to anyone.
+pub fn customer_key(storefront: &str, customer: &OrderCustomer) -> Option<CustomerId> {
+    customer
+        .id
+        .as_ref()
+        .and_then(|id| CustomerId::parse(format!("{storefront}:{id}")).ok())
+        .or_else(|| {
+            customer
+                .email
+                .as_ref()
+                .and_then(|e| CustomerId::parse(format!("email:{}", e.to_ascii_lowercase())).ok())
+        })
 }
 
 /// Parses a decimal amount as storefronts send it (`"199.00"`, `"5"`, `"0.5"`) into minor units

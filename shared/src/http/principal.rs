@@ -13,6 +13,7 @@ use lambda_http::request::RequestContext;
 
 use super::ApiError;
 use crate::domain::identity::{Actor, Role};
+use crate::domain::values::CustomerId;
 
 /// A signed-in person: a customer, or staff with one or more roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +23,15 @@ pub struct Principal {
     /// Staff roles from the groups claim; a person with none is a customer.
     pub roles: BTreeSet<Role>,
     pub name: Option<String>,
-    /// Only when the identity provider says it is verified.
+    /// Only when the identity provider says it is verified; lower case.
     pub verified_email: Option<String>,
+    /// The customer's id at a storefront (`<storefront>:<id>`, claim
+    /// `custom:storefront_customer_id`), set by the identity provider when it links accounts.
+    pub storefront_customer: Option<CustomerId>,
 }
+
+/// The claim that links a signed-in customer to their storefront account.
+pub const STOREFRONT_CUSTOMER_CLAIM: &str = "custom:storefront_customer_id";
 
 /// Claims that carry groups, in the order they are looked for.
 const GROUP_CLAIMS: [&str; 2] = ["cognito:groups", "groups"];
@@ -64,7 +71,14 @@ impl Principal {
             id,
             roles,
             name: claims.get("name").cloned(),
-            verified_email: claims.get("email").filter(|_| verified).cloned(),
+            verified_email: claims
+                .get("email")
+                .filter(|_| verified)
+                .map(|e| e.trim().to_ascii_lowercase()),
+            storefront_customer: claims
+                .get(STOREFRONT_CUSTOMER_CLAIM)
+                .filter(|v| v.contains(':'))
+                .and_then(|v| CustomerId::parse(v.clone()).ok()),
         })
     }
 
@@ -80,9 +94,32 @@ impl Principal {
         self.role().is_staff()
     }
 
+    /// For a customer, the id their records carry: the storefront account if linked (so that
+    /// cases filed in the app and orders from the storefront are one customer's), else the
+    /// subject. For staff, the subject.
+    pub fn customer_key(&self) -> String {
+        match (&self.storefront_customer, self.role()) {
+            (Some(key), Role::Customer) => key.as_str().to_owned(),
+            _ => self.id.clone(),
+        }
+    }
+
+    /// Whether records of this customer id or e-mail are this customer's.
+    pub fn owns(&self, customer_id: &str, email: Option<&str>) -> bool {
+        customer_id == self.id
+            || self
+                .storefront_customer
+                .as_ref()
+                .is_some_and(|k| k.as_str() == customer_id)
+            || self
+                .verified_email
+                .as_deref()
+                .is_some_and(|mine| email.is_some_and(|e| e.eq_ignore_ascii_case(mine)))
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
-            id: self.id.clone(),
+            id: self.customer_key(),
             role: self.role(),
             name: self.name.clone(),
         }
@@ -166,6 +203,22 @@ mod tests {
             Role::Customer,
             "no token can claim to be the system"
         );
+    }
+
+    #[test]
+    fn a_linked_storefront_account_and_a_verified_email_make_records_the_customers() {
+        let p = Principal::from_claims(&claims(&[
+            ("sub", "c-1"),
+            ("custom:storefront_customer_id", "main:115310627314723954"),
+            ("email", "Jon@Example.com"),
+            ("email_verified", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(p.customer_key(), "main:115310627314723954");
+        assert!(p.owns("main:115310627314723954", None));
+        assert!(p.owns("email:jon@example.com", Some("jon@example.com")));
+        assert!(p.owns("c-1", None));
+        assert!(!p.owns("main:1", Some("someone@else.com")));
     }
 
     #[test]

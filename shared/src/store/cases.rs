@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::IdempotencyRecord;
 use super::keys::{CaseKeys, Index, sortable};
+use super::tx::Tx;
 use super::{Store, StoreError, cursor};
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
 use crate::domain::values::{CaseId, CustomerId};
@@ -27,6 +26,11 @@ struct CaseItem {
     GSI2SK: String,
     GSI3PK: String,
     GSI3SK: String,
+    /// The e-mail index: only cases whose customer's e-mail is known are in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI4PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI4SK: Option<String>,
     /// Top level, for the optimistic-locking condition and for filters.
     version: u64,
     status: CaseStatus,
@@ -56,6 +60,11 @@ impl CaseItem {
             GSI2SK: created.clone(),
             GSI3PK: CaseKeys::ALL_PK.to_owned(),
             GSI3SK: created,
+            GSI4PK: case.customer_email.as_deref().map(CaseKeys::email_pk),
+            GSI4SK: case
+                .customer_email
+                .as_ref()
+                .map(|_| CaseKeys::customer_sk(case.created_at, &case.id)),
             version: case.version,
             status: case.status,
             case_type: case.case_type,
@@ -79,6 +88,8 @@ struct EventItem {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CaseQuery {
     pub customer: Option<CustomerId>,
+    /// A customer known by a verified e-mail only: their items in the e-mail index.
+    pub email: Option<String>,
     pub status: Option<CaseStatus>,
     pub case_type: Option<CaseType>,
     /// Filed at or after.
@@ -100,65 +111,47 @@ pub struct Page<T> {
 /// many the page is returned short, with a cursor to go on.
 const MAX_READS_PER_PAGE: usize = 5;
 
-/// One conditional `Put` of a transaction.
-fn put(
-    table: &str,
-    item: HashMap<String, AttributeValue>,
-    condition: &str,
-    value: Option<(&str, AttributeValue)>,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut builder = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition);
-    if let Some((name, v)) = value {
-        builder = builder.expression_attribute_values(name, v);
+fn add_events(tx: &mut Tx, id: &CaseId, events: &[Event]) -> Result<(), StoreError> {
+    for (n, event) in events.iter().enumerate() {
+        let item = EventItem {
+            PK: CaseKeys::pk(id),
+            SK: CaseKeys::event_sk(event.version, n),
+            entity: "event".to_owned(),
+            event: event.clone(),
+        };
+        tx.put("event", &item, "attribute_not_exists(PK)", &[])?;
     }
-    let put = builder
-        .build()
-        .map_err(|e| StoreError::Other(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
+    Ok(())
 }
 
 impl Store {
-    fn event_puts(
+    /// Adds a new case and its first events to a transaction.
+    pub fn add_new_case(
         &self,
-        id: &CaseId,
+        tx: &mut Tx,
+        case: &Case,
         events: &[Event],
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        events
-            .iter()
-            .enumerate()
-            .map(|(n, event)| {
-                let item = serde_dynamo::to_item(EventItem {
-                    PK: CaseKeys::pk(id),
-                    SK: CaseKeys::event_sk(event.version, n),
-                    entity: "event".to_owned(),
-                    event: event.clone(),
-                })?;
-                put(&self.table, item, "attribute_not_exists(PK)", None)
-            })
-            .collect()
+    ) -> Result<(), StoreError> {
+        tx.put("case", &CaseItem::of(case), "attribute_not_exists(PK)", &[])?;
+        add_events(tx, &case.id, events)
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.metrics.record(out.consumed_capacity());
-                Ok(())
-            }
-            Err(err) => {
-                self.metrics.record([]);
-                Err(TransactFailure::from(err))
-            }
-        }
+    /// Adds a changed case, conditioned on the version it was read at, and its events.
+    pub fn add_case_update(
+        &self,
+        tx: &mut Tx,
+        case: &Case,
+        expected_version: u64,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        let expected = AttributeValue::N(expected_version.to_string());
+        tx.put(
+            "case-version",
+            &CaseItem::of(case),
+            "version = :expected",
+            &[(":expected", expected)],
+        )?;
+        add_events(tx, &case.id, events)
     }
 
     /// Draws the next number of the month's sequence (one atomic update). A number drawn for a
@@ -187,39 +180,33 @@ impl Store {
     }
 
     /// Writes a new case, its first events and (if the request had one) its idempotency record,
-    /// all or nothing. `Err(CreateConflict::Idempotency)` means the key was used meanwhile.
+    /// all or nothing. `Err(CreateError::IdempotencyKeyTaken)` means the key was used meanwhile.
     pub async fn create_case(
         &self,
         case: &Case,
         events: &[Event],
         idempotency: Option<&IdempotencyRecord>,
+        order: Option<(&str, &str)>,
         now: DateTime<Utc>,
     ) -> Result<(), CreateError> {
-        let case_item = serde_dynamo::to_item(CaseItem::of(case))?;
-        let mut items = vec![put(
-            &self.table,
-            case_item,
-            "attribute_not_exists(PK)",
-            None,
-        )?];
-        items.extend(self.event_puts(&case.id, events)?);
+        let mut tx = self.tx();
+        self.add_new_case(&mut tx, case, events)?;
+        if let Some((storefront, order_id)) = order {
+            self.add_order_case_link(&mut tx, storefront, order_id, &case.id)?;
+        }
         if let Some(record) = idempotency {
             // An expired record that DynamoDB has not deleted yet may be taken over.
-            items.push(put(
-                &self.table,
-                serde_dynamo::to_item(record)?,
+            let now = AttributeValue::N(now.timestamp().to_string());
+            tx.put(
+                "idempotency",
+                record,
                 "attribute_not_exists(PK) OR expires_at < :now",
-                Some((":now", AttributeValue::N(now.timestamp().to_string()))),
-            )?);
+                &[(":now", now)],
+            )?;
         }
-        let idem_index = idempotency.map(|_| items.len() - 1);
-        match self.transact(items).await {
+        match self.commit(tx).await {
             Ok(()) => Ok(()),
-            Err(TransactFailure::ConditionFailed(indexes))
-                if idem_index.is_some_and(|i| indexes.contains(&i)) =>
-            {
-                Err(CreateError::IdempotencyKeyTaken)
-            }
+            Err(e) if e.failed("idempotency") => Err(CreateError::IdempotencyKeyTaken),
             Err(e) => Err(CreateError::Store(e.into())),
         }
     }
@@ -231,16 +218,9 @@ impl Store {
         expected_version: u64,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let item = serde_dynamo::to_item(CaseItem::of(case))?;
-        let expected = AttributeValue::N(expected_version.to_string());
-        let mut items = vec![put(
-            &self.table,
-            item,
-            "version = :expected",
-            Some((":expected", expected)),
-        )?];
-        items.extend(self.event_puts(&case.id, events)?);
-        self.transact(items).await.map_err(StoreError::from)
+        let mut tx = self.tx();
+        self.add_case_update(&mut tx, case, expected_version, events)?;
+        Ok(self.commit(tx).await?)
     }
 
     /// The case alone (strongly consistent), for a command that will change it.
@@ -409,51 +389,6 @@ pub enum CreateError {
     IdempotencyKeyTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-enum TransactFailure {
-    /// The positions of the items whose condition failed.
-    ConditionFailed(Vec<usize>),
-    Other(StoreError),
-}
-
-impl From<SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>>
-    for TransactFailure
-{
-    fn from(
-        err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-    ) -> Self {
-        if let SdkError::ServiceError(service) = &err
-            && let TransactWriteItemsError::TransactionCanceledException(cancelled) = service.err()
-        {
-            let reasons = cancelled.cancellation_reasons();
-            let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
-            let failed: Vec<usize> = (0..reasons.len())
-                .filter(|&i| code(i) == "ConditionalCheckFailed")
-                .collect();
-            if !failed.is_empty() {
-                return TransactFailure::ConditionFailed(failed);
-            }
-            if (0..reasons.len()).any(|i| code(i) == "TransactionConflict") {
-                return TransactFailure::Other(StoreError::Conflict);
-            }
-            if (0..reasons.len())
-                .any(|i| matches!(code(i), "ThrottlingError" | "ProvisionedThroughputExceeded"))
-            {
-                return TransactFailure::Other(StoreError::Unavailable("throttled".into()));
-            }
-        }
-        TransactFailure::Other(StoreError::from(err))
-    }
-}
-
-impl From<TransactFailure> for StoreError {
-    fn from(f: TransactFailure) -> Self {
-        match f {
-            TransactFailure::ConditionFailed(_) => StoreError::Conflict,
-            TransactFailure::Other(e) => e,
-        }
-    }
 }
 
 impl From<serde_dynamo::Error> for CreateError {

@@ -17,6 +17,8 @@ pub enum Index {
     Status,
     /// Every case.
     AllCases,
+    /// A customer's items by verified e-mail.
+    Email,
 }
 
 impl Index {
@@ -25,6 +27,7 @@ impl Index {
             Index::Customer => "GSI1",
             Index::Status => "GSI2",
             Index::AllCases => "GSI3",
+            Index::Email => "GSI4",
         }
     }
     pub fn pk(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Index {
             Index::Customer => "GSI1PK",
             Index::Status => "GSI2PK",
             Index::AllCases => "GSI3PK",
+            Index::Email => "GSI4PK",
         }
     }
     pub fn sk(self) -> &'static str {
@@ -39,6 +43,7 @@ impl Index {
             Index::Customer => "GSI1SK",
             Index::Status => "GSI2SK",
             Index::AllCases => "GSI3SK",
+            Index::Email => "GSI4SK",
         }
     }
 }
@@ -66,6 +71,11 @@ impl CaseKeys {
     pub const CUSTOMER_SK_PREFIX: &'static str = "CASE#";
     pub fn customer_sk(created: DateTime<Utc>, id: &CaseId) -> String {
         format!("CASE#{}#{id}", sortable(created))
+    }
+    /// The e-mail index's partition: a customer who signs in with only a verified e-mail
+    /// finds their cases and orders here.
+    pub fn email_pk(email: &str) -> String {
+        format!("EMAIL#{}", email.to_ascii_lowercase())
     }
     pub fn status_pk(status: CaseStatus) -> String {
         format!("CASES#{}", status.as_str())
@@ -96,4 +106,39 @@ pub struct PolicyKeys;
 impl PolicyKeys {
     pub const PK: &'static str = "POLICY";
     pub const SK: &'static str = "CURRENT";
+}
+
+pub struct OrderKeys;
+
+impl OrderKeys {
+    /// An order's partition holds the order, its refunds and links to its cases.
+    pub fn pk(storefront: &str, order_id: &str) -> String {
+        format!("ORDER#{storefront}#{order_id}")
+    }
+    pub const SK: &'static str = "ORDER";
+    pub fn refund_sk(refund_id: &str) -> String {
+        format!("REFUND#{refund_id}")
+    }
+    pub fn case_sk(case: &CaseId) -> String {
+        format!("CASE#{case}")
+    }
+    pub const CUSTOMER_SK_PREFIX: &'static str = "ORDER#";
+    pub fn customer_sk(created: DateTime<Utc>, storefront: &str, order_id: &str) -> String {
+        format!("ORDER#{}#{storefront}#{order_id}", sortable(created))
+    }
+}
+
+pub struct WebhookKeys;
+
+impl WebhookKeys {
+    /// A delivery already applied (TTL `expires_at`).
+    pub fn delivery_pk(storefront: &str, dedup_key: &str) -> String {
+        format!("DELIVERY#{storefront}#{dedup_key}")
+    }
+    pub const DELIVERY_SK: &'static str = "DELIVERY";
+    /// The case opened for a storefront's return.
+    pub fn return_pk(storefront: &str, return_id: &str) -> String {
+        format!("RETURN#{storefront}#{return_id}")
+    }
+    pub const RETURN_SK: &'static str = "RETURN";
 }

@@ -11,6 +11,11 @@
 //! | the next case number of a month           | `PK = COUNTER#CASE#<yymm>` (atomic `ADD`)           |
 //! | an `Idempotency-Key` already used         | `PK = IDEM#<caller>#<key>` (TTL `expires_at`)       |
 //! | the merchant's policy                     | `PK = POLICY`, `SK = CURRENT`                       |
+//! | an order with refunds and case links      | `PK = ORDER#<storefront>#<order>` (one Query)       |
+//! | a customer's orders                       | GSI1: `CUSTOMER#<storefront>:<id>` / `ORDER#<created>#…` |
+//! | a customer's cases and orders by e-mail   | GSI4: `EMAIL#<email>` / `CASE#…`, `ORDER#…`         |
+//! | a webhook delivery already applied        | `PK = DELIVERY#<storefront>#<key>` (TTL)            |
+//! | the case of a storefront return           | `PK = RETURN#<storefront>#<return>`                 |
 //!
 //! A type filter and a date range narrow the case indexes (the date range is a key condition,
 //! the type a filter). Nothing on a request path scans.
@@ -27,7 +32,9 @@ pub mod cursor;
 mod error;
 mod idempotency;
 pub mod keys;
+mod orders;
 mod policy;
+pub mod tx;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +45,7 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 pub use cases::{CaseQuery, CreateError, Page};
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
+pub use orders::{OrderRecord, OrderSummary};
 
 /// Round trips and consumed capacity, counted per store so that a benchmark can report the
 /// cost of one operation (ReturnConsumedCapacity is asked on every call).

@@ -14,9 +14,10 @@ pub mod verify;
 pub mod woocommerce;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use crate::domain::order::{Order, Refund};
+pub use crate::domain::order::{ReturnLine, ReturnRequest};
 use crate::domain::values::OrderId;
 
 /// What a storefront told us, in our terms.
@@ -36,28 +37,6 @@ pub enum Inbound {
     },
     /// A topic we do not act on: accepted and ignored.
     Ignored { topic: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReturnRequest {
-    pub return_id: String,
-    pub order_id: OrderId,
-    pub lines: Vec<ReturnLine>,
-    /// The customer keeps the goods (refund only) rather than sending them back.
-    pub refund_only: bool,
-    pub requested_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReturnLine {
-    pub line_id: String,
-    pub quantity: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
 }
 
 /// Why a payload could not be used.

@@ -1,0 +1,165 @@
+//! A customer's storefront orders: `GET /v1/orders` and `GET /v1/orders/{storefront}/{id}`,
+//! with what each line is owed today. Orders arrive by webhook; here they are only read.
+
+use aftersales::domain::InvalidField;
+use aftersales::domain::case::merchant_date;
+use aftersales::domain::entitlement::{Entitlement, entitlement};
+use aftersales::domain::identity::Role;
+use aftersales::domain::order::{Order, OrderLine, Refund, customer_key};
+use aftersales::domain::values::{CaseId, CustomerId};
+use aftersales::http::{ApiError, Principal, QueryParams};
+use aftersales::store::{OrderRecord, OrderSummary, Page};
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+/// An order the caller may see, or 404 (also for someone else's: no existence leak).
+pub(crate) async fn visible_order(
+    app: &AppState,
+    principal: &Principal,
+    storefront: &str,
+    order_id: &str,
+) -> Result<(Order, OrderRecord), ApiError> {
+    let not_found = || ApiError::NotFound(format!("no order {storefront}/{order_id}"));
+    if storefront.contains('#')
+        || order_id.contains('#')
+        || order_id.len() > 64
+        || storefront.len() > 32
+    {
+        return Err(not_found());
+    }
+    let record = app.store.order_record(storefront, order_id).await?;
+    let order = record.order.clone().ok_or_else(not_found)?;
+    let visible = match principal.role() {
+        Role::Customer => {
+            let key = customer_key(&order.storefront, &order.customer);
+            principal.owns(
+                key.as_ref().map(CustomerId::as_str).unwrap_or(""),
+                order.customer.email.as_deref(),
+            )
+        }
+        Role::Technician => false,
+        _ => true,
+    };
+    if visible {
+        Ok((order, record))
+    } else {
+        Err(not_found())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    customer_id: Option<String>,
+    email: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    principal: Principal,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<Page<OrderSummary>>, ApiError> {
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(vec![InvalidField::new(
+            "limit",
+            "must be 1 to 100",
+        )]));
+    }
+    let (customer, email) = match principal.role() {
+        Role::Customer => {
+            if params.customer_id.is_some() || params.email.is_some() {
+                return Err(ApiError::Forbidden(
+                    "a customer lists their own orders only".into(),
+                ));
+            }
+            match (&principal.storefront_customer, &principal.verified_email) {
+                (Some(key), _) => (Some(key.clone()), None),
+                (None, Some(email)) => (None, Some(email.clone())),
+                (None, None) => (None, None),
+            }
+        }
+        Role::Technician => {
+            return Err(ApiError::Forbidden(
+                "technicians see their work orders".into(),
+            ));
+        }
+        _ => {
+            let customer = params
+                .customer_id
+                .map(CustomerId::parse)
+                .transpose()
+                .map_err(|e| ApiError::invalid(vec![InvalidField::new("customer_id", e)]))?;
+            if customer.is_none() && params.email.is_none() {
+                return Err(ApiError::invalid(vec![InvalidField::new(
+                    "customer_id",
+                    "name a customer_id or an email",
+                )]));
+            }
+            (
+                customer,
+                params.email.map(|e| e.trim().to_ascii_lowercase()),
+            )
+        }
+    };
+    Ok(Json(
+        app.store
+            .list_orders(
+                customer.as_ref(),
+                email.as_deref(),
+                limit,
+                params.cursor.as_deref(),
+            )
+            .await?,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct LineView {
+    #[serde(flatten)]
+    line: OrderLine,
+    /// What this line is owed today, from the order as proof of purchase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entitlement: Option<Entitlement>,
+}
+
+#[derive(Serialize)]
+pub struct OrderView {
+    #[serde(flatten)]
+    order: Order,
+    lines: Vec<LineView>,
+    refunds: Vec<Refund>,
+    refunded_minor: i64,
+    cases: Vec<CaseId>,
+}
+
+pub async fn read(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path((storefront, order_id)): Path<(String, String)>,
+) -> Result<Json<OrderView>, ApiError> {
+    let (order, record) = visible_order(&app, &principal, &storefront, &order_id).await?;
+    let (policy, _) = app.policy.get(&app.store).await?;
+    let today = merchant_date(app.clock.now(), &policy);
+    let lines = order
+        .lines
+        .iter()
+        .map(|line| LineView {
+            line: line.clone(),
+            entitlement: entitlement(&order.purchase_of(line, &policy), today, &policy).ok(),
+        })
+        .collect();
+    let refunded_minor = record.refunded_minor();
+    Ok(Json(OrderView {
+        lines,
+        refunds: record.refunds,
+        refunded_minor,
+        cases: record.case_ids,
+        order,
+    }))
+}

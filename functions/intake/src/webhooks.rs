@@ -1,0 +1,438 @@
+//! Storefront webhooks: `POST /v1/webhooks/shopify`, `/woocommerce` and `/generic`.
+//!
+//! No token: each body is verified with its storefront's secret (constant-time, over the raw
+//! bytes) before anything in it is believed. Then each delivery is applied exactly once, in any
+//! order:
+//! - a delivery seen before answers 200 and changes nothing (a marker with a TTL, written in
+//!   the same transaction as the change, so concurrent duplicates cannot both apply);
+//! - an order snapshot older than the stored one is acknowledged and dropped;
+//! - a refund is kept once by its id, whether or not its order has arrived;
+//! - a return request opens one case (a link per return), linked to its order;
+//! - what happens to an order (cancellation, refund) is noted on its open cases in the same
+//!   transaction as the order's change.
+//!
+//! A bad or missing signature, an unknown storefront or a stale timestamp is 401 and writes
+//! nothing.
+
+use aftersales::domain::case::{self, Case, Change, Event};
+use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
+use aftersales::domain::values::{CaseId, CustomerId, OrderId};
+use aftersales::http::ApiError;
+use aftersales::store::tx::TxError;
+use aftersales::store::{OrderRecord, StoreError};
+use aftersales::webhooks::config::{Storefront, StorefrontKind};
+use aftersales::webhooks::verify::{self, StandardCheck};
+use aftersales::webhooks::{
+    Inbound, PayloadError, generic, parse_time, shopify as shopify_payload,
+    woocommerce as woo_payload,
+};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+
+use crate::{AppState, retry_on_conflict};
+
+/// Storefront payloads are bigger than app commands (an order with many lines); anything
+/// above this is refused with 413.
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The event changed what we hold.
+    Applied,
+    /// This delivery was applied before.
+    Duplicate,
+    /// Older than what we hold: acknowledged, nothing changed.
+    Stale,
+    /// A topic we do not act on, or a ping.
+    Ignored,
+}
+
+#[derive(Serialize)]
+pub struct Answer {
+    outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    case_id: Option<CaseId>,
+}
+
+fn answer(outcome: Outcome, case_id: Option<CaseId>) -> Json<Answer> {
+    Json(Answer { outcome, case_id })
+}
+
+fn unauthorized() -> ApiError {
+    // One answer for every verification failure: a prober learns nothing about which part failed.
+    ApiError::Unauthorized("the webhook's storefront or signature is not recognised".into())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
+    header(headers, name)
+        .ok_or_else(|| ApiError::bad_request(format!("the {name} header is missing")))
+}
+
+async fn read_limited(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let declared =
+        header(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_WEBHOOK_BYTES) {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_WEBHOOK_BYTES,
+        });
+    }
+    axum::body::to_bytes(body, MAX_WEBHOOK_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: MAX_WEBHOOK_BYTES,
+        })
+}
+
+fn unusable(e: PayloadError) -> ApiError {
+    ApiError::bad_request(e.0)
+}
+
+/// `POST /v1/webhooks/shopify`
+pub async fn shopify(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Answer>, ApiError> {
+    let raw = read_limited(&headers, body).await?;
+    let now = app.clock.now();
+    let shop = header(&headers, "x-shopify-shop-domain").ok_or_else(unauthorized)?;
+    let storefront = app
+        .storefronts
+        .by_source(StorefrontKind::Shopify, shop)
+        .ok_or_else(unauthorized)?;
+    let signature = header(&headers, "x-shopify-hmac-sha256").ok_or_else(unauthorized)?;
+    if !verify::body_hmac_valid(storefront, &raw, signature, now) {
+        return Err(unauthorized());
+    }
+    let topic = required(&headers, "x-shopify-topic")?;
+    // The event id is the same for every delivery of one event (the webhook id differs per
+    // delivery, so it cannot de-duplicate retries).
+    let event_id = header(&headers, "x-shopify-event-id")
+        .or_else(|| header(&headers, "x-shopify-webhook-id"))
+        .ok_or_else(|| ApiError::bad_request("the X-Shopify-Event-Id header is missing"))?;
+    let triggered_at = header(&headers, "x-shopify-triggered-at").and_then(|t| parse_time(t).ok());
+    let inbound =
+        shopify_payload::parse(&storefront.id, topic, &raw, triggered_at).map_err(unusable)?;
+    apply(&app, storefront, event_id, topic, inbound, now).await
+}
+
+/// `POST /v1/webhooks/woocommerce`
+pub async fn woocommerce(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Answer>, ApiError> {
+    let raw = read_limited(&headers, body).await?;
+    let now = app.clock.now();
+    // When a webhook is saved, WooCommerce pings it unsigned with a form body `webhook_id=N`.
+    let form = header(&headers, header::CONTENT_TYPE.as_str())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if form
+        && raw.starts_with(b"webhook_id=")
+        && raw.len() < 64
+        && !headers.contains_key("x-wc-webhook-signature")
+    {
+        return Ok(answer(Outcome::Ignored, None));
+    }
+    let source = header(&headers, "x-wc-webhook-source").ok_or_else(unauthorized)?;
+    let storefront = app
+        .storefronts
+        .by_source(StorefrontKind::Woocommerce, source)
+        .ok_or_else(unauthorized)?;
+    let signature = header(&headers, "x-wc-webhook-signature").ok_or_else(unauthorized)?;
+    if !verify::body_hmac_valid(storefront, &raw, signature, now) {
+        return Err(unauthorized());
+    }
+    let topic = required(&headers, "x-wc-webhook-topic")?;
+    let webhook_id = required(&headers, "x-wc-webhook-id")?;
+    // A delivery id can repeat across different events: the change itself is the identity.
+    let dedup = woo_payload::dedup_key(webhook_id, &raw).or_else(|_| {
+        required(&headers, "x-wc-webhook-delivery-id").map(|d| format!("{webhook_id}:delivery:{d}"))
+    })?;
+    let inbound = woo_payload::parse(&storefront.id, topic, &raw).map_err(unusable)?;
+    apply(&app, storefront, &dedup, topic, inbound, now).await
+}
+
+/// `POST /v1/webhooks/generic`: the Standard Webhooks convention; the signature names the
+/// sender among the generic storefronts.
+pub async fn generic(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Answer>, ApiError> {
+    let raw = read_limited(&headers, body).await?;
+    let now = app.clock.now();
+    let id = header(&headers, "webhook-id").ok_or_else(unauthorized)?;
+    let timestamp = header(&headers, "webhook-timestamp").ok_or_else(unauthorized)?;
+    let signatures = header(&headers, "webhook-signature").ok_or_else(unauthorized)?;
+    let storefront = app
+        .storefronts
+        .of_kind(StorefrontKind::Generic)
+        .find(|s| {
+            verify::standard_webhook(s, id, timestamp, &raw, signatures, now)
+                == StandardCheck::Valid
+        })
+        .ok_or_else(unauthorized)?;
+    let inbound = generic::parse(&storefront.id, &raw).map_err(unusable)?;
+    let topic = match &inbound {
+        Inbound::Ignored { topic } => topic.clone(),
+        _ => "generic".to_owned(),
+    };
+    apply(&app, storefront, id, &topic, inbound, now).await
+}
+
+/// Applies one verified delivery, once.
+async fn apply(
+    app: &AppState,
+    storefront: &Storefront,
+    dedup_key: &str,
+    topic: &str,
+    inbound: Inbound,
+    now: DateTime<Utc>,
+) -> Result<Json<Answer>, ApiError> {
+    if dedup_key.len() > 512 {
+        return Err(ApiError::bad_request("the delivery id is too long"));
+    }
+    if let Inbound::Ignored { topic } = &inbound {
+        tracing::info!(storefront = %storefront.id, topic, "webhook topic ignored");
+        return Ok(answer(Outcome::Ignored, None));
+    }
+    let sf = storefront.id.as_str();
+    let (outcome, case_id) = retry_on_conflict(|| async {
+        if app.store.delivery_seen(sf, dedup_key, now).await? {
+            return Ok((Outcome::Duplicate, None));
+        }
+        let result = match &inbound {
+            Inbound::Order(order) => apply_order(app, order, dedup_key, topic, now).await,
+            Inbound::Refund { order_id, refund } => {
+                apply_refund(app, sf, order_id, refund, dedup_key, topic, now).await
+            }
+            Inbound::ReturnRequested(request) => {
+                apply_return(app, sf, request, dedup_key, topic, now).await
+            }
+            Inbound::ReturnChanged {
+                return_id,
+                status,
+                at,
+            } => apply_return_status(app, sf, return_id, status, *at, dedup_key, topic, now).await,
+            Inbound::Ignored { .. } => Ok((Outcome::Ignored, None)),
+        };
+        match result {
+            // Another delivery of the same event got there first.
+            Err(e) if e.failed("delivery") => Ok((Outcome::Duplicate, None)),
+            Err(TxError::ConditionFailed(_)) => Err(ApiError::Conflict(
+                "a concurrent change to the same record; retry".into(),
+            )),
+            Err(TxError::Store(e)) => Err(e.into()),
+            Ok(done) => Ok(done),
+        }
+    })
+    .await?;
+    tracing::info!(storefront = sf, topic, ?outcome, "webhook applied");
+    Ok(answer(outcome, case_id))
+}
+
+type Applied = Result<(Outcome, Option<CaseId>), TxError>;
+
+/// Notes `changes` on every open case of the order, in `tx`.
+async fn note_on_cases(
+    app: &AppState,
+    tx: &mut aftersales::store::tx::Tx,
+    record: &OrderRecord,
+    storefront: &str,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<(), TxError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    for id in &record.case_ids {
+        let Some(current) = app.store.case(id).await? else {
+            continue;
+        };
+        if !current.status.open() {
+            continue;
+        }
+        let mut next: Case = current.clone();
+        let mut events: Vec<Event> = Vec::new();
+        for change in changes {
+            let (n, mut e) = case::note_storefront(&next, storefront, change.clone(), now);
+            next = n;
+            events.append(&mut e);
+        }
+        app.store
+            .add_case_update(tx, &next, current.version, &events)?;
+    }
+    Ok(())
+}
+
+async fn apply_order(
+    app: &AppState,
+    order: &Order,
+    dedup_key: &str,
+    topic: &str,
+    now: DateTime<Utc>,
+) -> Applied {
+    let sf = order.storefront.as_str();
+    let record = app.store.order_record(sf, order.order_id.as_str()).await?;
+    if let Some(stored) = &record.order
+        && stored.source_updated_at >= order.source_updated_at
+    {
+        return Ok((Outcome::Stale, None));
+    }
+    let mut changes = Vec::new();
+    let was_cancelled = record
+        .order
+        .as_ref()
+        .is_some_and(|o| o.cancelled_at.is_some());
+    if order.cancelled_at.is_some() && !was_cancelled {
+        changes.push(Change::OrderCancelledAtStorefront {
+            order_id: order.order_id.clone(),
+        });
+    }
+    for refund in order
+        .refunds
+        .iter()
+        .filter(|r| !record.refunds.iter().any(|k| k.refund_id == r.refund_id))
+    {
+        changes.push(refunded(order, refund));
+    }
+    let mut tx = app.store.tx();
+    app.store.add_order(&mut tx, order, record.version)?;
+    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    note_on_cases(app, &mut tx, &record, sf, &changes, now).await?;
+    app.store.commit(tx).await?;
+    Ok((Outcome::Applied, None))
+}
+
+fn refunded(order: &Order, refund: &Refund) -> Change {
+    Change::RefundedAtStorefront {
+        order_id: order.order_id.clone(),
+        refund_id: refund.refund_id.clone(),
+        amount_minor: refund.amount_minor,
+        currency: order.currency,
+    }
+}
+
+async fn apply_refund(
+    app: &AppState,
+    sf: &str,
+    order_id: &OrderId,
+    refund: &Refund,
+    dedup_key: &str,
+    topic: &str,
+    now: DateTime<Utc>,
+) -> Applied {
+    let record = app.store.order_record(sf, order_id.as_str()).await?;
+    if record
+        .refunds
+        .iter()
+        .any(|r| r.refund_id == refund.refund_id)
+    {
+        return Ok((Outcome::Duplicate, None));
+    }
+    let mut tx = app.store.tx();
+    app.store
+        .add_refund(&mut tx, sf, order_id.as_str(), refund)?;
+    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    if let Some(order) = &record.order {
+        note_on_cases(app, &mut tx, &record, sf, &[refunded(order, refund)], now).await?;
+    }
+    match app.store.commit(tx).await {
+        Err(e) if e.failed("refund") => Ok((Outcome::Duplicate, None)),
+        other => other.map(|()| (Outcome::Applied, None)),
+    }
+}
+
+async fn apply_return(
+    app: &AppState,
+    sf: &str,
+    request: &ReturnRequest,
+    dedup_key: &str,
+    topic: &str,
+    now: DateTime<Utc>,
+) -> Applied {
+    if let Some(existing) = app.store.return_case(sf, &request.return_id).await? {
+        return Ok((Outcome::Duplicate, Some(existing)));
+    }
+    let record = app
+        .store
+        .order_record(sf, request.order_id.as_str())
+        .await?;
+    let Some(order) = &record.order else {
+        // The order's own webhook has not arrived yet: the sender retries, and by then it has.
+        return Err(TxError::Store(StoreError::Conflict));
+    };
+    let (policy, _) = app.policy.get(&app.store).await.map_err(TxError::Store)?;
+    let customer = customer_key(sf, &order.customer)
+        .or_else(|| CustomerId::parse(format!("{sf}:order-{}", order.order_id)).ok())
+        .ok_or_else(|| TxError::Store(StoreError::Other("no usable customer id".into())))?;
+    let month = case::merchant_date(now, &policy);
+    let provisional = CaseId::new(month.year(), month.month(), 0);
+    let (mut new_case, events) =
+        case::file_storefront_return(provisional, order, request, customer, now, &policy)
+            .map_err(|r| TxError::Store(StoreError::Other(format!("return refused: {r}"))))?;
+    let sequence = app
+        .store
+        .next_case_sequence(month.year(), month.month())
+        .await?;
+    new_case.id = CaseId::new(month.year(), month.month(), sequence);
+    let mut tx = app.store.tx();
+    app.store.add_new_case(&mut tx, &new_case, &events)?;
+    app.store
+        .add_return_link(&mut tx, sf, &request.return_id, &new_case.id)?;
+    app.store
+        .add_order_case_link(&mut tx, sf, order.order_id.as_str(), &new_case.id)?;
+    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    match app.store.commit(tx).await {
+        Err(e) if e.failed("return") => Ok((
+            Outcome::Duplicate,
+            app.store.return_case(sf, &request.return_id).await?,
+        )),
+        other => other.map(|()| (Outcome::Applied, Some(new_case.id))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_return_status(
+    app: &AppState,
+    sf: &str,
+    return_id: &str,
+    status: &str,
+    _at: DateTime<Utc>,
+    dedup_key: &str,
+    topic: &str,
+    now: DateTime<Utc>,
+) -> Applied {
+    let Some(case_id) = app.store.return_case(sf, return_id).await? else {
+        // A return we never saw requested: nothing of ours to change.
+        return Ok((Outcome::Ignored, None));
+    };
+    let Some(current) = app.store.case(&case_id).await? else {
+        return Ok((Outcome::Ignored, None));
+    };
+    let change = Change::StorefrontReturnStatus {
+        return_id: return_id.to_owned(),
+        status: status.to_owned(),
+    };
+    let (next, events) = case::note_storefront(&current, sf, change, now);
+    let mut tx = app.store.tx();
+    app.store
+        .add_case_update(&mut tx, &next, current.version, &events)?;
+    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    app.store.commit(tx).await?;
+    Ok((Outcome::Applied, Some(case_id)))
+}

@@ -1,0 +1,395 @@
+//! Orders from the storefronts, their refunds and the cases linked to them; webhook deliveries
+//! (so that each is applied once) and storefront returns (one case per return).
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::cases::Page;
+use super::keys::{CaseKeys, Index, OrderKeys, WebhookKeys, sortable};
+use super::tx::Tx;
+use super::{Store, StoreError, cursor};
+use crate::domain::order::{Order, Refund, customer_key};
+use crate::domain::values::{CaseId, Currency, CustomerId, OrderId};
+
+/// How long a delivery is remembered: longer than any sender retries (Shopify: 48 hours).
+pub const DELIVERY_MEMORY_DAYS: i64 = 30;
+
+/// What an order list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub storefront: String,
+    pub order_id: OrderId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub currency: Currency,
+    pub total_minor: i64,
+    pub lines: usize,
+    pub cancelled: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct OrderItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI1PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI1SK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI4PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI4SK: Option<String>,
+    /// The storefront's modification time, sortable: newer snapshots replace older ones.
+    source_updated_at: String,
+    version: u64,
+    summary: OrderSummary,
+    order: Order,
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct RefundItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    refund: Refund,
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct LinkItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    case_id: CaseId,
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct DeliveryItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    topic: String,
+    received_at: DateTime<Utc>,
+    expires_at: i64,
+}
+
+#[derive(Deserialize)]
+struct IndexedOrder {
+    summary: OrderSummary,
+}
+
+/// Everything stored about one order: the latest snapshot (if it has arrived), every refund
+/// known (from snapshots and from refund events, by id), and the cases opened for it.
+#[derive(Debug, Clone, Default)]
+pub struct OrderRecord {
+    pub order: Option<Order>,
+    /// 0 while no snapshot is stored.
+    pub version: u64,
+    pub refunds: Vec<Refund>,
+    pub case_ids: Vec<CaseId>,
+}
+
+impl OrderRecord {
+    pub fn refunded_minor(&self) -> i64 {
+        self.refunds.iter().map(|r| r.amount_minor).sum()
+    }
+}
+
+impl Store {
+    /// Whether this delivery was applied before (and is still remembered).
+    pub async fn delivery_seen(
+        &self,
+        storefront: &str,
+        dedup_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .key(
+                "PK",
+                AttributeValue::S(WebhookKeys::delivery_pk(storefront, dedup_key)),
+            )
+            .key("SK", AttributeValue::S(WebhookKeys::DELIVERY_SK.to_owned()))
+            .consistent_read(true)
+            .projection_expression("expires_at")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        let live = out
+            .item
+            .and_then(|i| {
+                i.get("expires_at")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<i64>().ok())
+            })
+            .is_some_and(|exp| exp > now.timestamp());
+        Ok(live)
+    }
+
+    /// Marks a delivery applied, in the transaction that applies it (label `delivery`).
+    pub fn add_delivery(
+        &self,
+        tx: &mut Tx,
+        storefront: &str,
+        dedup_key: &str,
+        topic: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let item = DeliveryItem {
+            PK: WebhookKeys::delivery_pk(storefront, dedup_key),
+            SK: WebhookKeys::DELIVERY_SK.to_owned(),
+            entity: "delivery".to_owned(),
+            topic: topic.to_owned(),
+            received_at: now,
+            expires_at: (now + Duration::days(DELIVERY_MEMORY_DAYS)).timestamp(),
+        };
+        let now = AttributeValue::N(now.timestamp().to_string());
+        tx.put(
+            "delivery",
+            &item,
+            "attribute_not_exists(PK) OR expires_at < :now",
+            &[(":now", now)],
+        )
+    }
+
+    /// The order's partition in one Query: snapshot, refunds, case links.
+    pub async fn order_record(
+        &self,
+        storefront: &str,
+        order_id: &str,
+    ) -> Result<OrderRecord, StoreError> {
+        let mut record = OrderRecord::default();
+        let mut snapshot_refunds = Vec::new();
+        let mut event_refunds = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(OrderKeys::pk(storefront, order_id)),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            self.metrics.record(out.consumed_capacity());
+            for item in out.items.unwrap_or_default() {
+                match item
+                    .get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                {
+                    Some("order") => {
+                        let item: OrderItem = serde_dynamo::from_item(item)?;
+                        record.version = item.version;
+                        snapshot_refunds = item.order.refunds.clone();
+                        record.order = Some(item.order);
+                    }
+                    Some("refund") => {
+                        event_refunds.push(serde_dynamo::from_item::<_, RefundItem>(item)?.refund)
+                    }
+                    Some("order_case") => record
+                        .case_ids
+                        .push(serde_dynamo::from_item::<_, LinkItem>(item)?.case_id),
+                    _ => {}
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        for r in snapshot_refunds.into_iter().chain(event_refunds) {
+            if !record.refunds.iter().any(|k| k.refund_id == r.refund_id) {
+                record.refunds.push(r);
+            }
+        }
+        Ok(record)
+    }
+
+    /// Stores an order snapshot if the stored one is still at `expected_version` (0: none yet).
+    /// The caller has checked that the snapshot is newer (label `order`).
+    pub fn add_order(
+        &self,
+        tx: &mut Tx,
+        order: &Order,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let key = customer_key(&order.storefront, &order.customer);
+        let customer_sk =
+            OrderKeys::customer_sk(order.created_at, &order.storefront, order.order_id.as_str());
+        let item = OrderItem {
+            PK: OrderKeys::pk(&order.storefront, order.order_id.as_str()),
+            SK: OrderKeys::SK.to_owned(),
+            entity: "order".to_owned(),
+            GSI1PK: key.as_ref().map(CaseKeys::customer_pk),
+            GSI1SK: key.as_ref().map(|_| customer_sk.clone()),
+            GSI4PK: order.customer.email.as_deref().map(CaseKeys::email_pk),
+            GSI4SK: order.customer.email.as_ref().map(|_| customer_sk.clone()),
+            source_updated_at: sortable(order.source_updated_at),
+            version: expected_version + 1,
+            summary: OrderSummary {
+                storefront: order.storefront.clone(),
+                order_id: order.order_id.clone(),
+                name: order.name.clone(),
+                created_at: order.created_at,
+                currency: order.currency,
+                total_minor: order.total_minor,
+                lines: order.lines.len(),
+                cancelled: order.cancelled_at.is_some(),
+            },
+            order: order.clone(),
+        };
+        if expected_version == 0 {
+            tx.put("order", &item, "attribute_not_exists(PK)", &[])
+        } else {
+            let v = AttributeValue::N(expected_version.to_string());
+            tx.put("order", &item, "version = :v", &[(":v", v)])
+        }
+    }
+
+    /// A refund, once by its id (label `refund`), whether or not its order has arrived.
+    pub fn add_refund(
+        &self,
+        tx: &mut Tx,
+        storefront: &str,
+        order_id: &str,
+        refund: &Refund,
+    ) -> Result<(), StoreError> {
+        let item = RefundItem {
+            PK: OrderKeys::pk(storefront, order_id),
+            SK: OrderKeys::refund_sk(&refund.refund_id),
+            entity: "refund".to_owned(),
+            refund: refund.clone(),
+        };
+        tx.put("refund", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// Links a case to its order, so that what happens to the order reaches the case.
+    pub fn add_order_case_link(
+        &self,
+        tx: &mut Tx,
+        storefront: &str,
+        order_id: &str,
+        case_id: &CaseId,
+    ) -> Result<(), StoreError> {
+        let item = LinkItem {
+            PK: OrderKeys::pk(storefront, order_id),
+            SK: OrderKeys::case_sk(case_id),
+            entity: "order_case".to_owned(),
+            case_id: case_id.clone(),
+        };
+        tx.put("order-case", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// The case opened for a storefront's return, if any.
+    pub async fn return_case(
+        &self,
+        storefront: &str,
+        return_id: &str,
+    ) -> Result<Option<CaseId>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .key(
+                "PK",
+                AttributeValue::S(WebhookKeys::return_pk(storefront, return_id)),
+            )
+            .key("SK", AttributeValue::S(WebhookKeys::RETURN_SK.to_owned()))
+            .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        out.item
+            .map(|i| serde_dynamo::from_item::<_, LinkItem>(i).map(|l| l.case_id))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    /// One case per storefront return (label `return`).
+    pub fn add_return_link(
+        &self,
+        tx: &mut Tx,
+        storefront: &str,
+        return_id: &str,
+        case_id: &CaseId,
+    ) -> Result<(), StoreError> {
+        let item = LinkItem {
+            PK: WebhookKeys::return_pk(storefront, return_id),
+            SK: WebhookKeys::RETURN_SK.to_owned(),
+            entity: "return".to_owned(),
+            case_id: case_id.clone(),
+        };
+        tx.put("return", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// A customer's orders, newest first, by their storefront identity or verified e-mail.
+    pub async fn list_orders(
+        &self,
+        customer: Option<&CustomerId>,
+        email: Option<&str>,
+        limit: usize,
+        cursor_in: Option<&str>,
+    ) -> Result<Page<OrderSummary>, StoreError> {
+        let (index, pk) = match (email, customer) {
+            (Some(e), _) => (Index::Email, CaseKeys::email_pk(e)),
+            (None, Some(c)) => (Index::Customer, CaseKeys::customer_pk(c)),
+            (None, None) => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+        };
+        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
+        let start = cursor_in
+            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(index.name())
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", index.pk())
+            .expression_attribute_names("#sk", index.sk())
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(
+                ":prefix",
+                AttributeValue::S(OrderKeys::CUSTOMER_SK_PREFIX.to_owned()),
+            )
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 100) as i32)
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, IndexedOrder>(i).map(|o| o.summary))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
+        })
+    }
+}
