@@ -128,3 +128,127 @@ pub fn merchant_day(days: i64) -> String {
     (chrono::Utc::now().with_timezone(&beijing).date_naive() + chrono::Duration::days(days))
         .to_string()
 }
+
+/// A fixture body from `tests/fixtures/`, byte for byte.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// A fixture with some top-level fields replaced (a later version of the same order...).
+pub fn fixture_with(path: &str, changes: serde_json::Value) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&fixture(path)).expect("fixture is JSON");
+    if let (Some(target), Some(changes)) = (body.as_object_mut(), changes.as_object()) {
+        for (k, v) in changes {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::to_vec(&body).expect("JSON")
+}
+
+impl TestApp {
+    /// A customer's token as the identity provider would issue it: optionally linked to a
+    /// storefront account (`main:<id>`) and with an e-mail, verified or not.
+    pub fn linked_customer(
+        &self,
+        sub: &str,
+        storefront_customer: Option<&str>,
+        email: Option<(&str, bool)>,
+    ) -> String {
+        let mut claims = self.auth.claims(sub, Role::Customer, 1);
+        claims.storefront_customer_id = storefront_customer.map(str::to_owned);
+        if let Some((email, verified)) = email {
+            claims.email = Some(email.to_owned());
+            claims.email_verified = Some(verified);
+        }
+        self.auth.sign(&claims)
+    }
+
+    /// A Shopify delivery, signed with `secret` as Shopify signs: the body's HMAC, base64.
+    pub async fn shopify_with(
+        &self,
+        topic: &str,
+        body: &[u8],
+        event_id: &str,
+        secret: &str,
+        domain: &str,
+    ) -> Response {
+        self.http
+            .post(format!("{}/v1/webhooks/shopify", self.base))
+            .header("content-type", "application/json")
+            .header("x-shopify-topic", topic)
+            .header("x-shopify-shop-domain", domain)
+            .header(
+                "x-shopify-hmac-sha256",
+                aftersales::webhooks::verify::sign::body_hmac(secret, body),
+            )
+            .header("x-shopify-event-id", event_id)
+            .header(
+                "x-shopify-webhook-id",
+                format!(
+                    "delivery-{}",
+                    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+                ),
+            )
+            .header("x-shopify-triggered-at", "2022-01-05T13:00:00.000000Z")
+            .header("x-shopify-api-version", "2026-07")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("POST shopify webhook")
+    }
+
+    pub async fn shopify(&self, topic: &str, body: &[u8], event_id: &str) -> Response {
+        self.shopify_with(topic, body, event_id, SHOPIFY_SECRET, SHOPIFY_DOMAIN)
+            .await
+    }
+
+    /// A WooCommerce delivery for webhook 12, signed as WooCommerce signs.
+    pub async fn woocommerce(&self, topic: &str, body: &[u8], delivery_id: &str) -> Response {
+        let (resource, event) = topic.split_once('.').unwrap_or((topic, ""));
+        self.http
+            .post(format!("{}/v1/webhooks/woocommerce", self.base))
+            .header("content-type", "application/json")
+            .header("x-wc-webhook-source", WOO_SOURCE)
+            .header("x-wc-webhook-topic", topic)
+            .header("x-wc-webhook-resource", resource)
+            .header("x-wc-webhook-event", event)
+            .header(
+                "x-wc-webhook-signature",
+                aftersales::webhooks::verify::sign::body_hmac(WOO_SECRET, body),
+            )
+            .header("x-wc-webhook-id", "12")
+            .header("x-wc-webhook-delivery-id", delivery_id)
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("POST woocommerce webhook")
+    }
+
+    /// A Standard Webhooks delivery with the given signature header.
+    pub async fn generic_raw(
+        &self,
+        body: &[u8],
+        id: &str,
+        timestamp: i64,
+        signature: &str,
+    ) -> Response {
+        self.http
+            .post(format!("{}/v1/webhooks/generic", self.base))
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("POST generic webhook")
+    }
+
+    /// A Standard Webhooks delivery signed now with the generic storefront's secret.
+    pub async fn generic(&self, body: &[u8], id: &str) -> Response {
+        let ts = chrono::Utc::now().timestamp();
+        let signature = aftersales::webhooks::verify::sign::standard(GENERIC_SECRET, id, ts, body);
+        self.generic_raw(body, id, ts, &signature).await
+    }
+}

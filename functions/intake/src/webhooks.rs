@@ -237,6 +237,10 @@ async fn apply(
                 "a concurrent change to the same record; retry".into(),
             )),
             Err(TxError::Store(e)) => Err(e.into()),
+            // Stale because a concurrent delivery of this very event just stored it?
+            Ok((Outcome::Stale, _)) if app.store.delivery_seen(sf, dedup_key, now).await? => {
+                Ok((Outcome::Duplicate, None))
+            }
             Ok(done) => Ok(done),
         }
     })

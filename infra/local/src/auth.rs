@@ -37,6 +37,13 @@ pub struct Claims {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// Set by the identity provider when it links the person to a storefront account.
+    #[serde(
+        rename = "custom:storefront_customer_id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub storefront_customer_id: Option<String>,
 }
 
 /// Signs and verifies development tokens with one secret.
@@ -54,11 +61,18 @@ impl DevAuth {
 
     /// A token for `sub` acting as `role`, valid for `hours`.
     pub fn token(&self, sub: &str, role: Role, name: Option<&str>, hours: u64) -> String {
+        let mut claims = self.claims(sub, role, hours);
+        claims.name = name.map(str::to_owned);
+        self.sign(&claims)
+    }
+
+    /// The claims of a token for `sub` acting as `role`, to adjust before [`DevAuth::sign`].
+    pub fn claims(&self, sub: &str, role: Role, hours: u64) -> Claims {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let claims = Claims {
+        Claims {
             sub: sub.to_owned(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
@@ -69,13 +83,17 @@ impl DevAuth {
             } else {
                 vec![role.as_str().to_owned()]
             },
-            name: name.map(str::to_owned),
+            name: None,
             email: None,
             email_verified: None,
-        };
+            storefront_customer_id: None,
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
-            &claims,
+            claims,
             &EncodingKey::from_secret(&self.secret),
         )
         .unwrap_or_default()
@@ -114,6 +132,9 @@ pub fn flatten_claims(claims: &Claims) -> HashMap<String, String> {
     }
     if let Some(v) = claims.email_verified {
         out.insert("email_verified".to_owned(), v.to_string());
+    }
+    if let Some(v) = &claims.storefront_customer_id {
+        out.insert("custom:storefront_customer_id".to_owned(), v.clone());
     }
     out
 }
