@@ -63,6 +63,76 @@ async fn main() {
         assert!(status.is_success());
     }
     report("GET /v1/cases/{id}", &app, before, times);
+
+    // Webhooks: Shopify's documented order body (about 9 KB), a new order each time.
+    let order_body = |i: usize, updated: &str| {
+        e2e::fixture_with(
+            "shopify/orders-create.json",
+            json!({"id": 820982911946154508u64 + i as u64, "updated_at": updated}),
+        )
+    };
+    let bench = |name: &'static str| (name, app.store.metrics(), Vec::with_capacity(N));
+    let (name, before, mut times) = bench("webhook orders/create (new order)");
+    for i in 0..N {
+        let body = order_body(i, "2021-12-31T19:00:00-05:00");
+        let t = Instant::now();
+        let r = app
+            .shopify("orders/create", &body, &format!("create-{i}"))
+            .await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(r.status().is_success());
+    }
+    report(name, &app, before, times);
+    let (name, before, mut times) = bench("webhook orders/updated (newer snapshot)");
+    for i in 0..N {
+        let body = order_body(i, "2022-01-01T10:00:00-05:00");
+        let t = Instant::now();
+        let r = app
+            .shopify("orders/updated", &body, &format!("update-{i}"))
+            .await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(r.status().is_success());
+    }
+    report(name, &app, before, times);
+    let (name, before, mut times) = bench("webhook delivered twice (duplicate)");
+    for i in 0..N {
+        let body = order_body(i, "2022-01-01T10:00:00-05:00");
+        let t = Instant::now();
+        let r = app
+            .shopify("orders/updated", &body, &format!("update-{i}"))
+            .await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(r.status().is_success());
+    }
+    report(name, &app, before, times);
+    let (name, before, mut times) = bench("webhook returns/request (opens a case)");
+    for i in 0..N {
+        let body = e2e::fixture_with(
+            "shopify/returns-request.json",
+            json!({"id": 1097707602u64 + i as u64, "order": {"id": 820982911946154508u64 + i as u64}}),
+        );
+        let t = Instant::now();
+        let r = app
+            .shopify("returns/request", &body, &format!("return-{i}"))
+            .await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(r.status().is_success());
+    }
+    report(name, &app, before, times);
+    let (name, before, mut times) = bench("webhook refunds/create (noted on 1 open case)");
+    for i in 0..N {
+        let body = e2e::fixture_with(
+            "shopify/refunds-create.json",
+            json!({"id": 890088186047892319u64 + i as u64, "order_id": 820982911946154508u64 + i as u64}),
+        );
+        let t = Instant::now();
+        let r = app
+            .shopify("refunds/create", &body, &format!("refund-{i}"))
+            .await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(r.status().is_success());
+    }
+    report(name, &app, before, times);
 }
 
 fn report(name: &str, app: &TestApp, before: aftersales::store::MetricsSnapshot, times: Vec<f64>) {

@@ -37,5 +37,11 @@ elif kind == "get-case-other-customer":
 elif kind == "list-cases-agent":
     expect(status == 200, f"the agent's queue answered {status}", body)
     expect(case_id in [c["id"] for c in body["items"]], "the agent sees the new case in the submitted queue", body)
+elif kind == "webhook":
+    expect(status == 200, f"the signed Shopify order answered {status}", body)
+    expect(body["outcome"] == "applied", "the order is stored", body)
+elif kind == "webhook-forged":
+    expect(status == 401, f"a forged signature got {status}, not 401", body)
+    expect(headers.get("content-type") == "application/problem+json", "the 401 is problem+json", headers)
 else:
     sys.exit(f"unknown check {kind}")

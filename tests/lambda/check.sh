@@ -15,7 +15,13 @@ cd "$ROOT"
 cargo build --quiet -p intake -p local-gateway
 TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
 
+# The storefront the webhook event is signed for.
+SHOP_SECRET="lambda-check-$$-secret"
+printf '[{"id": "main", "kind": "shopify", "source": "jsmith.myshopify.com", "secrets": ["%s"]}]' \
+  "$SHOP_SECRET" >"$WORK/storefronts.json"
+
 cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+  --env-var "STOREFRONTS_FILE=$WORK/storefronts.json" \
   --env-var "TABLE_NAME=$TABLE,DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local,AWS_REGION=us-east-1,RUST_LOG=warn" \
   >"$WORK/watch.log" 2>&1 &
 WATCH=$!
@@ -35,4 +41,18 @@ for f in get-case-customer get-case-other-customer list-cases-agent; do
   invoke "$WORK/$f.json" >"$WORK/$f.out.json"
   python3 "$ROOT/tests/lambda/assert.py" "$f" "$WORK/$f.out.json" "$CASE_ID"
 done
-echo "lambda: 4 passed, 0 failed"
+# A storefront webhook: no authorizer, the body signed with the storefront's secret.
+python3 - "$FIX/shopify-webhook.json" "$SHOP_SECRET" >"$WORK/webhook.json" <<'PY'
+import base64, hashlib, hmac, json, sys
+event = json.load(open(sys.argv[1]))
+mac = hmac.new(sys.argv[2].encode(), event["body"].encode(), hashlib.sha256).digest()
+event["headers"]["x-shopify-hmac-sha256"] = base64.b64encode(mac).decode()
+json.dump(event, sys.stdout)
+PY
+invoke "$WORK/webhook.json" >"$WORK/webhook.out.json"
+python3 "$ROOT/tests/lambda/assert.py" webhook "$WORK/webhook.out.json"
+sed 's/"x-shopify-hmac-sha256": "SIGNATURE"/"x-shopify-hmac-sha256": "bm90IHRoZSBzaWduYXR1cmUgb2YgdGhpcyBib2R5ISE="/' \
+  "$FIX/shopify-webhook.json" >"$WORK/webhook-forged.json"
+invoke "$WORK/webhook-forged.json" >"$WORK/webhook-forged.out.json"
+python3 "$ROOT/tests/lambda/assert.py" webhook-forged "$WORK/webhook-forged.out.json"
+echo "lambda: 6 passed, 0 failed"
