@@ -3,7 +3,7 @@
 //! through the API as a customer or an agent would.
 
 use aftersales::domain::identity::Role;
-use e2e::{StatusCode, TestApp, fixture, fixture_with, json};
+use e2e::{StatusCode, TestApp, fixture, json};
 use serde_json::{Value, json};
 
 const ORDER: &str = "820982911946154508";
@@ -495,12 +495,12 @@ async fn generic_webhooks_verify_standard_signatures_and_refuse_stale_replays() 
     let (_, again) = outcome(app.generic(&order, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W").await).await;
     assert_eq!(again["outcome"], "duplicate");
 
-    // A replay of a captured delivery, ten minutes later: its timestamp is stale.
+    // A captured delivery replayed ten minutes later: its timestamp is stale.
     let old = chrono::Utc::now().timestamp() - 600;
-    let newer = fixture_with(
-        "generic/order-upserted.json",
-        json!({"timestamp": "2026-11-21T00:00:00Z"}),
-    );
+    let mut replayed: Value =
+        serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
+    replayed["data"]["order_id"] = json!("SO-REPLAYED");
+    let newer = serde_json::to_vec(&replayed).unwrap();
     let signature = aftersales::webhooks::verify::sign::standard(
         e2e::GENERIC_SECRET,
         "msg_replay",
@@ -509,6 +509,10 @@ async fn generic_webhooks_verify_standard_signatures_and_refuse_stale_replays() 
     );
     let (status, _) = outcome(app.generic_raw(&newer, "msg_replay", old, &signature).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        agent_sees_order(&app, "erp", "SO-REPLAYED").await.is_none(),
+        "a stale replay writes nothing"
+    );
     let now = chrono::Utc::now().timestamp();
     for bad in ["", "v1,", "v1,AAAA", &signature[..signature.len() / 2]] {
         let (status, _) = outcome(app.generic_raw(&newer, "msg_bad", now, bad).await).await;
