@@ -225,21 +225,11 @@ impl Store {
 
     /// The case alone (strongly consistent), for a command that will change it.
     pub async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .key("PK", AttributeValue::S(CaseKeys::pk(id)))
-            .key("SK", AttributeValue::S(CaseKeys::SK.to_owned()))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        self.metrics.record(out.consumed_capacity());
-        out.item
-            .map(|item| serde_dynamo::from_item::<_, CaseItem>(item).map(|i| i.case))
-            .transpose()
-            .map_err(StoreError::from)
+        let item = self.get(CaseKeys::pk(id), CaseKeys::SK).await?;
+        Ok(item
+            .map(serde_dynamo::from_item::<_, CaseItem>)
+            .transpose()?
+            .map(|i| i.case))
     }
 
     /// The case and its timeline, oldest event first, in one Query of the case's partition.
@@ -249,36 +239,11 @@ impl Store {
     ) -> Result<Option<(Case, Vec<Event>)>, StoreError> {
         let mut case = None;
         let mut events = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(CaseKeys::pk(id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            self.metrics.record(out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                match item
-                    .get("entity")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some("case") => case = Some(serde_dynamo::from_item::<_, CaseItem>(item)?.case),
-                    Some("event") => {
-                        events.push(serde_dynamo::from_item::<_, EventItem>(item)?.event)
-                    }
-                    _ => {}
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
+        for (entity, item) in self.partition(CaseKeys::pk(id)).await? {
+            match entity.as_str() {
+                "case" => case = Some(serde_dynamo::from_item::<_, CaseItem>(item)?.case),
+                "event" => events.push(serde_dynamo::from_item::<_, EventItem>(item)?.event),
+                _ => {}
             }
         }
         Ok(case.map(|c| (c, events)))

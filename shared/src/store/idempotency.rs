@@ -1,6 +1,5 @@
 //! Idempotency records: an `Idempotency-Key` remembered with a hash of the request it came with.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -53,20 +52,10 @@ impl Store {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .key("PK", AttributeValue::S(IdempotencyKeys::pk(caller, key)))
-            .key("SK", AttributeValue::S(IdempotencyKeys::SK.to_owned()))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+        let item = self
+            .get(IdempotencyKeys::pk(caller, key), IdempotencyKeys::SK)
             .await?;
-        self.metrics.record(out.consumed_capacity());
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
+        let Some(item) = item else { return Ok(None) };
         let record: IdempotencyRecord = serde_dynamo::from_item(item)?;
         Ok((record.expires_at > now.timestamp()).then_some(record))
     }

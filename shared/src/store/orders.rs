@@ -109,30 +109,18 @@ impl Store {
         dedup_key: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .key(
-                "PK",
-                AttributeValue::S(WebhookKeys::delivery_pk(storefront, dedup_key)),
+        let item = self
+            .get(
+                WebhookKeys::delivery_pk(storefront, dedup_key),
+                WebhookKeys::DELIVERY_SK,
             )
-            .key("SK", AttributeValue::S(WebhookKeys::DELIVERY_SK.to_owned()))
-            .consistent_read(true)
-            .projection_expression("expires_at")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
             .await?;
-        self.metrics.record(out.consumed_capacity());
-        let live = out
-            .item
-            .and_then(|i| {
-                i.get("expires_at")
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse::<i64>().ok())
-            })
-            .is_some_and(|exp| exp > now.timestamp());
-        Ok(live)
+        let expires_at = item
+            .as_ref()
+            .and_then(|i| i.get("expires_at"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok());
+        Ok(expires_at.is_some_and(|exp| exp > now.timestamp()))
     }
 
     /// Marks a delivery applied, in the transaction that applies it (label `delivery`).
@@ -170,47 +158,21 @@ impl Store {
         let mut record = OrderRecord::default();
         let mut snapshot_refunds = Vec::new();
         let mut event_refunds = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(OrderKeys::pk(storefront, order_id)),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            self.metrics.record(out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                match item
-                    .get("entity")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some("order") => {
-                        let item: OrderItem = serde_dynamo::from_item(item)?;
-                        record.version = item.version;
-                        snapshot_refunds = item.order.refunds.clone();
-                        record.order = Some(item.order);
-                    }
-                    Some("refund") => {
-                        event_refunds.push(serde_dynamo::from_item::<_, RefundItem>(item)?.refund)
-                    }
-                    Some("order_case") => record
-                        .case_ids
-                        .push(serde_dynamo::from_item::<_, LinkItem>(item)?.case_id),
-                    _ => {}
+        for (entity, item) in self.partition(OrderKeys::pk(storefront, order_id)).await? {
+            match entity.as_str() {
+                "order" => {
+                    let item: OrderItem = serde_dynamo::from_item(item)?;
+                    record.version = item.version;
+                    snapshot_refunds = item.order.refunds.clone();
+                    record.order = Some(item.order);
                 }
-            }
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
+                "refund" => {
+                    event_refunds.push(serde_dynamo::from_item::<_, RefundItem>(item)?.refund)
+                }
+                "order_case" => record
+                    .case_ids
+                    .push(serde_dynamo::from_item::<_, LinkItem>(item)?.case_id),
+                _ => {}
             }
         }
         for r in snapshot_refunds.into_iter().chain(event_refunds) {
@@ -302,24 +264,16 @@ impl Store {
         storefront: &str,
         return_id: &str,
     ) -> Result<Option<CaseId>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .key(
-                "PK",
-                AttributeValue::S(WebhookKeys::return_pk(storefront, return_id)),
+        let item = self
+            .get(
+                WebhookKeys::return_pk(storefront, return_id),
+                WebhookKeys::RETURN_SK,
             )
-            .key("SK", AttributeValue::S(WebhookKeys::RETURN_SK.to_owned()))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
             .await?;
-        self.metrics.record(out.consumed_capacity());
-        out.item
-            .map(|i| serde_dynamo::from_item::<_, LinkItem>(i).map(|l| l.case_id))
-            .transpose()
-            .map_err(StoreError::from)
+        Ok(item
+            .map(serde_dynamo::from_item::<_, LinkItem>)
+            .transpose()?
+            .map(|l| l.case_id))
     }
 
     /// One case per storefront return (label `return`).

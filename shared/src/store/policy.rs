@@ -21,17 +21,7 @@ struct PolicyItem {
 impl Store {
     /// The stored policy and its version; `None` if the merchant never changed the defaults.
     pub async fn policy(&self) -> Result<Option<(Policy, u64)>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .key("PK", AttributeValue::S(PolicyKeys::PK.to_owned()))
-            .key("SK", AttributeValue::S(PolicyKeys::SK.to_owned()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        self.metrics.record(out.consumed_capacity());
-        let Some(item) = out.item else {
+        let Some(item) = self.get(PolicyKeys::PK.to_owned(), PolicyKeys::SK).await? else {
             return Ok(None);
         };
         let item: PolicyItem = serde_dynamo::from_item(item)?;

@@ -95,6 +95,18 @@ pub fn opt_time(raw: Option<&str>) -> Result<Option<DateTime<Utc>>, PayloadError
     raw.filter(|s| !s.is_empty()).map(parse_time).transpose()
 }
 
+/// "First Last" from the parts a storefront has; none if it has neither.
+fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!name.is_empty()).then_some(name)
+}
+
 fn order_id(raw: String) -> Result<OrderId, PayloadError> {
     OrderId::parse(raw).map_err(PayloadError)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
-    Inbound, PayloadError, ReturnLine, ReturnRequest, id_string, opt_id_string, opt_time, order_id,
-    parse_time,
+    Inbound, PayloadError, ReturnLine, ReturnRequest, full_name, id_string, opt_id_string,
+    opt_time, order_id, parse_time,
 };
 use crate::domain::order::{Order, OrderCustomer, OrderLine, Refund, minor_exponent, parse_minor};
 use crate::domain::values::Currency;
@@ -196,13 +196,7 @@ fn order(storefront: &str, o: ShopifyOrder) -> Result<Order, PayloadError> {
         .map(|r| refund_of(r, exp))
         .collect::<Result<Vec<_>, _>>()?;
     let customer = o.customer.as_ref();
-    let name = customer.map(|c| {
-        [c.first_name.as_deref(), c.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
+    let name = customer.and_then(|c| full_name(c.first_name.as_deref(), c.last_name.as_deref()));
     Ok(Order {
         storefront: storefront.to_owned(),
         order_id: order_id(o.id)?,
@@ -214,7 +208,7 @@ fn order(storefront: &str, o: ShopifyOrder) -> Result<Order, PayloadError> {
                 .or(o.contact_email)
                 .or(o.email)
                 .map(|e| e.trim().to_ascii_lowercase()),
-            name: name.filter(|n| !n.is_empty()),
+            name,
             phone: customer.and_then(|c| c.phone.clone()).or(o.phone),
         },
         currency,

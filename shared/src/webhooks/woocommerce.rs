@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{Inbound, PayloadError, id_string, opt_time, order_id, parse_time};
+use super::{Inbound, PayloadError, full_name, id_string, opt_time, order_id, parse_time};
 use crate::domain::order::{Order, OrderCustomer, OrderLine, Refund, minor_exponent, parse_minor};
 use crate::domain::values::Currency;
 
@@ -127,13 +127,7 @@ fn order(storefront: &str, o: WooOrder) -> Result<Order, PayloadError> {
         })
         .collect::<Result<Vec<_>, PayloadError>>()?;
     let billing = o.billing.as_ref();
-    let name = billing.map(|b| {
-        [b.first_name.as_deref(), b.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
+    let name = billing.and_then(|b| full_name(b.first_name.as_deref(), b.last_name.as_deref()));
     Ok(Order {
         storefront: storefront.to_owned(),
         order_id: order_id(o.id)?,
@@ -144,7 +138,7 @@ fn order(storefront: &str, o: WooOrder) -> Result<Order, PayloadError> {
                 .and_then(|b| b.email.clone())
                 .filter(|e| !e.is_empty())
                 .map(|e| e.trim().to_ascii_lowercase()),
-            name: name.filter(|n| !n.trim().is_empty()),
+            name,
             phone: billing
                 .and_then(|b| b.phone.clone())
                 .filter(|p| !p.is_empty()),
