@@ -578,3 +578,27 @@ async fn a_customer_files_a_repair_against_their_storefront_order_as_proof_of_pu
         "nobody files against another customer's order"
     );
 }
+
+#[tokio::test]
+async fn a_return_naming_a_line_its_order_does_not_have_is_refused_by_name() {
+    let app = TestApp::spawn().await;
+    app.generic(&fixture("generic/order-upserted.json"), "msg_o")
+        .await;
+    let mut body: Value =
+        serde_json::from_slice(&fixture("generic/return-requested.json")).unwrap();
+    body["data"]["lines"][0]["line_id"] = json!("99");
+    let (status, problem) = outcome(
+        app.generic(&serde_json::to_vec(&body).unwrap(), "msg_bad_line")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["rule"], "unknown-order-line");
+    let order = agent_sees_order(&app, "erp", "SO-2026-000731")
+        .await
+        .unwrap();
+    assert!(
+        order["cases"].as_array().unwrap().is_empty(),
+        "no case was opened"
+    );
+}

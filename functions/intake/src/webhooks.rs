@@ -232,11 +232,12 @@ async fn apply(
         };
         match result {
             // Another delivery of the same event got there first.
-            Err(e) if e.failed("delivery") => Ok((Outcome::Duplicate, None)),
-            Err(TxError::ConditionFailed(_)) => Err(ApiError::Conflict(
+            Err(Failure::Tx(e)) if e.failed("delivery") => Ok((Outcome::Duplicate, None)),
+            Err(Failure::Tx(TxError::ConditionFailed(_))) => Err(ApiError::Conflict(
                 "a concurrent change to the same record; retry".into(),
             )),
-            Err(TxError::Store(e)) => Err(e.into()),
+            Err(Failure::Tx(TxError::Store(e))) => Err(e.into()),
+            Err(Failure::Refused(e)) => Err(e),
             // Stale because a concurrent delivery of this very event just stored it?
             Ok((Outcome::Stale, _)) if app.store.delivery_seen(sf, dedup_key, now).await? => {
                 Ok((Outcome::Duplicate, None))
@@ -249,7 +250,25 @@ async fn apply(
     Ok(answer(outcome, case_id))
 }
 
-type Applied = Result<(Outcome, Option<CaseId>), TxError>;
+type Applied = Result<(Outcome, Option<CaseId>), Failure>;
+
+/// Why a delivery was not applied: a write's conditions, or a rule that refuses it.
+enum Failure {
+    Tx(TxError),
+    Refused(ApiError),
+}
+
+impl From<TxError> for Failure {
+    fn from(e: TxError) -> Self {
+        Failure::Tx(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Tx(TxError::Store(e))
+    }
+}
 
 /// Notes `changes` on every open case of the order, in `tx`.
 async fn note_on_cases(
@@ -357,7 +376,7 @@ async fn apply_refund(
     }
     match app.store.commit(tx).await {
         Err(e) if e.failed("refund") => Ok((Outcome::Duplicate, None)),
-        other => other.map(|()| (Outcome::Applied, None)),
+        other => Ok(other.map(|()| (Outcome::Applied, None))?),
     }
 }
 
@@ -378,17 +397,17 @@ async fn apply_return(
         .await?;
     let Some(order) = &record.order else {
         // The order's own webhook has not arrived yet: the sender retries, and by then it has.
-        return Err(TxError::Store(StoreError::Conflict));
+        return Err(StoreError::Conflict.into());
     };
-    let (policy, _) = app.policy.get(&app.store).await.map_err(TxError::Store)?;
+    let (policy, _) = app.policy.get(&app.store).await?;
     let customer = customer_key(sf, &order.customer)
         .or_else(|| CustomerId::parse(format!("{sf}:order-{}", order.order_id)).ok())
-        .ok_or_else(|| TxError::Store(StoreError::Other("no usable customer id".into())))?;
+        .ok_or_else(|| StoreError::Other("no usable customer id".into()))?;
     let month = case::merchant_date(now, &policy);
     let provisional = CaseId::new(month.year(), month.month(), 0);
     let (mut new_case, events) =
         case::file_storefront_return(provisional, order, request, customer, now, &policy)
-            .map_err(|r| TxError::Store(StoreError::Other(format!("return refused: {r}"))))?;
+            .map_err(|r| Failure::Refused(r.into()))?;
     let sequence = app
         .store
         .next_case_sequence(month.year(), month.month())
@@ -406,7 +425,7 @@ async fn apply_return(
             Outcome::Duplicate,
             app.store.return_case(sf, &request.return_id).await?,
         )),
-        other => other.map(|()| (Outcome::Applied, Some(new_case.id))),
+        other => Ok(other.map(|()| (Outcome::Applied, Some(new_case.id)))?),
     }
 }
 

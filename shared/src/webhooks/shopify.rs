@@ -242,8 +242,7 @@ pub fn parse(
         | "orders/paid"
         | "orders/fulfilled"
         | "orders/partially_fulfilled"
-        | "orders/cancelled"
-        | "orders/edited" => Ok(Inbound::Order(order(
+        | "orders/cancelled" => Ok(Inbound::Order(order(
             storefront,
             serde_json::from_slice(body)?,
         )?)),
