@@ -323,6 +323,10 @@ async fn a_return_cancelled_at_the_storefront_cancels_its_case() {
     let (_, case) = json(app.get(&format!("/v1/cases/{case_id}"), &agent).await).await;
     assert_eq!(case["status"], "cancelled");
     assert_eq!(case["timeline"][1]["status"], "canceled");
+    assert_eq!(
+        case["timeline"][1]["changed_at"], "2022-01-06T13:00:00Z",
+        "the storefront's own time"
+    );
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use aftersales::domain::case::{self, Case, Change, Event};
 use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
 use aftersales::domain::values::{CaseId, CustomerId, OrderId};
 use aftersales::http::ApiError;
-use aftersales::store::tx::TxError;
+use aftersales::store::tx::{Tx, TxError};
 use aftersales::store::{OrderRecord, StoreError};
 use aftersales::webhooks::config::{Storefront, StorefrontKind};
 use aftersales::webhooks::verify::{self, StandardCheck};
@@ -211,23 +211,27 @@ async fn apply(
         return Ok(answer(Outcome::Ignored, None));
     }
     let sf = storefront.id.as_str();
+    let delivery = Delivery {
+        storefront: sf,
+        key: dedup_key,
+        topic,
+        now,
+    };
     let (outcome, case_id) = retry_on_conflict(|| async {
         if app.store.delivery_seen(sf, dedup_key, now).await? {
             return Ok((Outcome::Duplicate, None));
         }
         let result = match &inbound {
-            Inbound::Order(order) => apply_order(app, order, dedup_key, topic, now).await,
+            Inbound::Order(order) => apply_order(app, order, &delivery).await,
             Inbound::Refund { order_id, refund } => {
-                apply_refund(app, sf, order_id, refund, dedup_key, topic, now).await
+                apply_refund(app, order_id, refund, &delivery).await
             }
-            Inbound::ReturnRequested(request) => {
-                apply_return(app, sf, request, dedup_key, topic, now).await
-            }
+            Inbound::ReturnRequested(request) => apply_return(app, request, &delivery).await,
             Inbound::ReturnChanged {
                 return_id,
                 status,
                 at,
-            } => apply_return_status(app, sf, return_id, status, *at, dedup_key, topic, now).await,
+            } => apply_return_status(app, return_id, status, *at, &delivery).await,
             Inbound::Ignored { .. } => Ok((Outcome::Ignored, None)),
         };
         match result {
@@ -252,6 +256,22 @@ async fn apply(
 
 type Applied = Result<(Outcome, Option<CaseId>), Failure>;
 
+/// One verified delivery: where from, how it is told apart from others, and when it came.
+struct Delivery<'a> {
+    storefront: &'a str,
+    key: &'a str,
+    topic: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl Delivery<'_> {
+    /// Marks this delivery applied, in the transaction that applies it.
+    fn mark(&self, app: &AppState, tx: &mut Tx) -> Result<(), StoreError> {
+        app.store
+            .add_delivery(tx, self.storefront, self.key, self.topic, self.now)
+    }
+}
+
 /// Why a delivery was not applied: a write's conditions, or a rule that refuses it.
 enum Failure {
     Tx(TxError),
@@ -273,7 +293,7 @@ impl From<StoreError> for Failure {
 /// Notes `changes` on every open case of the order, in `tx`.
 async fn note_on_cases(
     app: &AppState,
-    tx: &mut aftersales::store::tx::Tx,
+    tx: &mut Tx,
     record: &OrderRecord,
     storefront: &str,
     changes: &[Change],
@@ -302,14 +322,8 @@ async fn note_on_cases(
     Ok(())
 }
 
-async fn apply_order(
-    app: &AppState,
-    order: &Order,
-    dedup_key: &str,
-    topic: &str,
-    now: DateTime<Utc>,
-) -> Applied {
-    let sf = order.storefront.as_str();
+async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied {
+    let (sf, now) = (order.storefront.as_str(), d.now);
     let record = app.store.order_record(sf, order.order_id.as_str()).await?;
     if let Some(stored) = &record.order
         && stored.source_updated_at >= order.source_updated_at
@@ -335,7 +349,7 @@ async fn apply_order(
     }
     let mut tx = app.store.tx();
     app.store.add_order(&mut tx, order, record.version)?;
-    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    d.mark(app, &mut tx)?;
     note_on_cases(app, &mut tx, &record, sf, &changes, now).await?;
     app.store.commit(tx).await?;
     Ok((Outcome::Applied, None))
@@ -352,13 +366,11 @@ fn refunded(order: &Order, refund: &Refund) -> Change {
 
 async fn apply_refund(
     app: &AppState,
-    sf: &str,
     order_id: &OrderId,
     refund: &Refund,
-    dedup_key: &str,
-    topic: &str,
-    now: DateTime<Utc>,
+    d: &Delivery<'_>,
 ) -> Applied {
+    let sf = d.storefront;
     let record = app.store.order_record(sf, order_id.as_str()).await?;
     if record
         .refunds
@@ -370,9 +382,9 @@ async fn apply_refund(
     let mut tx = app.store.tx();
     app.store
         .add_refund(&mut tx, sf, order_id.as_str(), refund)?;
-    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    d.mark(app, &mut tx)?;
     if let Some(order) = &record.order {
-        note_on_cases(app, &mut tx, &record, sf, &[refunded(order, refund)], now).await?;
+        note_on_cases(app, &mut tx, &record, sf, &[refunded(order, refund)], d.now).await?;
     }
     match app.store.commit(tx).await {
         Err(e) if e.failed("refund") => Ok((Outcome::Duplicate, None)),
@@ -380,14 +392,8 @@ async fn apply_refund(
     }
 }
 
-async fn apply_return(
-    app: &AppState,
-    sf: &str,
-    request: &ReturnRequest,
-    dedup_key: &str,
-    topic: &str,
-    now: DateTime<Utc>,
-) -> Applied {
+async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>) -> Applied {
+    let (sf, now) = (d.storefront, d.now);
     if let Some(existing) = app.store.return_case(sf, &request.return_id).await? {
         return Ok((Outcome::Duplicate, Some(existing)));
     }
@@ -419,7 +425,7 @@ async fn apply_return(
         .add_return_link(&mut tx, sf, &request.return_id, &new_case.id)?;
     app.store
         .add_order_case_link(&mut tx, sf, order.order_id.as_str(), &new_case.id)?;
-    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    d.mark(app, &mut tx)?;
     match app.store.commit(tx).await {
         Err(e) if e.failed("return") => Ok((
             Outcome::Duplicate,
@@ -429,17 +435,14 @@ async fn apply_return(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn apply_return_status(
     app: &AppState,
-    sf: &str,
     return_id: &str,
     status: &str,
-    _at: DateTime<Utc>,
-    dedup_key: &str,
-    topic: &str,
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
+    d: &Delivery<'_>,
 ) -> Applied {
+    let (sf, now) = (d.storefront, d.now);
     let Some(case_id) = app.store.return_case(sf, return_id).await? else {
         // A return we never saw requested: nothing of ours to change.
         return Ok((Outcome::Ignored, None));
@@ -450,12 +453,13 @@ async fn apply_return_status(
     let change = Change::StorefrontReturnStatus {
         return_id: return_id.to_owned(),
         status: status.to_owned(),
+        changed_at: at,
     };
     let (next, events) = case::note_storefront(&current, sf, change, now);
     let mut tx = app.store.tx();
     app.store
         .add_case_update(&mut tx, &next, current.version, &events)?;
-    app.store.add_delivery(&mut tx, sf, dedup_key, topic, now)?;
+    d.mark(app, &mut tx)?;
     app.store.commit(tx).await?;
     Ok((Outcome::Applied, Some(case_id)))
 }

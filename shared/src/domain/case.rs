@@ -448,6 +448,8 @@ pub enum Change {
     StorefrontReturnStatus {
         return_id: String,
         status: String,
+        /// When the storefront changed it (the event's `at` is when we learned of it).
+        changed_at: DateTime<Utc>,
     },
 }
 
