@@ -143,8 +143,9 @@ pub fn customer_key(storefront: &str, customer: &OrderCustomer) -> Option<Custom
 }
 
 /// Parses a decimal amount as storefronts send it (`"199.00"`, `"5"`, `"0.5"`) into minor units
-/// with `exponent` decimals (2 for most currencies). Refuses more decimals than the currency
-/// has, signs other than a leading `-`, and anything that is not digits.
+/// with `exponent` decimals (2 for most currencies). Decimals beyond the currency's are
+/// accepted only as zeros (`"1500.00"` yen is 1500); signs other than a leading `-` and
+/// anything that is not digits are refused.
 pub fn parse_minor(raw: &str, exponent: u32) -> Result<i64, String> {
     let s = raw.trim();
     let (negative, digits) = match s.strip_prefix('-') {
@@ -153,8 +154,9 @@ pub fn parse_minor(raw: &str, exponent: u32) -> Result<i64, String> {
     };
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || frac.len() > exponent as usize
-    {
+    let (frac, surplus) = frac.split_at(frac.len().min(exponent as usize));
+    let surplus_is_zero = surplus.bytes().all(|b| b == b'0');
+    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || !surplus_is_zero {
         return Err(format!(
             "'{raw}' is not an amount with at most {exponent} decimals"
         ));
@@ -193,6 +195,16 @@ mod tests {
         assert_eq!(parse_minor("0.5", 2), Ok(50));
         assert_eq!(parse_minor("5", 2), Ok(500));
         assert_eq!(parse_minor("-3.10", 2), Ok(-310));
+        assert_eq!(
+            parse_minor("1500.00", 0),
+            Ok(1500),
+            "yen with a decimal point"
+        );
+        assert_eq!(parse_minor("2.500", 2), Ok(250));
+        assert!(
+            parse_minor("1500.50", 0).is_err(),
+            "half a yen is not money"
+        );
         assert_eq!(parse_minor("1500", 0), Ok(1500));
         assert_eq!(
             parse_minor("12345678901234.99", 2),

@@ -185,6 +185,18 @@ mod tests {
     }
 
     #[test]
+    fn a_refund_in_a_currency_without_decimals_is_read_in_its_own_units() {
+        let mut body: serde_json::Value = serde_json::from_slice(SHOPIFY_REFUND).unwrap();
+        body["transactions"][0]["currency"] = "JPY".into();
+        body["transactions"][0]["amount"] = "1500".into();
+        let bytes = serde_json::to_vec(&body).unwrap();
+        match shopify::parse("main", "refunds/create", &bytes, None).unwrap() {
+            Inbound::Refund { refund, .. } => assert_eq!(refund.amount_minor, 1500),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn woocommerces_sample_order_reads_totals_from_strings_and_refunds_from_updates() {
         let o = order(woocommerce::parse("woo", "order.created", WOO_ORDER).unwrap());
         assert_eq!(o.order_id.as_str(), "727");

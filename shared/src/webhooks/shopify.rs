@@ -87,6 +87,7 @@ struct ShopifyTransaction {
     amount: String,
     kind: Option<String>,
     status: Option<String>,
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -123,13 +124,21 @@ struct ShopifyFulfillmentLine {
     line_item: ShopifyRef,
 }
 
+/// A refund's amount: its successful refund transactions, each in its own currency's minor
+/// units (the order's `exponent` where a transaction does not name its currency).
 fn refund_of(r: &ShopifyRefund, exponent: u32) -> Result<Refund, PayloadError> {
     let amount = r
         .transactions
         .iter()
         .filter(|t| t.kind.as_deref().is_none_or(|k| k == "refund"))
         .filter(|t| t.status.as_deref().is_none_or(|s| s == "success"))
-        .map(|t| parse_minor(&t.amount, exponent).map_err(PayloadError))
+        .map(|t| {
+            let exp = match t.currency.as_deref().filter(|c| !c.is_empty()) {
+                Some(c) => minor_exponent(Currency::parse(c).map_err(PayloadError)?),
+                None => exponent,
+            };
+            parse_minor(&t.amount, exp).map_err(PayloadError)
+        })
         .sum::<Result<i64, _>>()?;
     Ok(Refund {
         refund_id: r.id.clone(),
@@ -252,8 +261,7 @@ pub fn parse(
                 .order_id
                 .clone()
                 .ok_or_else(|| PayloadError("a refund without order_id".into()))?;
-            // The exponent is not in the refund payload; amounts are in the shop's currency
-            // with 2 decimals unless it has none (Shopify sends "1500.00" for JPY too).
+            // Each transaction names its currency; one that does not is read with 2 decimals.
             let refund = refund_of(&r, 2)?;
             Ok(Inbound::Refund {
                 order_id: order_id(order)?,
