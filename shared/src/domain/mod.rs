@@ -16,6 +16,7 @@ pub mod entitlement;
 pub mod identity;
 pub mod order;
 pub mod policy;
+pub mod returns;
 pub mod values;
 
 /// A business rule said no. The `rule` is a stable kebab-case name that clients can branch on;

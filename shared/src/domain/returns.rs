@@ -1,0 +1,1612 @@
+//! Return approval (退货退款审批, DOMAIN §4): the workflow of a refund, return or exchange, its
+//! clocks, who may decide what, and the refund's arithmetic.
+//!
+//! A return case carries one [`ReturnFlow`]. Its [`Stage`] is the single source of truth: the
+//! case's coarse status is derived from it, and every command or deadline moves it through
+//! [`decide`], a pure function of the flow, the command, the actor, `now` and the policy,
+//! which answers with the new flow and the timeline changes, or a named refusal.
+//!
+//! ```text
+//! AwaitingDecision ──approve──▶ RefundPending (refund only, compensation, price protection)
+//!        │                 └──▶ AwaitingShipment ──ship──▶ InTransit ──receive──▶ Received
+//!        │                                                          ──inspect──▶ RefundPending / ReshipPending
+//!        ├──reject──▶ Rejected ──resubmit──▶ AwaitingDecision (clock restarts)
+//!        │                     ──escalate──▶ Escalated ──approve/reject (manager)──▶ …
+//!        │                     ──7 days──▶ Lapsed
+//!        └──48 h──▶ approved by the system (refund only, or refund without return)
+//! RefundPending ──execute (finance, or the system)──▶ Refunded
+//! any stage before Refunded ──cancel (customer)──▶ Cancelled
+//! ```
+
+// Money literals are written yuan_fen: `3999_00` is 3,999.00 yuan in minor units.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::RuleError;
+use super::identity::{Actor, Role};
+use super::values::Currency;
+
+/// The merchant's numbers for returns (DOMAIN §4), all changeable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReturnPolicy {
+    /// The merchant acts within this, or the system approves (48 h).
+    pub decision_hours: u32,
+    /// After a rejection the customer may resubmit or escalate within this (7 days).
+    pub resubmit_days: u32,
+    /// Staff follow up a shipment not received after this (5 days).
+    pub shipment_follow_up_days: u32,
+    /// A fee on returns for the customer's own reasons: percent of the price paid…
+    pub fee_percent: u32,
+    /// …capped at this, in minor units (500 yuan).
+    pub fee_cap_minor: i64,
+    /// Batch return (批量客返): this many units of one model…
+    pub batch_units_one_model: u32,
+    /// …or this many units in all.
+    pub batch_units_total: u32,
+    /// From this many units, quality inspects before anything else.
+    pub quality_first_units: u32,
+    /// Scrap above this needs the top level (30,000 yuan).
+    pub scrap_limit_minor: i64,
+    pub levels: ApprovalLevels,
+}
+
+impl Default for ReturnPolicy {
+    fn default() -> Self {
+        Self {
+            decision_hours: 48,
+            resubmit_days: 7,
+            shipment_follow_up_days: 5,
+            fee_percent: 10,
+            fee_cap_minor: 500_00,
+            batch_units_one_model: 50,
+            batch_units_total: 100,
+            quality_first_units: 20,
+            scrap_limit_minor: 30_000_00,
+            levels: ApprovalLevels::default(),
+        }
+    }
+}
+
+/// Who must decide, by what raises the level (DOMAIN §4.2). The roles rank
+/// agent < reviewer < manager < admin; the seeds' vice-president and general manager are the
+/// merchant's manager and admin here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApprovalLevels {
+    pub default: Role,
+    pub batch: Role,
+    pub quality_incident: Role,
+    pub compensation_above_shipping: Role,
+    pub price_protection: Role,
+    pub scrap_above_limit: Role,
+}
+
+impl Default for ApprovalLevels {
+    fn default() -> Self {
+        Self {
+            default: Role::Agent,
+            batch: Role::Manager,
+            quality_incident: Role::Admin,
+            compensation_above_shipping: Role::Manager,
+            price_protection: Role::Manager,
+            scrap_above_limit: Role::Admin,
+        }
+    }
+}
+
+/// The rank of a role in decisions; roles that do not decide rank 0.
+pub fn rank(role: Role) -> u8 {
+    match role {
+        Role::Agent => 1,
+        Role::Reviewer => 2,
+        Role::Manager => 3,
+        Role::Admin => 4,
+        Role::System => 5,
+        _ => 0,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnKind {
+    /// 仅退款: money back, the goods stay (or never shipped).
+    RefundOnly,
+    /// 退货退款: goods back, then money back.
+    ReturnAndRefund,
+    /// 换货: goods back, other goods out, the price difference settled both ways.
+    Exchange,
+    /// 折价 / 部分退款: part of the money back, the customer keeps the goods.
+    Compensation,
+    /// 退差价: the price dropped soon after purchase.
+    PriceProtection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnReason {
+    QualityFault,
+    MerchantError,
+    CustomerReason,
+}
+
+/// What was asked for, with the money it concerns: fixed when the flow opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnTerms {
+    pub kind: ReturnKind,
+    pub reason: ReturnReason,
+    pub units: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub currency: Currency,
+    /// Price paid per unit, minor units.
+    pub unit_price_minor: i64,
+    /// What the customer paid for shipping the order (the compensation threshold).
+    #[serde(default)]
+    pub shipping_fee_minor: i64,
+    /// Compensation or price protection: the amount asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_asked_minor: Option<i64>,
+    /// Exchange: the price of the goods sent instead (difference settled both ways).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement_price_minor: Option<i64>,
+    /// The merchant has shipped the order (unshipped orders are intercepted, not returned).
+    #[serde(default = "yes")]
+    pub order_shipped: bool,
+    /// The merchant's promised shipping time, for the unshipped-order rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised_ship_by: Option<DateTime<Utc>>,
+    /// Declared a quality incident (质量事故).
+    #[serde(default)]
+    pub quality_incident: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ReturnTerms {
+    pub fn validate(&self) -> Result<(), RuleError> {
+        let bad = |m: &str| Err(RuleError::new("invalid-return-terms", m));
+        if self.units == 0 || self.units > 100_000 {
+            return bad("units must be 1 to 100000");
+        }
+        if self.unit_price_minor < 0 || self.shipping_fee_minor < 0 {
+            return bad("amounts must not be negative");
+        }
+        if self.paid_minor().is_none() {
+            return bad("the amount paid is too large");
+        }
+        let asked = self.amount_asked_minor.unwrap_or(0);
+        if matches!(
+            self.kind,
+            ReturnKind::Compensation | ReturnKind::PriceProtection
+        ) {
+            if self.amount_asked_minor.is_none() || asked <= 0 {
+                return bad("compensation and price protection name the amount asked");
+            }
+            if Some(asked) > self.paid_minor() {
+                return bad("the amount asked exceeds the price paid");
+            }
+        }
+        if self.kind == ReturnKind::Exchange && self.replacement_price_minor.is_none_or(|p| p < 0) {
+            return bad("an exchange names the price of the replacement");
+        }
+        Ok(())
+    }
+
+    /// Price paid for the units returned.
+    pub fn paid_minor(&self) -> Option<i64> {
+        self.unit_price_minor.checked_mul(i64::from(self.units))
+    }
+
+    fn goods_come_back(&self) -> bool {
+        matches!(
+            self.kind,
+            ReturnKind::ReturnAndRefund | ReturnKind::Exchange
+        ) && self.order_shipped
+    }
+}
+
+/// The level a request needs, and why (DOMAIN §4.2).
+pub fn required_level(terms: &ReturnTerms, policy: &ReturnPolicy) -> (Role, Vec<String>) {
+    let l = &policy.levels;
+    let mut level = l.default;
+    let mut why = Vec::new();
+    let mut raise = |role: Role, reason: String| {
+        if rank(role) > rank(level) {
+            level = role;
+        }
+        why.push(reason);
+    };
+    if terms.quality_incident {
+        raise(l.quality_incident, "a quality incident".into());
+    }
+    let batch = (terms.model.is_some() && terms.units >= policy.batch_units_one_model)
+        || terms.units >= policy.batch_units_total;
+    if batch {
+        raise(l.batch, format!("a batch return of {} units", terms.units));
+    }
+    if terms.kind == ReturnKind::PriceProtection {
+        raise(l.price_protection, "price protection".into());
+    }
+    if terms.kind == ReturnKind::Compensation
+        && terms.amount_asked_minor.unwrap_or(0) > terms.shipping_fee_minor
+    {
+        raise(
+            l.compensation_above_shipping,
+            "compensation above the shipping fee".into(),
+        );
+    }
+    (level, why)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub shipped_at: DateTime<Utc>,
+}
+
+/// 退货单: what the returned parcel must come with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnSlip {
+    pub item_number: String,
+    pub item_name: String,
+    pub quantity: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    pub defect: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deduction {
+    pub reason: String,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub slip: ReturnSlip,
+    pub units_received: u32,
+    /// Accessories missing (box, remote, stand...), each deducted from the refund.
+    pub missing_accessories: Vec<Deduction>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Responsibility {
+    Merchant,
+    Carrier,
+    Customer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    Restock,
+    Rework,
+    RepairAndReturn,
+    ReturnToSupplier,
+    Scrap,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inspection {
+    pub fault_confirmed: bool,
+    pub responsibility: Responsibility,
+    pub resaleable: bool,
+    /// Damage found, deducted from the refund.
+    #[serde(default)]
+    pub damage: Vec<Deduction>,
+    /// One disposition per unit received.
+    pub dispositions: Vec<Disposition>,
+    /// The value scrapped, when any unit is scrapped (the scrap limit applies).
+    #[serde(default)]
+    pub scrap_value_minor: i64,
+    /// Return shipping the customer advanced, reimbursed when the merchant is responsible.
+    #[serde(default)]
+    pub return_shipping_minor: i64,
+}
+
+/// How a refund's amount is made up; `total_minor` is what is paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundBreakdown {
+    pub currency: Currency,
+    /// Price paid for the units concerned (or the compensation granted).
+    pub paid_minor: i64,
+    pub fee_minor: i64,
+    pub deductions: Vec<Deduction>,
+    pub shipping_reimbursed_minor: i64,
+    pub total_minor: i64,
+}
+
+/// The refund (DOMAIN §4.4): price paid − fee (policy percent, capped; customer's own reason
+/// only) − deductions + the return shipping to reimburse (merchant's fault only). Never below
+/// zero, never above what was paid plus the shipping reimbursed.
+pub fn refund_breakdown(
+    terms: &ReturnTerms,
+    receipt: Option<&Receipt>,
+    inspection: Option<&Inspection>,
+    policy: &ReturnPolicy,
+) -> RefundBreakdown {
+    let paid = match terms.kind {
+        ReturnKind::Compensation | ReturnKind::PriceProtection => {
+            terms.amount_asked_minor.unwrap_or(0)
+        }
+        ReturnKind::Exchange => {
+            // 多退少补: a cheaper replacement refunds the difference; a dearer one refunds
+            // nothing here (the customer pays the difference on the new order).
+            let replacement = terms.replacement_price_minor.unwrap_or(0);
+            (terms.paid_minor().unwrap_or(0) - replacement.saturating_mul(i64::from(terms.units)))
+                .max(0)
+        }
+        ReturnKind::RefundOnly | ReturnKind::ReturnAndRefund => terms.paid_minor().unwrap_or(0),
+    }
+    .max(0);
+    let customers_reason = terms.reason == ReturnReason::CustomerReason
+        && inspection.is_none_or(|i| i.responsibility == Responsibility::Customer);
+    let fee = if customers_reason && matches!(terms.kind, ReturnKind::ReturnAndRefund) {
+        (paid.saturating_mul(i64::from(policy.fee_percent)) / 100)
+            .min(policy.fee_cap_minor)
+            .max(0)
+    } else {
+        0
+    };
+    let mut deductions: Vec<Deduction> = Vec::new();
+    if let Some(r) = receipt {
+        deductions.extend(r.missing_accessories.iter().cloned());
+    }
+    if let Some(i) = inspection {
+        deductions.extend(i.damage.iter().cloned());
+    }
+    let deducted: i64 = deductions.iter().map(|d| d.amount_minor.max(0)).sum();
+    let shipping = match inspection {
+        Some(i) if i.responsibility != Responsibility::Customer => i.return_shipping_minor.max(0),
+        _ => 0,
+    };
+    let total = (paid - fee - deducted).max(0) + shipping;
+    RefundBreakdown {
+        currency: terms.currency,
+        paid_minor: paid,
+        fee_minor: fee,
+        deductions,
+        shipping_reimbursed_minor: shipping,
+        total_minor: total,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// The merchant's 48 hours; then the system approves.
+    Decision,
+    /// The customer's 7 days after a rejection; then the request lapses.
+    Resubmit,
+    /// 5 days after the customer shipped; then staff follow up.
+    ShipmentFollowUp,
+    /// The promised shipping time of an unshipped order; then refund-only is approved.
+    PromisedShipping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub due: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    AwaitingDecision,
+    Rejected,
+    Escalated,
+    AwaitingShipment,
+    InTransit,
+    Received,
+    /// The replacement of an exchange is to be sent.
+    ReshipPending,
+    RefundPending,
+    Refunded,
+    Exchanged,
+    Lapsed,
+    Cancelled,
+}
+
+impl Stage {
+    /// The case's coarse status in this stage.
+    pub fn case_status(self) -> super::case::CaseStatus {
+        use super::case::CaseStatus as S;
+        match self {
+            Stage::AwaitingDecision => S::Submitted,
+            Stage::Rejected | Stage::AwaitingShipment => S::AwaitingCustomer,
+            Stage::Escalated
+            | Stage::InTransit
+            | Stage::Received
+            | Stage::ReshipPending
+            | Stage::RefundPending => S::InProgress,
+            Stage::Refunded | Stage::Exchanged => S::Resolved,
+            Stage::Lapsed => S::Closed,
+            Stage::Cancelled => S::Cancelled,
+        }
+    }
+
+    /// The customer may cancel until the refund has succeeded (DOMAIN §4.1).
+    pub fn cancellable(self) -> bool {
+        !matches!(
+            self,
+            Stage::Refunded | Stage::Exchanged | Stage::Lapsed | Stage::Cancelled
+        )
+    }
+}
+
+/// A decision with its coded reason and its note to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reasoned {
+    pub reason_code: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Reasoned {
+    fn check(&self) -> Result<(), RuleError> {
+        let code_ok = !self.reason_code.is_empty()
+            && self.reason_code.len() <= 64
+            && self
+                .reason_code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !code_ok {
+            return Err(RuleError::new(
+                "reason-required",
+                "a decision carries a coded reason (letters, digits, '_', '-')",
+            ));
+        }
+        if self.note.chars().count() > 2000 {
+            return Err(RuleError::new(
+                "reason-required",
+                "the note is at most 2000 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The workflow state a return case carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnFlow {
+    pub terms: ReturnTerms,
+    pub stage: Stage,
+    /// Who must decide, and why.
+    pub required_level: Role,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub level_reasons: Vec<String>,
+    /// 1 at the first request, +1 per resubmission.
+    pub round: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
+    /// Staff must chase the shipment (5 days without receipt).
+    #[serde(default)]
+    pub follow_up_needed: bool,
+    /// Approved without the goods coming back (48 h rule on a return-and-refund).
+    #[serde(default)]
+    pub refund_without_return: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<Shipment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<Inspection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<RefundBreakdown>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+impl ReturnFlow {
+    /// Opens the flow of a new request: the level it needs and the merchant's clock.
+    pub fn open(
+        terms: ReturnTerms,
+        now: DateTime<Utc>,
+        policy: &ReturnPolicy,
+    ) -> Result<Self, RuleError> {
+        terms.validate()?;
+        let (required_level, level_reasons) = required_level(&terms, policy);
+        let mut deadline = Deadline {
+            kind: DeadlineKind::Decision,
+            due: now + Duration::hours(i64::from(policy.decision_hours)),
+        };
+        // An unshipped order past its promised shipping time: refund-only is approved then.
+        if terms.kind == ReturnKind::RefundOnly
+            && !terms.order_shipped
+            && let Some(promised) = terms.promised_ship_by
+            && promised < deadline.due
+        {
+            deadline = Deadline {
+                kind: DeadlineKind::PromisedShipping,
+                due: promised.max(now),
+            };
+        }
+        Ok(Self {
+            terms,
+            stage: Stage::AwaitingDecision,
+            required_level,
+            level_reasons,
+            round: 1,
+            deadline: Some(deadline),
+            follow_up_needed: false,
+            refund_without_return: false,
+            shipment: None,
+            receipt: None,
+            inspection: None,
+            refund: None,
+            refunded_at: None,
+        })
+    }
+}
+
+/// What may be done to a return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Approve(Reasoned),
+    Reject(Reasoned),
+    /// The customer changes the request after a rejection (the clock restarts).
+    Resubmit {
+        note: String,
+    },
+    /// The customer asks for the platform to step in after a rejection.
+    Escalate {
+        note: String,
+    },
+    Ship {
+        carrier: String,
+        tracking_number: String,
+    },
+    Receive {
+        slip: Option<ReturnSlip>,
+        units_received: u32,
+        #[serde(default)]
+        missing_accessories: Vec<Deduction>,
+    },
+    Inspect(Inspection),
+    /// Finance pays the refund (or the system, on auto-approval).
+    ExecuteRefund,
+    /// The replacement of an exchange has been sent.
+    Reship {
+        carrier: String,
+        tracking_number: String,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
+    /// A deadline fell due (timers only).
+    DeadlineDue,
+}
+
+/// What happened, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReturnChange {
+    Approved {
+        reason_code: String,
+        note: String,
+        by_system: bool,
+        refund_without_return: bool,
+    },
+    Rejected {
+        reason_code: String,
+        note: String,
+        resubmit_until: DateTime<Utc>,
+    },
+    Resubmitted {
+        round: u32,
+        note: String,
+        decide_by: DateTime<Utc>,
+    },
+    Escalated {
+        note: String,
+    },
+    Shipped {
+        carrier: String,
+        tracking_number: String,
+    },
+    Received {
+        units: u32,
+        deductions_minor: i64,
+    },
+    Inspected {
+        fault_confirmed: bool,
+        responsibility: Responsibility,
+        dispositions: Vec<Disposition>,
+    },
+    RefundCalculated {
+        breakdown: RefundBreakdown,
+    },
+    Refunded {
+        amount_minor: i64,
+        currency: Currency,
+        by_system: bool,
+    },
+    Reshipped {
+        carrier: String,
+        tracking_number: String,
+    },
+    FollowUpNeeded {
+        shipped_at: DateTime<Utc>,
+    },
+    Lapsed,
+    ReturnCancelled {
+        from: Stage,
+        reason: Option<String>,
+    },
+}
+
+fn refuse<T>(rule: &'static str, message: impl Into<String>) -> Result<T, Refused> {
+    Err(Refused::Rule(RuleError::new(rule, message)))
+}
+
+/// Why a return command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+fn need_rank(actor: &Actor, level: Role) -> Result<(), Refused> {
+    if rank(actor.role) >= rank(level) {
+        Ok(())
+    } else {
+        Err(Refused::Forbidden(format!(
+            "this decision needs a {level} or above; a {} may not make it",
+            actor.role
+        )))
+    }
+}
+
+fn need_role(actor: &Actor, allowed: &[Role], what: &str) -> Result<(), Refused> {
+    if allowed.contains(&actor.role) || actor.role == Role::System || actor.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Refused::Forbidden(format!(
+            "a {} does not {what}",
+            actor.role
+        )))
+    }
+}
+
+/// After approval (by a person or by the clock): where the flow goes next.
+fn approved(
+    flow: &mut ReturnFlow,
+    reasoned: Reasoned,
+    by_system: bool,
+    now: DateTime<Utc>,
+    policy: &ReturnPolicy,
+) -> Vec<ReturnChange> {
+    let mut changes = Vec::new();
+    // The 48-hour rule turns a return-and-refund into a refund without return.
+    let without_return = by_system && flow.terms.kind == ReturnKind::ReturnAndRefund;
+    flow.refund_without_return = without_return;
+    changes.push(ReturnChange::Approved {
+        reason_code: reasoned.reason_code,
+        note: reasoned.note,
+        by_system,
+        refund_without_return: without_return,
+    });
+    flow.deadline = None;
+    if flow.terms.goods_come_back() && !without_return {
+        flow.stage = Stage::AwaitingShipment;
+    } else {
+        let breakdown = refund_breakdown(&flow.terms, None, None, policy);
+        changes.push(ReturnChange::RefundCalculated {
+            breakdown: breakdown.clone(),
+        });
+        flow.refund = Some(breakdown);
+        flow.stage = Stage::RefundPending;
+        if by_system {
+            // Auto-approval refunds at once (DOMAIN §4.1): the system executes.
+            changes.extend(execute(flow, true, now));
+        }
+    }
+    changes
+}
+
+fn execute(flow: &mut ReturnFlow, by_system: bool, now: DateTime<Utc>) -> Vec<ReturnChange> {
+    let amount = flow.refund.as_ref().map(|r| r.total_minor).unwrap_or(0);
+    flow.stage = Stage::Refunded;
+    flow.refunded_at = Some(now);
+    flow.deadline = None;
+    vec![ReturnChange::Refunded {
+        amount_minor: amount,
+        currency: flow.terms.currency,
+        by_system,
+    }]
+}
+
+/// Decides a command on a return: the new flow and its changes, or why not.
+pub fn decide(
+    flow: &ReturnFlow,
+    command: Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    policy: &ReturnPolicy,
+) -> Result<(ReturnFlow, Vec<ReturnChange>), Refused> {
+    let mut next = flow.clone();
+    let stage = flow.stage;
+    let wrong_stage = |what: &str| -> Result<(ReturnFlow, Vec<ReturnChange>), Refused> {
+        refuse(
+            "wrong-stage",
+            format!(
+                "a return that is {} cannot be {what}",
+                serde_json::to_value(stage)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+        )
+    };
+    let changes = match command {
+        Command::Approve(reasoned) | Command::Reject(reasoned)
+            if !matches!(stage, Stage::AwaitingDecision | Stage::Escalated) =>
+        {
+            let _ = reasoned;
+            return wrong_stage("decided now");
+        }
+        Command::Approve(reasoned) => {
+            reasoned.check()?;
+            // The platform stepping in (escalation) is decided at manager level at least.
+            let level =
+                if stage == Stage::Escalated && rank(flow.required_level) < rank(Role::Manager) {
+                    Role::Manager
+                } else {
+                    flow.required_level
+                };
+            need_rank(actor, level)?;
+            approved(&mut next, reasoned, false, now, policy)
+        }
+        Command::Reject(reasoned) => {
+            reasoned.check()?;
+            let level =
+                if stage == Stage::Escalated && rank(flow.required_level) < rank(Role::Manager) {
+                    Role::Manager
+                } else {
+                    flow.required_level
+                };
+            need_rank(actor, level)?;
+            let until = now + Duration::days(i64::from(policy.resubmit_days));
+            next.stage = Stage::Rejected;
+            next.deadline = Some(Deadline {
+                kind: DeadlineKind::Resubmit,
+                due: until,
+            });
+            vec![ReturnChange::Rejected {
+                reason_code: reasoned.reason_code,
+                note: reasoned.note,
+                resubmit_until: until,
+            }]
+        }
+        Command::Resubmit { note } => {
+            need_role(actor, &[Role::Customer, Role::Agent], "resubmit a request")?;
+            if stage != Stage::Rejected {
+                return wrong_stage("resubmitted");
+            }
+            let due = now + Duration::hours(i64::from(policy.decision_hours));
+            next.round += 1;
+            next.stage = Stage::AwaitingDecision;
+            next.deadline = Some(Deadline {
+                kind: DeadlineKind::Decision,
+                due,
+            });
+            vec![ReturnChange::Resubmitted {
+                round: next.round,
+                note,
+                decide_by: due,
+            }]
+        }
+        Command::Escalate { note } => {
+            need_role(actor, &[Role::Customer, Role::Agent], "escalate a request")?;
+            if stage != Stage::Rejected {
+                return wrong_stage("escalated");
+            }
+            next.stage = Stage::Escalated;
+            next.deadline = None;
+            vec![ReturnChange::Escalated { note }]
+        }
+        Command::Ship {
+            carrier,
+            tracking_number,
+        } => {
+            need_role(
+                actor,
+                &[Role::Customer, Role::Agent],
+                "record the customer's shipment",
+            )?;
+            if stage != Stage::AwaitingShipment {
+                return wrong_stage("shipped");
+            }
+            if carrier.trim().is_empty()
+                || tracking_number.trim().is_empty()
+                || tracking_number.len() > 64
+            {
+                return refuse(
+                    "shipment-required",
+                    "name the carrier and the tracking number",
+                );
+            }
+            next.stage = Stage::InTransit;
+            next.shipment = Some(Shipment {
+                carrier: carrier.clone(),
+                tracking_number: tracking_number.clone(),
+                shipped_at: now,
+            });
+            next.deadline = Some(Deadline {
+                kind: DeadlineKind::ShipmentFollowUp,
+                due: now + Duration::days(i64::from(policy.shipment_follow_up_days)),
+            });
+            vec![ReturnChange::Shipped {
+                carrier,
+                tracking_number,
+            }]
+        }
+        Command::Receive {
+            slip,
+            units_received,
+            missing_accessories,
+        } => {
+            need_role(
+                actor,
+                &[Role::Warehouse, Role::Reviewer],
+                "receive returned goods",
+            )?;
+            if stage != Stage::InTransit {
+                return wrong_stage("received");
+            }
+            let Some(slip) = slip else {
+                return refuse(
+                    "return-slip-required",
+                    "goods without a return slip are refused and sent back to sales",
+                );
+            };
+            if units_received == 0
+                || units_received > flow.terms.units
+                || slip.quantity != units_received
+            {
+                return refuse(
+                    "count-mismatch",
+                    "the units received must match the slip and not exceed the request",
+                );
+            }
+            if missing_accessories.iter().any(|d| d.amount_minor < 0) {
+                return refuse("invalid-deduction", "deductions are not negative");
+            }
+            let deducted = missing_accessories.iter().map(|d| d.amount_minor).sum();
+            next.receipt = Some(Receipt {
+                slip,
+                units_received,
+                missing_accessories,
+                received_at: now,
+            });
+            next.stage = Stage::Received;
+            next.deadline = None;
+            next.follow_up_needed = false;
+            vec![ReturnChange::Received {
+                units: units_received,
+                deductions_minor: deducted,
+            }]
+        }
+        Command::Inspect(inspection) => {
+            need_role(actor, &[Role::Quality], "inspect returned goods")?;
+            if stage != Stage::Received {
+                return wrong_stage("inspected");
+            }
+            let units = flow.receipt.as_ref().map(|r| r.units_received).unwrap_or(0);
+            if inspection.dispositions.len() != units as usize {
+                return refuse(
+                    "disposition-per-unit",
+                    format!("give one disposition per unit received ({units})"),
+                );
+            }
+            if inspection.damage.iter().any(|d| d.amount_minor < 0)
+                || inspection.return_shipping_minor < 0
+            {
+                return refuse("invalid-deduction", "amounts are not negative");
+            }
+            if inspection.dispositions.contains(&Disposition::Scrap)
+                && inspection.scrap_value_minor > policy.scrap_limit_minor
+            {
+                need_rank(actor, policy.levels.scrap_above_limit).or_else(|_| {
+                    refuse(
+                        "scrap-approval-required",
+                        format!(
+                            "scrap above the limit needs a {}",
+                            policy.levels.scrap_above_limit
+                        ),
+                    )
+                })?;
+            }
+            let mut changes = vec![ReturnChange::Inspected {
+                fault_confirmed: inspection.fault_confirmed,
+                responsibility: inspection.responsibility,
+                dispositions: inspection.dispositions.clone(),
+            }];
+            let breakdown = refund_breakdown(
+                &flow.terms,
+                flow.receipt.as_ref(),
+                Some(&inspection),
+                policy,
+            );
+            next.inspection = Some(inspection);
+            if flow.terms.kind == ReturnKind::Exchange {
+                next.stage = Stage::ReshipPending;
+            } else {
+                next.stage = Stage::RefundPending;
+            }
+            changes.push(ReturnChange::RefundCalculated {
+                breakdown: breakdown.clone(),
+            });
+            next.refund = Some(breakdown);
+            changes
+        }
+        Command::ExecuteRefund => {
+            need_role(actor, &[Role::Finance], "execute refunds")?;
+            if stage != Stage::RefundPending {
+                return match stage {
+                    Stage::Refunded | Stage::Exchanged => {
+                        refuse("already-refunded", "this refund has been paid")
+                    }
+                    _ => wrong_stage("refunded"),
+                };
+            }
+            execute(&mut next, actor.role == Role::System, now)
+        }
+        Command::Reship {
+            carrier,
+            tracking_number,
+        } => {
+            need_role(actor, &[Role::Warehouse], "ship a replacement")?;
+            if stage != Stage::ReshipPending {
+                return wrong_stage("reshipped");
+            }
+            let refund = next.refund.as_ref().map(|r| r.total_minor).unwrap_or(0);
+            let mut changes = vec![ReturnChange::Reshipped {
+                carrier,
+                tracking_number,
+            }];
+            if refund > 0 {
+                // A cheaper replacement: the difference is refunded before the case closes.
+                next.stage = Stage::RefundPending;
+            } else {
+                next.stage = Stage::Exchanged;
+                changes.push(ReturnChange::Refunded {
+                    amount_minor: 0,
+                    currency: flow.terms.currency,
+                    by_system: false,
+                });
+            }
+            changes
+        }
+        Command::Cancel { reason } => {
+            need_role(
+                actor,
+                &[Role::Customer, Role::Agent, Role::Reviewer, Role::Manager],
+                "cancel a request",
+            )?;
+            if !stage.cancellable() {
+                return refuse(
+                    "not-cancellable",
+                    "a return can be cancelled only until the refund has succeeded",
+                );
+            }
+            next.stage = Stage::Cancelled;
+            next.deadline = None;
+            vec![ReturnChange::ReturnCancelled {
+                from: stage,
+                reason,
+            }]
+        }
+        Command::DeadlineDue => {
+            if actor.role != Role::System {
+                return Err(Refused::Forbidden("only the system fires deadlines".into()));
+            }
+            let Some(deadline) = flow.deadline.filter(|d| d.due <= now) else {
+                return refuse("not-due", "no deadline of this return is due");
+            };
+            match (deadline.kind, stage) {
+                (
+                    DeadlineKind::Decision | DeadlineKind::PromisedShipping,
+                    Stage::AwaitingDecision,
+                ) => approved(
+                    &mut next,
+                    Reasoned {
+                        reason_code: "merchant_timeout".into(),
+                        note: "Approved automatically: the merchant did not act in time.".into(),
+                    },
+                    true,
+                    now,
+                    policy,
+                ),
+                (DeadlineKind::Resubmit, Stage::Rejected) => {
+                    next.stage = Stage::Lapsed;
+                    next.deadline = None;
+                    vec![ReturnChange::Lapsed]
+                }
+                (DeadlineKind::ShipmentFollowUp, Stage::InTransit) => {
+                    next.deadline = None;
+                    next.follow_up_needed = true;
+                    let shipped_at = flow.shipment.as_ref().map(|s| s.shipped_at).unwrap_or(now);
+                    vec![ReturnChange::FollowUpNeeded { shipped_at }]
+                }
+                _ => {
+                    next.deadline = None;
+                    Vec::new()
+                }
+            }
+        }
+    };
+    Ok((next, changes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t0() -> DateTime<Utc> {
+        "2026-11-24T02:00:00Z".parse().unwrap()
+    }
+    fn who(role: Role) -> Actor {
+        Actor {
+            id: format!("{role}-1"),
+            role,
+            name: None,
+        }
+    }
+    fn terms(kind: ReturnKind, reason: ReturnReason) -> ReturnTerms {
+        ReturnTerms {
+            kind,
+            reason,
+            units: 1,
+            model: Some("TV-55".into()),
+            currency: Currency::CNY,
+            unit_price_minor: 3999_00,
+            shipping_fee_minor: 20_00,
+            amount_asked_minor: None,
+            replacement_price_minor: None,
+            order_shipped: true,
+            promised_ship_by: None,
+            quality_incident: false,
+        }
+    }
+    fn policy() -> ReturnPolicy {
+        ReturnPolicy::default()
+    }
+    fn run(
+        flow: &ReturnFlow,
+        cmd: Command,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> Result<(ReturnFlow, Vec<ReturnChange>), Refused> {
+        decide(flow, cmd, &who(role), at, &policy())
+    }
+    fn ok(flow: &ReturnFlow, cmd: Command, role: Role, at: DateTime<Utc>) -> ReturnFlow {
+        run(flow, cmd, role, at).unwrap().0
+    }
+    fn reason(code: &str) -> Reasoned {
+        Reasoned {
+            reason_code: code.into(),
+            note: "note".into(),
+        }
+    }
+    fn slip(units: u32) -> Option<ReturnSlip> {
+        Some(ReturnSlip {
+            item_number: "TV-55".into(),
+            item_name: "55\" TV".into(),
+            quantity: units,
+            batch: Some("B2611".into()),
+            defect: "no picture".into(),
+        })
+    }
+    fn inspection(responsibility: Responsibility, units: usize) -> Inspection {
+        Inspection {
+            fault_confirmed: responsibility == Responsibility::Merchant,
+            responsibility,
+            resaleable: false,
+            damage: vec![],
+            dispositions: vec![Disposition::Rework; units],
+            scrap_value_minor: 0,
+            return_shipping_minor: 30_00,
+        }
+    }
+
+    #[test]
+    fn refund_only_is_refunded_by_the_system_after_48_hours() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        assert_eq!(flow.deadline.unwrap().due, t0() + Duration::hours(48));
+        assert!(
+            matches!(run(&flow, Command::DeadlineDue, Role::System, t0() + Duration::hours(47)), Err(Refused::Rule(r)) if r.rule == "not-due")
+        );
+        let (next, changes) = run(
+            &flow,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::hours(48),
+        )
+        .unwrap();
+        assert_eq!(next.stage, Stage::Refunded);
+        assert!(matches!(
+            changes[0],
+            ReturnChange::Approved {
+                by_system: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            changes.last(),
+            Some(ReturnChange::Refunded {
+                amount_minor: 399900,
+                by_system: true,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn return_and_refund_becomes_refund_without_return_after_48_hours() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        let (next, changes) = run(
+            &flow,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::hours(49),
+        )
+        .unwrap();
+        assert!(next.refund_without_return);
+        assert_eq!(next.stage, Stage::Refunded);
+        assert!(matches!(
+            changes[0],
+            ReturnChange::Approved {
+                refund_without_return: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_unshipped_order_past_its_promised_shipping_time_is_refunded() {
+        let mut t = terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason);
+        t.order_shipped = false;
+        t.promised_ship_by = Some(t0() + Duration::hours(6));
+        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        assert_eq!(flow.deadline.unwrap().kind, DeadlineKind::PromisedShipping);
+        let next = ok(
+            &flow,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::hours(6),
+        );
+        assert_eq!(next.stage, Stage::Refunded);
+    }
+
+    #[test]
+    fn a_rejection_can_be_resubmitted_and_decided_again_or_lapses_after_7_days() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        let rejected = ok(
+            &flow,
+            Command::Reject(reason("used_goods")),
+            Role::Agent,
+            t0() + Duration::hours(1),
+        );
+        assert_eq!(
+            rejected.stage.case_status(),
+            super::super::case::CaseStatus::AwaitingCustomer
+        );
+        assert_eq!(rejected.deadline.unwrap().kind, DeadlineKind::Resubmit);
+        let again = ok(
+            &rejected,
+            Command::Resubmit {
+                note: "photos attached".into(),
+            },
+            Role::Customer,
+            t0() + Duration::days(2),
+        );
+        assert_eq!((again.stage, again.round), (Stage::AwaitingDecision, 2));
+        assert_eq!(
+            again.deadline.unwrap().due,
+            t0() + Duration::days(2) + Duration::hours(48),
+            "the clock restarts"
+        );
+        let approved = ok(
+            &again,
+            Command::Approve(reason("evidence_ok")),
+            Role::Agent,
+            t0() + Duration::days(3),
+        );
+        assert_eq!(approved.stage, Stage::RefundPending);
+
+        let lapsed = ok(
+            &rejected,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::hours(1) + Duration::days(7),
+        );
+        assert_eq!(lapsed.stage, Stage::Lapsed);
+        assert!(
+            run(
+                &lapsed,
+                Command::Resubmit {
+                    note: String::new()
+                },
+                Role::Customer,
+                t0() + Duration::days(9)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn an_escalation_is_decided_by_a_manager() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        let rejected = ok(
+            &flow,
+            Command::Reject(reason("no_fault_found")),
+            Role::Agent,
+            t0(),
+        );
+        let escalated = ok(
+            &rejected,
+            Command::Escalate {
+                note: "it is broken".into(),
+            },
+            Role::Customer,
+            t0() + Duration::days(1),
+        );
+        assert_eq!(escalated.stage, Stage::Escalated);
+        assert!(matches!(
+            run(
+                &escalated,
+                Command::Approve(reason("platform")),
+                Role::Agent,
+                t0()
+            ),
+            Err(Refused::Forbidden(_))
+        ));
+        assert_eq!(
+            ok(
+                &escalated,
+                Command::Approve(reason("platform")),
+                Role::Manager,
+                t0()
+            )
+            .stage,
+            Stage::RefundPending
+        );
+    }
+
+    #[test]
+    fn the_whole_return_path_pays_the_breakdown_once() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        let f = ok(
+            &flow,
+            Command::Approve(reason("fault_plausible")),
+            Role::Agent,
+            t0(),
+        );
+        assert_eq!(f.stage, Stage::AwaitingShipment);
+        let f = ok(
+            &f,
+            Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "SF1234567890".into(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        assert_eq!(f.deadline.unwrap().kind, DeadlineKind::ShipmentFollowUp);
+        let late = ok(
+            &f,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::days(5),
+        );
+        assert!(late.follow_up_needed);
+        let refused = run(
+            &f,
+            Command::Receive {
+                slip: None,
+                units_received: 1,
+                missing_accessories: vec![],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        assert!(matches!(refused, Err(Refused::Rule(r)) if r.rule == "return-slip-required"));
+        let remote = Deduction {
+            reason: "remote missing".into(),
+            amount_minor: 50_00,
+        };
+        let f = ok(
+            &f,
+            Command::Receive {
+                slip: slip(1),
+                units_received: 1,
+                missing_accessories: vec![remote],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Inspect(inspection(Responsibility::Merchant, 1)),
+            Role::Quality,
+            t0(),
+        );
+        let breakdown = f.refund.clone().unwrap();
+        assert_eq!(breakdown.fee_minor, 0, "a quality fault carries no fee");
+        assert_eq!(breakdown.total_minor, 3999_00 - 50_00 + 30_00);
+        let paid = ok(&f, Command::ExecuteRefund, Role::Finance, t0());
+        assert_eq!(paid.stage, Stage::Refunded);
+        assert!(
+            matches!(run(&paid, Command::ExecuteRefund, Role::Finance, t0()), Err(Refused::Rule(r)) if r.rule == "already-refunded")
+        );
+        assert!(
+            matches!(run(&paid, Command::Cancel { reason: None }, Role::Customer, t0()), Err(Refused::Rule(r)) if r.rule == "not-cancellable")
+        );
+        assert!(matches!(
+            run(&f, Command::ExecuteRefund, Role::Agent, t0()),
+            Err(Refused::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn a_customers_own_reason_costs_ten_percent_capped() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::CustomerReason);
+        assert_eq!(
+            refund_breakdown(&t, None, None, &policy()).fee_minor,
+            399_90
+        );
+        t.unit_price_minor = 9999_00;
+        let b = refund_breakdown(&t, None, None, &policy());
+        assert_eq!(b.fee_minor, 500_00, "capped at 500 yuan");
+        assert_eq!(b.total_minor, 9999_00 - 500_00);
+    }
+
+    #[test]
+    fn batches_quality_incidents_price_protection_and_large_compensation_raise_the_level() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        assert_eq!(required_level(&t, &policy()).0, Role::Agent);
+        t.units = 50;
+        assert_eq!(required_level(&t, &policy()).0, Role::Manager);
+        t.units = 49;
+        t.model = None;
+        assert_eq!(required_level(&t, &policy()).0, Role::Agent);
+        t.units = 100;
+        assert_eq!(required_level(&t, &policy()).0, Role::Manager);
+        t.quality_incident = true;
+        assert_eq!(required_level(&t, &policy()).0, Role::Admin);
+        let mut p = terms(ReturnKind::PriceProtection, ReturnReason::MerchantError);
+        p.amount_asked_minor = Some(100_00);
+        assert_eq!(required_level(&p, &policy()).0, Role::Manager);
+        let mut c = terms(ReturnKind::Compensation, ReturnReason::MerchantError);
+        c.amount_asked_minor = Some(20_00);
+        assert_eq!(
+            required_level(&c, &policy()).0,
+            Role::Agent,
+            "up to the shipping fee"
+        );
+        c.amount_asked_minor = Some(20_01);
+        assert_eq!(required_level(&c, &policy()).0, Role::Manager);
+        let flow = ReturnFlow::open(c, t0(), &policy()).unwrap();
+        assert!(matches!(
+            run(
+                &flow,
+                Command::Approve(reason("goodwill")),
+                Role::Agent,
+                t0()
+            ),
+            Err(Refused::Forbidden(_))
+        ));
+        assert!(
+            matches!(run(&flow, Command::Approve(Reasoned { reason_code: String::new(), note: String::new() }), Role::Manager, t0()), Err(Refused::Rule(r)) if r.rule == "reason-required")
+        );
+    }
+
+    #[test]
+    fn an_exchange_settles_the_price_difference_both_ways() {
+        let mut t = terms(ReturnKind::Exchange, ReturnReason::QualityFault);
+        t.replacement_price_minor = Some(3499_00);
+        assert_eq!(
+            refund_breakdown(&t, None, None, &policy()).total_minor,
+            500_00,
+            "a cheaper replacement refunds the difference"
+        );
+        t.replacement_price_minor = Some(4299_00);
+        assert_eq!(
+            refund_breakdown(&t, None, None, &policy()).total_minor,
+            0,
+            "a dearer one is paid on the new order"
+        );
+        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        let f = ok(&flow, Command::Approve(reason("fault")), Role::Agent, t0());
+        let f = ok(
+            &f,
+            Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "SF1".into(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Receive {
+                slip: slip(1),
+                units_received: 1,
+                missing_accessories: vec![],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        let free_shipping = Inspection {
+            return_shipping_minor: 0,
+            ..inspection(Responsibility::Merchant, 1)
+        };
+        let f = ok(&f, Command::Inspect(free_shipping), Role::Quality, t0());
+        assert_eq!(f.stage, Stage::ReshipPending);
+        let f = ok(
+            &f,
+            Command::Reship {
+                carrier: "SF".into(),
+                tracking_number: "SF2".into(),
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        assert_eq!(f.stage, Stage::Exchanged);
+    }
+
+    #[test]
+    fn scrap_above_the_limit_needs_the_top_level() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        t.units = 1;
+        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        let f = ok(&flow, Command::Approve(reason("fault")), Role::Agent, t0());
+        let f = ok(
+            &f,
+            Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "SF1".into(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Receive {
+                slip: slip(1),
+                units_received: 1,
+                missing_accessories: vec![],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        let mut i = inspection(Responsibility::Merchant, 1);
+        i.dispositions = vec![Disposition::Scrap];
+        i.scrap_value_minor = 30_000_01;
+        assert!(
+            matches!(run(&f, Command::Inspect(i.clone()), Role::Quality, t0()), Err(Refused::Rule(r)) if r.rule == "scrap-approval-required")
+        );
+        assert!(run(&f, Command::Inspect(i), Role::Admin, t0()).is_ok());
+    }
+
+    fn any_command() -> impl Strategy<Value = (Command, Role, i64)> {
+        let roles = prop::sample::select(vec![
+            Role::Customer,
+            Role::Agent,
+            Role::Manager,
+            Role::Warehouse,
+            Role::Quality,
+            Role::Finance,
+            Role::System,
+        ]);
+        let cmd = prop_oneof![
+            Just(Command::Approve(Reasoned {
+                reason_code: "ok".into(),
+                note: String::new()
+            })),
+            Just(Command::Reject(Reasoned {
+                reason_code: "no".into(),
+                note: String::new()
+            })),
+            Just(Command::Resubmit {
+                note: String::new()
+            }),
+            Just(Command::Escalate {
+                note: String::new()
+            }),
+            Just(Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "1".into()
+            }),
+            (0u32..3).prop_map(|u| Command::Receive {
+                slip: slip(u),
+                units_received: u,
+                missing_accessories: vec![Deduction {
+                    reason: "box".into(),
+                    amount_minor: 10_00
+                }]
+            }),
+            Just(Command::Inspect(inspection(Responsibility::Customer, 1))),
+            Just(Command::ExecuteRefund),
+            Just(Command::Cancel { reason: None }),
+            Just(Command::DeadlineDue),
+        ];
+        (cmd, roles, 0i64..400)
+    }
+
+    proptest! {
+        #[test]
+        fn the_refund_never_exceeds_what_was_paid_and_each_change_is_one_stage(
+            kind in prop::sample::select(vec![ReturnKind::RefundOnly, ReturnKind::ReturnAndRefund, ReturnKind::Compensation]),
+            reason in prop::sample::select(vec![ReturnReason::QualityFault, ReturnReason::CustomerReason]),
+            price in 0i64..2_000_000,
+            steps in prop::collection::vec(any_command(), 1..25),
+        ) {
+            let mut t = terms(kind, reason);
+            t.unit_price_minor = price;
+            if kind == ReturnKind::Compensation { t.amount_asked_minor = Some(price.max(1)); t.unit_price_minor = price.max(1); }
+            let mut flow = ReturnFlow::open(t.clone(), t0(), &policy()).unwrap();
+            let mut now = t0();
+            let mut refunds = 0;
+            for (cmd, role, hours) in steps {
+                now += Duration::hours(hours);
+                let before = flow.stage;
+                // `decide` is pure: a refused command leaves `flow` as it was.
+                if let Ok((next, changes)) = decide(&flow, cmd, &who(role), now, &policy()) {
+                    refunds += changes.iter().filter(|c| matches!(c, ReturnChange::Refunded { .. })).count();
+                    if next.stage != before { prop_assert!(!changes.is_empty(), "a stage change is on the timeline"); }
+                    flow = next;
+                }
+                if let Some(b) = &flow.refund {
+                    prop_assert!(b.total_minor >= 0);
+                    prop_assert!(b.total_minor <= t.paid_minor().unwrap() + b.shipping_reimbursed_minor);
+                }
+            }
+            prop_assert!(refunds <= 1, "a refund is paid at most once");
+        }
+    }
+}
