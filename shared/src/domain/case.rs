@@ -13,6 +13,7 @@ use super::entitlement::{Entitlement, Purchase, entitlement};
 use super::identity::{Actor, Role};
 use super::order::{Order, ReturnRequest};
 use super::policy::Policy;
+use super::returns::{self, ReturnChange, ReturnFlow, ReturnKind, ReturnReason, ReturnTerms};
 use super::values::{CaseId, CustomerId, OrderId, Phone, bounded_text};
 use super::{InvalidField, RuleError};
 
@@ -72,6 +73,17 @@ impl CaseType {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The return workflows a case of this type may run (DOMAIN §4); none for other types.
+    pub fn return_kind(self) -> Option<&'static [ReturnKind]> {
+        match self {
+            CaseType::RefundOnly => Some(&[ReturnKind::RefundOnly, ReturnKind::Compensation]),
+            CaseType::ReturnRefund => Some(&[ReturnKind::ReturnAndRefund]),
+            CaseType::Exchange => Some(&[ReturnKind::Exchange]),
+            CaseType::PriceProtection => Some(&[ReturnKind::PriceProtection]),
+            _ => None,
+        }
     }
 
     /// Types whose remedy depends on the warranty: the purchase must be known at filing.
@@ -340,6 +352,9 @@ pub struct Case {
     pub order_issue: Option<OrderIssue>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// A refund, return or exchange: its approval workflow (DOMAIN §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns: Option<ReturnFlow>,
     pub priority: Priority,
     /// The merchant must answer by then (DOMAIN §5).
     pub first_response_due: DateTime<Utc>,
@@ -444,6 +459,10 @@ pub enum Change {
         amount_minor: i64,
         currency: super::values::Currency,
     },
+    /// A step of the return workflow: everything one decision or deadline did.
+    Return {
+        changes: Vec<ReturnChange>,
+    },
     /// The storefront changed the state of the return behind this case.
     StorefrontReturnStatus {
         return_id: String,
@@ -482,6 +501,9 @@ pub struct NewCase {
     pub evidence: Vec<Evidence>,
     #[serde(default)]
     pub priority: Priority,
+    /// For refunds, returns, exchanges and price protection: what is asked, with its money.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_terms: Option<ReturnTerms>,
 }
 
 /// Why a command was not carried out.
@@ -688,6 +710,30 @@ pub fn file(
         .into());
     }
 
+    let flow = match (t.return_kind(), cmd.return_terms) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(InvalidField::new(
+                "return_terms",
+                format!(
+                    "a {} case states what is asked (kind, reason, units, price)",
+                    t.as_str()
+                ),
+            )
+            .into());
+        }
+        (Some(kinds), Some(terms)) => {
+            if !kinds.contains(&terms.kind) {
+                return Err(InvalidField::new(
+                    "return_terms/kind",
+                    format!("does not fit a {} case", t.as_str()),
+                )
+                .into());
+            }
+            Some(ReturnFlow::open(terms, now, &policy.returns)?)
+        }
+    };
+
     let first_response_due = if t == CaseType::TechnicalSupport {
         add_working_days(now, policy.technical_support_review_working_days, policy)
     } else {
@@ -697,7 +743,6 @@ pub fn file(
     let case = Case {
         id,
         case_type: t,
-        status: CaseStatus::Submitted,
         channel,
         customer_id,
         customer_email: None,
@@ -712,6 +757,10 @@ pub fn file(
         tracking_number,
         order_issue: cmd.order_issue,
         evidence: cmd.evidence,
+        status: flow
+            .as_ref()
+            .map_or(CaseStatus::Submitted, |f| f.stage.case_status()),
+        returns: flow,
         priority: cmd.priority,
         first_response_due,
         assignee: None,
@@ -776,6 +825,7 @@ pub fn cancel(
     let from = case.status;
     let (mut next, event) = next_version(case, actor, now, Change::Cancelled { from, reason });
     next.status = CaseStatus::Cancelled;
+    close_flow(&mut next);
     Ok((next, vec![event]))
 }
 
@@ -812,6 +862,49 @@ pub fn add_evidence(
         },
     );
     next.evidence.extend(evidence);
+    Ok((next, vec![event]))
+}
+
+/// A cancelled case's return workflow stops with it: no clock keeps running.
+fn close_flow(case: &mut Case) {
+    if let Some(flow) = case.returns.as_mut() {
+        flow.stage = returns::Stage::Cancelled;
+        flow.deadline = None;
+    }
+}
+
+/// A command or a due deadline on a case's return workflow: the case moves with its flow's
+/// stage, and everything the step did is one timeline event.
+pub fn apply_return(
+    case: &Case,
+    command: returns::Command,
+    actor: Actor,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let flow = case
+        .returns
+        .as_ref()
+        .ok_or_else(|| RuleError::new("not-a-return", "this case has no return to decide"))?;
+    if case.status == CaseStatus::Cancelled {
+        return Err(RuleError::new("not-cancellable", "the case is cancelled").into());
+    }
+    let (flow, changes) =
+        returns::decide(flow, command, &actor, now, &policy.returns).map_err(|r| match r {
+            returns::Refused::Forbidden(why) => Refusal::Forbidden(why),
+            returns::Refused::Rule(rule) => Refusal::Rule(rule),
+        })?;
+    if changes.is_empty() {
+        // Nothing happened (a deadline that no longer applies): only the flow's clock moves.
+        let mut next = case.clone();
+        next.returns = Some(flow);
+        next.version += 1;
+        next.updated_at = now;
+        return Ok((next, Vec::new()));
+    }
+    let (mut next, event) = next_version(case, actor, now, Change::Return { changes });
+    next.status = flow.stage.case_status();
+    next.returns = Some(flow);
     Ok((next, vec![event]))
 }
 
@@ -884,10 +977,15 @@ pub fn file_storefront_return(
         .join("\n");
     let actor = storefront_actor(&order.storefront);
     let first_response_due = now + Duration::hours(i64::from(policy.first_response_hours));
+    let flow = ReturnFlow::open(
+        storefront_terms(order, request, case_type),
+        now,
+        &policy.returns,
+    )?;
     let case = Case {
         id,
         case_type,
-        status: CaseStatus::Submitted,
+        status: flow.stage.case_status(),
         channel: Channel::Storefront,
         customer_id,
         customer_email: order.customer.email.clone(),
@@ -921,6 +1019,7 @@ pub fn file_storefront_return(
         tracking_number: None,
         order_issue: None,
         evidence: Vec::new(),
+        returns: Some(flow),
         priority: Priority::Normal,
         first_response_due,
         assignee: None,
@@ -943,6 +1042,48 @@ pub fn file_storefront_return(
     Ok((case, vec![event]))
 }
 
+/// What a storefront return asks, from its order: the lines' units and prices, the order's
+/// currency and whether it shipped; a defect named by the storefront is a quality fault.
+fn storefront_terms(order: &Order, request: &ReturnRequest, case_type: CaseType) -> ReturnTerms {
+    let mut units: u32 = 0;
+    let mut paid: i64 = 0;
+    for line in &request.lines {
+        let price = order.line(&line.line_id).map_or(0, |l| l.unit_price_minor);
+        units = units.saturating_add(line.quantity);
+        paid = paid.saturating_add(price.saturating_mul(i64::from(line.quantity)));
+    }
+    let units = units.max(1);
+    let quality = request.lines.iter().any(|l| {
+        matches!(
+            l.reason.as_deref().map(str::to_ascii_lowercase).as_deref(),
+            Some("defective" | "not_as_described" | "wrong_item" | "damaged" | "quality")
+        )
+    });
+    let first = request.lines.first().and_then(|l| order.line(&l.line_id));
+    ReturnTerms {
+        kind: if case_type == CaseType::RefundOnly {
+            ReturnKind::RefundOnly
+        } else {
+            ReturnKind::ReturnAndRefund
+        },
+        reason: if quality {
+            ReturnReason::QualityFault
+        } else {
+            ReturnReason::CustomerReason
+        },
+        units,
+        model: first.and_then(|l| l.sku.clone()),
+        currency: order.currency,
+        unit_price_minor: paid / i64::from(units),
+        shipping_fee_minor: 0,
+        amount_asked_minor: None,
+        replacement_price_minor: None,
+        order_shipped: order.shipped_at.is_some() || order.delivered_at.is_some(),
+        promised_ship_by: None,
+        quality_incident: false,
+    }
+}
+
 /// Records on a case what its storefront did (a cancellation, a refund, a return's new state).
 /// A return cancelled at the storefront cancels the case while it can still be cancelled.
 pub fn note_storefront(
@@ -957,6 +1098,7 @@ pub fn note_storefront(
     let (mut next, event) = next_version(case, actor, now, change);
     if return_cancelled && case.status.cancellable() {
         next.status = CaseStatus::Cancelled;
+        close_flow(&mut next);
     }
     (next, vec![event])
 }

@@ -78,6 +78,8 @@ pub struct Policy {
     pub technical_support_review_working_days: u32,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl_hours: u32,
+    /// Return approval: clocks, levels, fees (DOMAIN §4).
+    pub returns: super::returns::ReturnPolicy,
 }
 
 impl Default for Policy {
@@ -103,6 +105,7 @@ impl Default for Policy {
             first_response_hours: 24,
             technical_support_review_working_days: 2,
             idempotency_ttl_hours: 24,
+            returns: super::returns::ReturnPolicy::default(),
         }
     }
 }

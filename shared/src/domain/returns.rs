@@ -50,6 +50,9 @@ pub struct ReturnPolicy {
     pub quality_first_units: u32,
     /// Scrap above this needs the top level (30,000 yuan).
     pub scrap_limit_minor: i64,
+    /// On the 48-hour rule a return-and-refund becomes a refund without return (DOMAIN
+    /// §4.1); a merchant may instead approve it and still want the goods back.
+    pub auto_approval_refunds_without_return: bool,
     pub levels: ApprovalLevels,
 }
 
@@ -65,6 +68,7 @@ impl Default for ReturnPolicy {
             batch_units_total: 100,
             quality_first_units: 20,
             scrap_limit_minor: 30_000_00,
+            auto_approval_refunds_without_return: true,
             levels: ApprovalLevels::default(),
         }
     }
@@ -695,7 +699,9 @@ fn approved(
 ) -> Vec<ReturnChange> {
     let mut changes = Vec::new();
     // The 48-hour rule turns a return-and-refund into a refund without return.
-    let without_return = by_system && flow.terms.kind == ReturnKind::ReturnAndRefund;
+    let without_return = by_system
+        && flow.terms.kind == ReturnKind::ReturnAndRefund
+        && policy.auto_approval_refunds_without_return;
     flow.refund_without_return = without_return;
     changes.push(ReturnChange::Approved {
         reason_code: reasoned.reason_code,
