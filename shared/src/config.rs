@@ -20,3 +20,13 @@ impl Config {
         })
     }
 }
+
+/// The DynamoDB client, built once per process: the default credential chain in AWS;
+/// `endpoint` points it at DynamoDB Local.
+pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    aws_sdk_dynamodb::Client::new(&loader.load().await)
+}

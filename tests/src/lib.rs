@@ -2,10 +2,8 @@
 //! `make test` started, and the local gateway (every router, the authorizer's stand-in)
 //! listening on a free port, driven over real HTTP.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use aftersales::clock::SystemClock;
 use aftersales::domain::identity::Role;
 use aftersales::store::Store;
 use aftersales::webhooks::config::Storefronts;
@@ -38,6 +36,8 @@ pub struct TestApp {
     pub auth: DevAuth,
     /// The same table the gateway uses, for checks the API cannot make.
     pub store: Store,
+    /// The gateway's clock and timers, as `make dev` has them.
+    pub stack: local_gateway::gateway::Stack,
 }
 
 /// A client of the DynamoDB Local that `make test` started and named in `DYNAMODB_ENDPOINT`.
@@ -66,12 +66,8 @@ impl TestApp {
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
         ));
         let storefronts = Storefronts::parse(STOREFRONTS).expect("test storefronts");
-        let app = local_gateway::gateway::app(
-            store.clone(),
-            Arc::new(SystemClock),
-            auth.clone(),
-            storefronts,
-        );
+        let stack = local_gateway::gateway::Stack::new(store.clone());
+        let app = stack.router(auth.clone(), storefronts);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
@@ -82,6 +78,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             auth,
             store,
+            stack,
         }
     }
 

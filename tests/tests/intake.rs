@@ -450,7 +450,7 @@ async fn a_customer_cancels_once_and_the_timeline_records_it() {
     assert_eq!(cancelled["timeline"][1]["from"], "submitted");
 
     let (status, body) = json(app.post(&path, &alice, &json!({"reason": "again"})).await).await;
-    assert_problem(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_problem(status, &body, StatusCode::CONFLICT);
     assert_eq!(body["rule"], "not-cancellable");
 }
 

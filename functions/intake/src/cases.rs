@@ -4,25 +4,17 @@ use aftersales::domain::case::{self, Case, CaseSummary, Channel, Event, Evidence
 use aftersales::domain::identity::Role;
 use aftersales::domain::values::{CaseId, CustomerId, IdempotencyKey};
 use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::{ApiError, JsonBody, OptionalJsonBody, Principal, QueryParams};
+use aftersales::http::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams};
 use aftersales::store::{CaseQuery, CreateError, IdempotencyRecord, Page, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::{AppState, retry_on_conflict};
-
-/// A case as answered: the record and its timeline, oldest event first.
-#[derive(Serialize)]
-pub struct CaseView {
-    #[serde(flatten)]
-    case: Case,
-    timeline: Vec<Event>,
-}
 
 fn created(view: CaseView, replayed: bool) -> Response {
     let location = format!("/v1/cases/{}", view.case.id);
@@ -36,16 +28,6 @@ fn created(view: CaseView, replayed: bool) -> Response {
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
-}
-
-/// Who may read a case: its customer, a technician it is assigned to, any other staff.
-/// Anyone else is told it does not exist, so that case numbers leak nothing.
-fn readable(principal: &Principal, case: &Case) -> bool {
-    match principal.role() {
-        Role::Customer => principal.owns(case.customer_id.as_str(), case.customer_email.as_deref()),
-        Role::Technician => case.assignee.as_deref() == Some(principal.id.as_str()),
-        _ => true,
-    }
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -251,9 +233,7 @@ pub async fn read(
 ) -> Result<Json<CaseView>, ApiError> {
     let case_id = parse_case_id(&id)?;
     match app.store.case_with_timeline(&case_id).await? {
-        Some((case, timeline)) if readable(&principal, &case) => {
-            Ok(Json(CaseView { case, timeline }))
-        }
+        Some((case, timeline)) if principal.can_see(&case) => Ok(Json(CaseView { case, timeline })),
         _ => Err(not_found(&id)),
     }
 }
@@ -412,7 +392,7 @@ where
             .store
             .case(&case_id)
             .await?
-            .filter(|c| readable(principal, c))
+            .filter(|c| principal.can_see(c))
             .ok_or_else(|| not_found(id))?;
         let (next, events) = decide(&current, app.clock.now())?;
         app.store

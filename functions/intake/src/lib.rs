@@ -22,7 +22,9 @@ mod orders;
 mod policy;
 mod webhooks;
 
-use std::future::Future;
+pub use aftersales::config::dynamodb_client;
+pub(crate) use aftersales::http::retry_on_conflict;
+
 use std::sync::Arc;
 
 use aftersales::clock::SharedClock;
@@ -45,16 +47,33 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, clock: SharedClock, storefronts: Storefronts) -> Self {
+        Self::with_policy(store, clock, storefronts, PolicyCache::default())
+    }
+
+    /// With a policy cache shared with other routers in the same process (the local gateway),
+    /// so that a policy change is seen by all of them at once.
+    pub fn with_policy(
+        store: Store,
+        clock: SharedClock,
+        storefronts: Storefronts,
+        policy: PolicyCache,
+    ) -> Self {
         Self {
             store,
-            policy: PolicyCache::default(),
+            policy,
             clock,
             storefronts: Arc::new(storefronts),
         }
     }
 }
 
+/// The function's router as its Lambda serves it: its routes, and problem+json 404s.
 pub fn router(state: AppState) -> Router {
+    routes(state).fallback(problem::not_found)
+}
+
+/// The function's routes alone, to merge with others' behind one gateway.
+pub fn routes(state: AppState) -> Router {
     Router::new()
         .route(
             "/v1/entitlements",
@@ -104,36 +123,5 @@ pub fn router(state: AppState) -> Router {
                 .put(policy::replace)
                 .fallback(problem::method_not_allowed),
         )
-        .fallback(problem::not_found)
         .with_state(state)
-}
-
-/// Runs a read-decide-write step again when another writer got there first: the second
-/// attempt reads the new version and decides on it. After a few tries the conflict is the
-/// caller's to resolve (409).
-pub(crate) async fn retry_on_conflict<T, F, Fut>(
-    mut step: F,
-) -> Result<T, aftersales::http::ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, aftersales::http::ApiError>>,
-{
-    const ATTEMPTS: usize = 3;
-    let mut attempt = 1;
-    loop {
-        match step().await {
-            Err(aftersales::http::ApiError::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
-}
-
-/// Builds the DynamoDB client from the environment; `DYNAMODB_ENDPOINT` points it at
-/// DynamoDB Local.
-pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
 }

@@ -1,18 +1,144 @@
 //! The development gateway: every function's router in one app, as API Gateway would route
-//! them, behind the authorizer's stand-in.
+//! them, behind the authorizer's stand-in; the timers run in the background; and a clock that
+//! only this gateway can move, so that a 48-hour rule can be shown in seconds.
 
-use aftersales::clock::SharedClock;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use aftersales::clock::{Clock, SharedClock};
+use aftersales::policy_cache::PolicyCache;
 use aftersales::store::Store;
 use aftersales::webhooks::config::Storefronts;
-use axum::Router;
-use axum::routing::get;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::auth::{DevAuth, authorize};
 
-pub fn app(store: Store, clock: SharedClock, auth: DevAuth, storefronts: Storefronts) -> Router {
-    let intake = intake::router(intake::AppState::new(store, clock, storefronts));
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .merge(intake)
-        .layer(axum::middleware::from_fn_with_state(auth, authorize))
+/// The system clock plus an offset that only grows. Lives here, in the laptop's gateway, so
+/// that no Lambda build can contain a movable clock.
+#[derive(Debug, Default)]
+pub struct DevClock {
+    offset_seconds: AtomicI64,
+}
+
+impl Clock for DevClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+}
+
+impl DevClock {
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds
+            .fetch_add(by.num_seconds().max(0), Ordering::Relaxed);
+    }
+}
+
+/// The whole system in one process, sharing one store, one policy cache and one clock.
+#[derive(Clone)]
+pub struct Stack {
+    pub store: Store,
+    pub policy: PolicyCache,
+    pub clock: Arc<DevClock>,
+}
+
+impl Stack {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            policy: PolicyCache::default(),
+            clock: Arc::default(),
+        }
+    }
+
+    fn shared_clock(&self) -> SharedClock {
+        self.clock.clone()
+    }
+
+    pub fn router(&self, auth: DevAuth, storefronts: Storefronts) -> Router {
+        let intake = intake::routes(intake::AppState::with_policy(
+            self.store.clone(),
+            self.shared_clock(),
+            storefronts,
+            self.policy.clone(),
+        ));
+        let returns = returns::routes(returns::AppState {
+            store: self.store.clone(),
+            policy: self.policy.clone(),
+            clock: self.shared_clock(),
+        });
+        let dev = Router::new()
+            .route("/_dev/clock", get(read_clock).post(advance_clock))
+            .route("/_dev/timers/run", post(run_timers))
+            .with_state(self.clone());
+        Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .merge(dev)
+            .merge(intake)
+            .merge(returns)
+            .fallback(aftersales::http::problem::not_found)
+            .layer(axum::middleware::from_fn_with_state(auth, authorize))
+    }
+
+    /// One timers run, as the EventBridge schedule would start it.
+    pub async fn run_timers(&self) -> Result<timers::Report, aftersales::store::StoreError> {
+        timers::run(&self.store, &self.policy, &self.shared_clock()).await
+    }
+
+    /// Runs the timers every `every`, for as long as the process lives.
+    pub fn spawn_timers(&self, every: std::time::Duration) {
+        let stack = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match stack.run_timers().await {
+                    Ok(r) if r.fired > 0 => tracing::info!(?r, "timers fired"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "timers run failed"),
+                }
+            }
+        });
+    }
+}
+
+#[derive(Serialize)]
+struct ClockView {
+    now: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    #[serde(default)]
+    hours: i64,
+    #[serde(default)]
+    minutes: i64,
+}
+
+async fn read_clock(State(stack): State<Stack>) -> Json<ClockView> {
+    Json(ClockView {
+        now: stack.clock.now(),
+    })
+}
+
+/// `POST /_dev/clock {"hours": 48}`: moves the gateway's clock forward, then runs the timers.
+async fn advance_clock(
+    State(stack): State<Stack>,
+    Json(by): Json<Advance>,
+) -> Json<serde_json::Value> {
+    stack
+        .clock
+        .advance(Duration::hours(by.hours) + Duration::minutes(by.minutes));
+    let report = stack.run_timers().await.ok();
+    Json(serde_json::json!({ "now": stack.clock.now(), "timers": report }))
+}
+
+async fn run_timers(
+    State(stack): State<Stack>,
+) -> Result<Json<timers::Report>, aftersales::http::ApiError> {
+    Ok(Json(stack.run_timers().await?))
 }

@@ -12,14 +12,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use aftersales::clock::SystemClock;
 use aftersales::domain::identity::Role;
 use aftersales::store::Store;
 use aftersales::webhooks::config::Storefronts;
 use local_gateway::auth::DevAuth;
-use local_gateway::{gateway, schema};
+use local_gateway::gateway::Stack;
+use local_gateway::schema;
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
@@ -104,12 +103,12 @@ async fn run() -> Result<(), String> {
                 tracing::info!(table, "created the table from infra/template.yaml");
             }
             let storefronts = Storefronts::from_env()?;
-            let app = gateway::app(
-                Store::new(client, table),
-                Arc::new(SystemClock),
-                dev_auth()?,
-                storefronts,
-            );
+            let stack = Stack::new(Store::new(client, table));
+            let every: u64 = env_or("TIMERS_EVERY_SECONDS", "5")
+                .parse()
+                .map_err(|_| "TIMERS_EVERY_SECONDS must be a number")?;
+            stack.spawn_timers(std::time::Duration::from_secs(every.max(1)));
+            let app = stack.router(dev_auth()?, storefronts);
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
                 format!("cannot listen on {addr}: {e} (is another gateway running?)")

@@ -386,6 +386,16 @@ pub struct CaseSummary {
     pub first_response_due: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// A return's stage and its next deadline, for the return queues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_stage: Option<returns::Stage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<returns::Deadline>,
+    /// The level whose decision the return awaits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_level: Option<Role>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_up_needed: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -412,6 +422,10 @@ impl Case {
             title,
             first_response_due: self.first_response_due,
             assignee: self.assignee.clone(),
+            return_stage: self.returns.as_ref().map(|f| f.stage),
+            deadline: self.returns.as_ref().and_then(|f| f.deadline),
+            required_level: self.returns.as_ref().map(|f| f.required_level),
+            follow_up_needed: self.returns.as_ref().is_some_and(|f| f.follow_up_needed),
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,

@@ -4,12 +4,35 @@
 //!   request context (the local gateway fills the same context in development);
 //! - [`extract`]: JSON bodies and query strings with limits, answering problem+json when they
 //!   are malformed, too large or of the wrong media type;
-//! - [`problem`]: [`ApiError`], the one place where failures become HTTP statuses.
+//! - [`problem`]: [`ApiError`], the one place where failures become HTTP statuses;
+//! - [`views`]: response shapes shared by functions; [`retry_on_conflict`] for lost races.
 
 pub mod extract;
 pub mod principal;
 pub mod problem;
+pub mod views;
+
+use std::future::Future;
 
 pub use extract::{JsonBody, OptionalJsonBody, QueryParams};
 pub use principal::Principal;
 pub use problem::ApiError;
+pub use views::CaseView;
+
+/// Runs a read-decide-write step again when another writer got there first: the next attempt
+/// reads the new version and decides on it. After a few tries the conflict is the caller's to
+/// resolve (409).
+pub async fn retry_on_conflict<T, F, Fut>(mut step: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    const ATTEMPTS: usize = 3;
+    let mut attempt = 1;
+    loop {
+        match step().await {
+            Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}

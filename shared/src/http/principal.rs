@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use lambda_http::request::RequestContext;
 
 use super::ApiError;
+use crate::domain::case::Case;
 use crate::domain::identity::{Actor, Role};
 use crate::domain::values::CustomerId;
 
@@ -115,6 +116,16 @@ impl Principal {
                 .verified_email
                 .as_deref()
                 .is_some_and(|mine| email.is_some_and(|e| e.eq_ignore_ascii_case(mine)))
+    }
+
+    /// Who may see a case: its customer, the technician it is assigned to, any other staff.
+    /// Everyone else is told it does not exist, so that case numbers leak nothing.
+    pub fn can_see(&self, case: &Case) -> bool {
+        match self.role() {
+            Role::Customer => self.owns(case.customer_id.as_str(), case.customer_email.as_deref()),
+            Role::Technician => case.assignee.as_deref() == Some(self.id.as_str()),
+            _ => true,
+        }
     }
 
     pub fn actor(&self) -> Actor {

@@ -13,6 +13,15 @@ use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Rules that say "not in the state the case is in now" (often because someone else acted
+/// first): 409, with the rule's name; every other rule is a 422.
+const STATE_CONFLICTS: [&str; 4] = [
+    "wrong-stage",
+    "already-refunded",
+    "not-cancellable",
+    "case-closed",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
@@ -102,6 +111,11 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Unsupported media type",
+            ),
+            Rule(r) if STATE_CONFLICTS.contains(&r.rule) => (
+                StatusCode::CONFLICT,
+                "rule",
+                "The case's current state does not allow this",
             ),
             Rule(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -31,6 +31,16 @@ struct CaseItem {
     GSI4PK: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     GSI4SK: Option<String>,
+    /// Due deadlines (sparse, keys only): a timers run reads only what is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI5PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI5SK: Option<String>,
+    /// Return queues by stage, by deadline (sparse: return cases only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI6PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI6SK: Option<String>,
     /// Top level, for the optimistic-locking condition and for filters.
     version: u64,
     status: CaseStatus,
@@ -49,6 +59,8 @@ struct IndexedCase {
 
 impl CaseItem {
     fn of(case: &Case) -> Self {
+        let flow = case.returns.as_ref();
+        let due = flow.and_then(|f| f.deadline).map(|d| d.due);
         let created = CaseKeys::created_sk(case.created_at, &case.id);
         Self {
             PK: CaseKeys::pk(&case.id),
@@ -61,6 +73,10 @@ impl CaseItem {
             GSI3PK: CaseKeys::ALL_PK.to_owned(),
             GSI3SK: created,
             GSI4PK: case.customer_email.as_deref().map(CaseKeys::email_pk),
+            GSI5PK: due.map(|_| CaseKeys::DUE_PK.to_owned()),
+            GSI5SK: due.map(|d| CaseKeys::created_sk(d, &case.id)),
+            GSI6PK: flow.map(|f| CaseKeys::stage_pk(f.stage)),
+            GSI6SK: flow.map(|_| CaseKeys::created_sk(due.unwrap_or(case.created_at), &case.id)),
             GSI4SK: case
                 .customer_email
                 .as_ref()
@@ -343,6 +359,152 @@ impl Store {
         Ok(Page {
             items,
             next_cursor: next.as_ref().and_then(cursor::encode),
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[allow(non_snake_case)]
+struct RefundRecordItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    amount_minor: i64,
+    currency: crate::domain::values::Currency,
+    paid_at: DateTime<Utc>,
+    by: String,
+}
+
+impl Store {
+    /// The record of a refund paid, at most one per case (label `refund-record`): even if two
+    /// executions raced past the version condition, the second could not write this.
+    pub fn add_refund_record(
+        &self,
+        tx: &mut Tx,
+        case: &CaseId,
+        amount_minor: i64,
+        currency: crate::domain::values::Currency,
+        paid_at: DateTime<Utc>,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let item = RefundRecordItem {
+            PK: CaseKeys::pk(case),
+            SK: "REFUND".to_owned(),
+            entity: "refund_record".to_owned(),
+            amount_minor,
+            currency,
+            paid_at,
+            by: by.to_owned(),
+        };
+        tx.put("refund-record", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// Writes one step of a return workflow: the case at its read version, its event, and —
+    /// when this step paid the refund — the case's one refund record. Two executions of one
+    /// refund cannot both commit: the version moved, and the record exists.
+    pub async fn save_return_step(
+        &self,
+        before: &Case,
+        after: &Case,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        use crate::domain::returns::Stage;
+        let mut tx = self.tx();
+        self.add_case_update(&mut tx, after, before.version, events)?;
+        let paid = |c: &Case| {
+            c.returns
+                .as_ref()
+                .is_some_and(|f| matches!(f.stage, Stage::Refunded | Stage::Exchanged))
+        };
+        if paid(after)
+            && !paid(before)
+            && let Some(flow) = after.returns.as_ref()
+        {
+            let amount = flow.refund.as_ref().map_or(0, |r| r.total_minor);
+            let by = events.last().map_or("system", |e| e.actor.id.as_str());
+            self.add_refund_record(
+                &mut tx,
+                &after.id,
+                amount,
+                flow.terms.currency,
+                flow.refunded_at.unwrap_or(after.updated_at),
+                by,
+            )?;
+        }
+        Ok(self.commit(tx).await?)
+    }
+
+    /// The cases with a deadline due at `now`, earliest first, at most `limit`; and how many
+    /// index items were read (the cost grows with what is due, not with open cases).
+    pub async fn due_cases(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(Vec<CaseId>, usize), StoreError> {
+        let index = Index::Due;
+        let out = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(index.name())
+            .key_condition_expression("#pk = :pk AND #sk <= :now")
+            .expression_attribute_names("#pk", index.pk())
+            .expression_attribute_names("#sk", index.sk())
+            .expression_attribute_values(":pk", AttributeValue::S(CaseKeys::DUE_PK.to_owned()))
+            // `~` sorts after the case id that follows the time.
+            .expression_attribute_values(":now", AttributeValue::S(format!("{}~", sortable(now))))
+            .limit(limit.clamp(1, 1000) as i32)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        let items = out.items.unwrap_or_default();
+        let read = items.len();
+        let ids = items
+            .iter()
+            .filter_map(|i| i.get("PK").and_then(|v| v.as_s().ok()))
+            .filter_map(|pk| pk.strip_prefix("CASE#"))
+            .filter_map(|id| CaseId::parse(id).ok())
+            .collect();
+        Ok((ids, read))
+    }
+
+    /// A return queue: the cases in `stage`, earliest deadline first.
+    pub async fn stage_queue(
+        &self,
+        stage: crate::domain::returns::Stage,
+        limit: usize,
+        cursor_in: Option<&str>,
+    ) -> Result<Page<CaseSummary>, StoreError> {
+        let index = Index::Stage;
+        let pk = CaseKeys::stage_pk(stage);
+        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
+        let start = cursor_in
+            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(index.name())
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", index.pk())
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .limit(limit.clamp(1, 100) as i32)
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, IndexedCase>(i).map(|c| c.summary))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
         })
     }
 }

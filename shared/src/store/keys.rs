@@ -19,6 +19,10 @@ pub enum Index {
     AllCases,
     /// A customer's items by verified e-mail.
     Email,
+    /// Due deadlines.
+    Due,
+    /// Return cases by stage.
+    Stage,
 }
 
 impl Index {
@@ -28,6 +32,8 @@ impl Index {
             Index::Status => "GSI2",
             Index::AllCases => "GSI3",
             Index::Email => "GSI4",
+            Index::Due => "GSI5",
+            Index::Stage => "GSI6",
         }
     }
     pub fn pk(self) -> &'static str {
@@ -36,6 +42,8 @@ impl Index {
             Index::Status => "GSI2PK",
             Index::AllCases => "GSI3PK",
             Index::Email => "GSI4PK",
+            Index::Due => "GSI5PK",
+            Index::Stage => "GSI6PK",
         }
     }
     pub fn sk(self) -> &'static str {
@@ -44,6 +52,8 @@ impl Index {
             Index::Status => "GSI2SK",
             Index::AllCases => "GSI3SK",
             Index::Email => "GSI4SK",
+            Index::Due => "GSI5SK",
+            Index::Stage => "GSI6SK",
         }
     }
 }
@@ -81,6 +91,15 @@ impl CaseKeys {
         format!("CASES#{}", status.as_str())
     }
     pub const ALL_PK: &'static str = "CASES";
+    /// The one partition of the due-deadline index; its sort key is `<due>#<case>`.
+    pub const DUE_PK: &'static str = "DUE";
+    pub fn stage_pk(stage: crate::domain::returns::Stage) -> String {
+        let name = serde_json::to_value(stage)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        format!("RETURNS#{name}")
+    }
     pub fn created_sk(created: DateTime<Utc>, id: &CaseId) -> String {
         format!("{}#{id}", sortable(created))
     }

@@ -1,0 +1,118 @@
+//! Return approval: where money leaves the company (DOMAIN §4).
+//!
+//! | route                              | who                                                     |
+//! |------------------------------------|---------------------------------------------------------|
+//! | `POST /v1/cases/{id}/return`       | the step of the workflow named by `action`: staff decide at their level, the customer resubmits, escalates, ships or cancels, the warehouse receives, quality inspects, finance refunds |
+//! | `GET  /v1/returns?stage=`          | staff: a return queue (pending decisions by deadline, goods in transit, to inspect, refunds to execute) |
+//!
+//! Every step is decided by `aftersales::domain::returns` and written in one transaction
+//! conditioned on the case's version; a refund is recorded at most once per case.
+
+use aftersales::clock::SharedClock;
+use aftersales::domain::InvalidField;
+use aftersales::domain::case;
+use aftersales::domain::case::CaseSummary;
+use aftersales::domain::identity::Role;
+use aftersales::domain::returns::{Command, Stage};
+use aftersales::domain::values::CaseId;
+use aftersales::http::{
+    ApiError, CaseView, JsonBody, Principal, QueryParams, problem, retry_on_conflict,
+};
+use aftersales::policy_cache::PolicyCache;
+use aftersales::store::{Page, Store};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub policy: PolicyCache,
+    pub clock: SharedClock,
+}
+
+/// The function's router as its Lambda serves it: its routes, and problem+json 404s.
+pub fn router(state: AppState) -> Router {
+    routes(state).fallback(problem::not_found)
+}
+
+/// The function's routes alone, to merge with others' behind one gateway.
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/v1/cases/{id}/return",
+            post(step).fallback(problem::method_not_allowed),
+        )
+        .route(
+            "/v1/returns",
+            get(queue).fallback(problem::method_not_allowed),
+        )
+        .with_state(state)
+}
+
+/// `POST /v1/cases/{id}/return` with a command such as
+/// `{"action": "approve", "reason_code": "fault_plausible", "note": "..."}`.
+pub async fn step(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody { value: command, .. }: JsonBody<Command>,
+) -> Result<Json<CaseView>, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no case {id}"));
+    let case_id = CaseId::parse(&id).map_err(|_| not_found())?;
+    if matches!(command, Command::DeadlineDue) {
+        return Err(ApiError::Forbidden(
+            "deadlines are fired by the timers only".into(),
+        ));
+    }
+    retry_on_conflict(|| async {
+        let current = app.store.case(&case_id).await?.filter(|c| principal.can_see(c)).ok_or_else(not_found)?;
+        let (policy, _) = app.policy.get(&app.store).await?;
+        let (next, events) = case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
+        app.store.save_return_step(&current, &next, &events).await?;
+        tracing::info!(case = %case_id, stage = ?next.returns.as_ref().map(|f| f.stage), by = %principal.id, "return step");
+        Ok(())
+    })
+    .await?;
+    let (case, timeline) = app
+        .store
+        .case_with_timeline(&case_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(CaseView { case, timeline }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueParams {
+    stage: Stage,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/returns?stage=awaiting_decision`: a return queue, earliest deadline first.
+pub async fn queue(
+    State(app): State<AppState>,
+    principal: Principal,
+    QueryParams(params): QueryParams<QueueParams>,
+) -> Result<Json<Page<CaseSummary>>, ApiError> {
+    if matches!(principal.role(), Role::Customer | Role::Technician) {
+        return Err(ApiError::Forbidden(
+            "the return queues are for staff".into(),
+        ));
+    }
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(vec![InvalidField::new(
+            "limit",
+            "must be 1 to 100",
+        )]));
+    }
+    Ok(Json(
+        app.store
+            .stage_queue(params.stage, limit, params.cursor.as_deref())
+            .await?,
+    ))
+}

@@ -1,0 +1,31 @@
+//! The return approval Lambda function: configuration and the DynamoDB client built once
+//! per cold start, then the router served by the Lambda runtime.
+
+use std::sync::Arc;
+
+use aftersales::clock::SystemClock;
+use aftersales::config::{Config, dynamodb_client};
+use aftersales::policy_cache::PolicyCache;
+use aftersales::store::Store;
+use returns::{AppState, router};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .without_time()
+        .init();
+    let config = Config::from_env()?;
+    let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
+    let state = AppState {
+        store: Store::new(client, config.table_name),
+        policy: PolicyCache::default(),
+        clock: Arc::new(SystemClock),
+    };
+    lambda_http::run(router(state)).await
+}

@@ -1,0 +1,39 @@
+//! The timers Lambda function, invoked by an EventBridge schedule: configuration and the
+//! DynamoDB client built once per cold start, then one run per invocation.
+
+use std::sync::Arc;
+
+use aftersales::clock::{SharedClock, SystemClock};
+use aftersales::config::{Config, dynamodb_client};
+use aftersales::policy_cache::PolicyCache;
+use aftersales::store::Store;
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .without_time()
+        .init();
+    let config = Config::from_env()?;
+    let store = Store::new(
+        dynamodb_client(config.dynamodb_endpoint.as_deref()).await,
+        config.table_name,
+    );
+    let policy = PolicyCache::default();
+    let clock: SharedClock = Arc::new(SystemClock);
+    lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
+        let (store, policy, clock) = (store.clone(), policy.clone(), clock.clone());
+        async move {
+            let report = timers::run(&store, &policy, &clock).await?;
+            tracing::info!(?report, "timers run");
+            Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
+        }
+    }))
+    .await
+}
