@@ -6,6 +6,8 @@ import sys
 def answer(path):
     with open(path) as f:
         response = json.load(f)
+    if "statusCode" not in response:  # not an HTTP function: its answer as it is
+        return 200, {}, response
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     body = json.loads(response["body"]) if response.get("body") else None
     return response["statusCode"], headers, body
@@ -43,5 +45,16 @@ elif kind == "webhook":
 elif kind == "webhook-forged":
     expect(status == 401, f"a forged signature got {status}, not 401", body)
     expect(headers.get("content-type") == "application/problem+json", "the 401 is problem+json", headers)
+elif kind == "created-return":
+    expect(status == 201, f"filing a refund answered {status}", body)
+    expect(body["returns"]["stage"] == "awaiting_decision", "the merchant's clock runs", body)
+    print(body["id"])
+elif kind == "approved":
+    expect(status == 200, f"the agent's approval answered {status}", body)
+    expect(body["returns"]["stage"] == "refund_pending", "approved, awaiting finance", body)
+    expect(body["timeline"][-1]["actor"]["role"] == "agent", "the decision is the agent's", body)
+elif kind == "timers":
+    expect(set(body) == {"due_read", "fired", "skipped"}, "the timers report what they did", body)
+    expect(body["fired"] == 0, "nothing is due right after filing", body)
 else:
     sys.exit(f"unknown check {kind}")

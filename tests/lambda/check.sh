@@ -12,7 +12,7 @@ WORK=$(mktemp -d)
 TABLE="lambda-check-$$"
 PORT=$(free_port)
 cd "$ROOT"
-cargo build --quiet -p intake -p local-gateway
+cargo build --quiet -p intake -p returns -p timers -p local-gateway
 TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
 
 # The storefront the webhook event is signed for.
@@ -28,8 +28,8 @@ WATCH=$!
 trap 'kill $WATCH 2>/dev/null || true; wait $WATCH 2>/dev/null || true; rm -rf "$WORK"' EXIT
 wait_for_port "$PORT" 120 "cargo lambda watch (log: $WORK/watch.log)"
 
-invoke() { # fixture-file -> prints the function's JSON answer
-  cargo lambda invoke intake --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+invoke() { # fixture-file [function] -> prints the function's JSON answer
+  cargo lambda invoke "${2:-intake}" --invoke-address 127.0.0.1 --invoke-port "$PORT" \
     --output-format json --data-file "$1" 2>>"$WORK/invoke.log" \
     || { cat "$WORK/invoke.log" "$WORK/watch.log" >&2; die "cargo lambda invoke failed for $1"; }
 }
@@ -55,4 +55,13 @@ sed 's/"x-shopify-hmac-sha256": "SIGNATURE"/"x-shopify-hmac-sha256": "bm90IHRoZS
   "$FIX/shopify-webhook.json" >"$WORK/webhook-forged.json"
 invoke "$WORK/webhook-forged.json" >"$WORK/webhook-forged.out.json"
 python3 "$ROOT/tests/lambda/assert.py" webhook-forged "$WORK/webhook-forged.out.json"
-echo "lambda: 6 passed, 0 failed"
+# Return approval: a customer's refund request through intake, an agent's decision through the
+# returns binary, and a scheduled run of the timers binary.
+invoke "$FIX/post-return-case-customer.json" >"$WORK/return.json"
+RETURN_ID=$(python3 "$ROOT/tests/lambda/assert.py" created-return "$WORK/return.json")
+sed "s/CASE_ID/$RETURN_ID/g" "$FIX/approve-return-agent.json" >"$WORK/approve.json"
+invoke "$WORK/approve.json" returns >"$WORK/approve.out.json"
+python3 "$ROOT/tests/lambda/assert.py" approved "$WORK/approve.out.json"
+invoke "$ROOT/tests/fixtures/eventbridge/scheduled.json" timers >"$WORK/timers.out.json"
+python3 "$ROOT/tests/lambda/assert.py" timers "$WORK/timers.out.json"
+echo "lambda: 9 passed, 0 failed"
