@@ -50,6 +50,11 @@ pub fn dynamodb() -> aws_sdk_dynamodb::Client {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with_storefronts(STOREFRONTS).await
+    }
+
+    /// With other storefronts than the default ones (JSON, as `STOREFRONTS`).
+    pub async fn spawn_with_storefronts(storefronts_json: &str) -> Self {
         let client = dynamodb();
         let table = format!(
             "t-{}-{}-{}",
@@ -65,9 +70,9 @@ impl TestApp {
             "test-secret-{}",
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
         ));
-        let storefronts = Storefronts::parse(STOREFRONTS).expect("test storefronts");
-        let stack = local_gateway::gateway::Stack::new(store.clone());
-        let app = stack.router(auth.clone(), storefronts);
+        let storefronts = Storefronts::parse(storefronts_json).expect("test storefronts");
+        let stack = local_gateway::gateway::Stack::new(store.clone(), storefronts);
+        let app = stack.router(auth.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");

@@ -2,6 +2,9 @@
 //! action, recorded as the system's decision (the 48-hour auto-approval, the 7-day lapse, the
 //! 5-day shipment follow-up, the promised-shipping rule).
 //!
+//! The same run delivers the outbox: messages that tell a storefront a refund's outcome,
+//! signed the Standard Webhooks way with the storefront's secret, retried with backoff.
+//!
 //! Deadlines live in a sparse index (`GSI5`) keyed by due time, so a run reads only what is
 //! due: its cost grows with the deadlines due, not with the cases open. Runs are safe to
 //! overlap or repeat: each firing is conditioned on the case's version, and a deadline that
@@ -12,7 +15,10 @@ use aftersales::domain::case::{self, Refusal};
 use aftersales::domain::identity::{Actor, Role};
 use aftersales::domain::returns::Command;
 use aftersales::policy_cache::PolicyCache;
-use aftersales::store::{Store, StoreError};
+use aftersales::store::{Due, OutboxMessage, Store, StoreError};
+use aftersales::webhooks::config::Storefronts;
+use aftersales::webhooks::verify::sign;
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 /// What one run did.
@@ -24,6 +30,38 @@ pub struct Report {
     pub fired: usize,
     /// Due entries that no longer applied or lost a race (picked up again if still due).
     pub skipped: usize,
+    /// Outbox messages delivered, and attempts that failed (retried later).
+    pub delivered: usize,
+    pub failed_attempts: usize,
+}
+
+/// Where outbox messages go: the storefronts' addresses and secrets, and an HTTP client.
+#[derive(Clone)]
+pub struct Outbound {
+    pub storefronts: std::sync::Arc<Storefronts>,
+    pub http: reqwest::Client,
+}
+
+impl Outbound {
+    pub fn new(storefronts: Storefronts) -> Self {
+        let http = reqwest::Client::builder()
+            // Storefronts answer quickly or not at all; a retry comes later.
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self {
+            storefronts: std::sync::Arc::new(storefronts),
+            http,
+        }
+    }
+}
+
+/// Attempts before a message is given up (and kept, for staff to see).
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// Minutes before attempt `n + 1`: 1, 2, 4… capped at 6 hours.
+fn backoff(attempts: u32) -> Duration {
+    Duration::minutes((1i64 << attempts.saturating_sub(1).min(9)).min(360))
 }
 
 /// Index entries read per query, and queries per run (a run ends; the next one goes on).
@@ -38,20 +76,33 @@ pub fn system() -> Actor {
     }
 }
 
-/// Fires every deadline due now.
+/// Fires every deadline due now and sends every outbox message due.
 pub async fn run(
     store: &Store,
     policy: &PolicyCache,
     clock: &SharedClock,
+    outbound: &Outbound,
 ) -> Result<Report, StoreError> {
     let mut report = Report::default();
     let (policy, _) = policy.get(store).await?;
     for _ in 0..MAX_PAGES {
         let now = clock.now();
-        let (due, read) = store.due_cases(now, PAGE).await?;
+        let (due, read) = store.due(now, PAGE).await?;
         report.due_read += read;
         let mut fired_this_page = 0;
-        for id in due {
+        for entry in due {
+            let id = match entry {
+                Due::Case(id) => id,
+                Due::Outbox(id) => {
+                    match deliver(store, outbound, &id, now).await? {
+                        Some(true) => report.delivered += 1,
+                        Some(false) => report.failed_attempts += 1,
+                        None => report.skipped += 1,
+                    }
+                    fired_this_page += 1;
+                    continue;
+                }
+            };
             let Some(current) = store.case(&id).await? else {
                 report.skipped += 1;
                 continue;
@@ -81,4 +132,98 @@ pub async fn run(
         }
     }
     Ok(report)
+}
+
+/// One attempt at an outbox message: `Some(true)` delivered, `Some(false)` failed (retried
+/// later or given up), `None` nothing to do (gone, or another run recorded an attempt).
+async fn deliver(
+    store: &Store,
+    outbound: &Outbound,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    let Some((mut message, version)) = store.outbox(id).await? else {
+        return Ok(None);
+    };
+    if message.next_attempt_at.is_none_or(|t| t > now) {
+        return Ok(None);
+    }
+    let outcome = send(outbound, &message).await;
+    message.attempts += 1;
+    let delivered = outcome.is_ok();
+    match outcome {
+        Ok(()) => {
+            message.delivered_at = Some(now);
+            message.next_attempt_at = None;
+            message.last_error = None;
+        }
+        Err(why) => {
+            tracing::warn!(message = %message.id, attempts = message.attempts, %why, "outbox delivery failed");
+            message.last_error = Some(why);
+            if message.attempts >= MAX_ATTEMPTS {
+                message.gave_up_at = Some(now);
+                message.next_attempt_at = None;
+            } else {
+                message.next_attempt_at = Some(now + backoff(message.attempts));
+            }
+        }
+    }
+    match store.save_outbox(&message, version).await {
+        Ok(()) => Ok(Some(delivered)),
+        Err(StoreError::Conflict) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), String> {
+    let storefront = outbound
+        .storefronts
+        .by_id(&message.storefront)
+        .ok_or("the storefront is no longer configured")?;
+    let url = storefront
+        .notify_url
+        .as_deref()
+        .ok_or("the storefront has no notify_url")?;
+    // The signature's timestamp is the wire's real time, which the receiver checks against
+    // its own clock (whatever clock decided the refund).
+    let timestamp = Utc::now().timestamp();
+    let secret = storefront
+        .live_secrets(Utc::now())
+        .next()
+        .ok_or("the storefront has no live secret")?;
+    let body = serde_json::to_vec(&message.payload).map_err(|e| e.to_string())?;
+    let response = outbound
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &message.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            sign::standard(secret, &message.id, timestamp, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("{url} answered {}", response.status()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_a_minute_to_six_hours() {
+        assert_eq!(backoff(1), Duration::minutes(1));
+        assert_eq!(backoff(2), Duration::minutes(2));
+        assert_eq!(backoff(5), Duration::minutes(16));
+        assert_eq!(backoff(9), Duration::minutes(256));
+        assert_eq!(backoff(10), Duration::minutes(360));
+        assert_eq!(backoff(40), Duration::minutes(360));
+    }
 }

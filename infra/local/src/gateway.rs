@@ -43,14 +43,18 @@ pub struct Stack {
     pub store: Store,
     pub policy: PolicyCache,
     pub clock: Arc<DevClock>,
+    pub storefronts: Storefronts,
+    outbound: timers::Outbound,
 }
 
 impl Stack {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, storefronts: Storefronts) -> Self {
         Self {
             store,
             policy: PolicyCache::default(),
             clock: Arc::default(),
+            outbound: timers::Outbound::new(storefronts.clone()),
+            storefronts,
         }
     }
 
@@ -58,7 +62,8 @@ impl Stack {
         self.clock.clone()
     }
 
-    pub fn router(&self, auth: DevAuth, storefronts: Storefronts) -> Router {
+    pub fn router(&self, auth: DevAuth) -> Router {
+        let storefronts = self.storefronts.clone();
         let intake = intake::routes(intake::AppState::with_policy(
             self.store.clone(),
             self.shared_clock(),
@@ -85,7 +90,13 @@ impl Stack {
 
     /// One timers run, as the EventBridge schedule would start it.
     pub async fn run_timers(&self) -> Result<timers::Report, aftersales::store::StoreError> {
-        timers::run(&self.store, &self.policy, &self.shared_clock()).await
+        timers::run(
+            &self.store,
+            &self.policy,
+            &self.shared_clock(),
+            &self.outbound,
+        )
+        .await
     }
 
     /// Runs the timers every `every`, for as long as the process lives.

@@ -103,12 +103,12 @@ async fn run() -> Result<(), String> {
                 tracing::info!(table, "created the table from infra/template.yaml");
             }
             let storefronts = Storefronts::from_env()?;
-            let stack = Stack::new(Store::new(client, table));
+            let stack = Stack::new(Store::new(client, table), storefronts);
             let every: u64 = env_or("TIMERS_EVERY_SECONDS", "5")
                 .parse()
                 .map_err(|_| "TIMERS_EVERY_SECONDS must be a number")?;
             stack.spawn_timers(std::time::Duration::from_secs(every.max(1)));
-            let app = stack.router(dev_auth()?, storefronts);
+            let app = stack.router(dev_auth()?);
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
                 format!("cannot listen on {addr}: {e} (is another gateway running?)")

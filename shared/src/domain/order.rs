@@ -176,6 +176,23 @@ pub fn parse_minor(raw: &str, exponent: u32) -> Result<i64, String> {
     Ok(if negative { -minor } else { minor })
 }
 
+/// An amount as storefronts write it: `"3849.00"` for 384900 fen.
+pub fn format_minor(minor: i64, currency: Currency) -> String {
+    let exp = minor_exponent(currency);
+    if exp == 0 {
+        return minor.to_string();
+    }
+    let scale = 10i64.pow(exp);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale as u64,
+        abs % scale as u64,
+        width = exp as usize
+    )
+}
+
 /// Decimals of a currency's minor unit (ISO 4217); the common exceptions, else 2.
 pub fn minor_exponent(currency: Currency) -> u32 {
     match currency.as_str() {
@@ -222,6 +239,20 @@ mod tests {
             "99999999999999999999",
         ] {
             assert!(parse_minor(bad, 2).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn amounts_are_written_back_as_decimal_strings() {
+        assert_eq!(format_minor(384900, Currency::CNY), "3849.00");
+        assert_eq!(format_minor(5, Currency::CNY), "0.05");
+        assert_eq!(format_minor(-1250, Currency::CNY), "-12.50");
+        assert_eq!(format_minor(1500, Currency::parse("JPY").unwrap()), "1500");
+        for minor in [0, 1, 99, 100, 123456789] {
+            assert_eq!(
+                parse_minor(&format_minor(minor, Currency::CNY), 2),
+                Ok(minor)
+            );
         }
     }
 

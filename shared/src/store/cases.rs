@@ -422,25 +422,54 @@ impl Store {
         {
             let amount = flow.refund.as_ref().map_or(0, |r| r.total_minor);
             let by = events.last().map_or("system", |e| e.actor.id.as_str());
-            self.add_refund_record(
-                &mut tx,
-                &after.id,
-                amount,
-                flow.terms.currency,
-                flow.refunded_at.unwrap_or(after.updated_at),
-                by,
-            )?;
+            let paid_at = flow.refunded_at.unwrap_or(after.updated_at);
+            self.add_refund_record(&mut tx, &after.id, amount, flow.terms.currency, paid_at, by)?;
+            // The storefront the case came from is told the outcome (DOMAIN §4.4).
+            if let Some(order) = after.order.as_ref()
+                && let Some(storefront) = order.storefront.clone()
+            {
+                let kind = if flow.stage == Stage::Exchanged {
+                    "exchange.completed"
+                } else {
+                    "refund.succeeded"
+                };
+                let message = super::OutboxMessage {
+                    id: format!("{kind}-{}", after.id),
+                    storefront,
+                    payload: serde_json::json!({
+                        "type": kind,
+                        "timestamp": paid_at,
+                        "data": {
+                            "case_id": after.id,
+                            "order_id": order.order_id,
+                            "return_id": after.storefront_return_id,
+                            "amount": crate::domain::order::format_minor(amount, flow.terms.currency),
+                            "amount_minor": amount,
+                            "currency": flow.terms.currency,
+                            "refunded_at": paid_at,
+                        }
+                    }),
+                    attempts: 0,
+                    next_attempt_at: Some(paid_at),
+                    delivered_at: None,
+                    gave_up_at: None,
+                    last_error: None,
+                    created_at: paid_at,
+                };
+                self.add_outbox(&mut tx, &message)?;
+            }
         }
         Ok(self.commit(tx).await?)
     }
 
-    /// The cases with a deadline due at `now`, earliest first, at most `limit`; and how many
-    /// index items were read (the cost grows with what is due, not with open cases).
-    pub async fn due_cases(
+    /// What is due at `now` (case deadlines and outbox messages), earliest first, at most
+    /// `limit`; and how many index items were read (the cost grows with what is due, not with
+    /// open cases).
+    pub async fn due(
         &self,
         now: DateTime<Utc>,
         limit: usize,
-    ) -> Result<(Vec<CaseId>, usize), StoreError> {
+    ) -> Result<(Vec<Due>, usize), StoreError> {
         let index = Index::Due;
         let out = self
             .client
@@ -460,13 +489,19 @@ impl Store {
         self.metrics.record(out.consumed_capacity());
         let items = out.items.unwrap_or_default();
         let read = items.len();
-        let ids = items
+        let due = items
             .iter()
             .filter_map(|i| i.get("PK").and_then(|v| v.as_s().ok()))
-            .filter_map(|pk| pk.strip_prefix("CASE#"))
-            .filter_map(|id| CaseId::parse(id).ok())
+            .filter_map(|pk| {
+                if let Some(id) = pk.strip_prefix("CASE#") {
+                    CaseId::parse(id).ok().map(Due::Case)
+                } else {
+                    pk.strip_prefix(super::outbox::OUTBOX_PREFIX)
+                        .map(|id| Due::Outbox(id.to_owned()))
+                }
+            })
             .collect();
-        Ok((ids, read))
+        Ok((due, read))
     }
 
     /// A return queue: the cases in `stage`, earliest deadline first.
@@ -507,6 +542,13 @@ impl Store {
             next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
         })
     }
+}
+
+/// Something due: a case's deadline, or an outbox message's next attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    Case(CaseId),
+    Outbox(String),
 }
 
 /// Why a new case was not written.

@@ -16,6 +16,9 @@
 //! | a customer's cases and orders by e-mail   | GSI4: `EMAIL#<email>` / `CASE#…`, `ORDER#…`         |
 //! | a webhook delivery already applied        | `PK = DELIVERY#<storefront>#<key>` (TTL)            |
 //! | the case of a storefront return           | `PK = RETURN#<storefront>#<return>`                 |
+//! | deadlines and outbox messages now due     | GSI5 (sparse, keys only): `DUE` / `<due>#<id>`      |
+//! | a return queue, by deadline               | GSI6 (sparse): `RETURNS#<stage>` / `<due>#<id>`     |
+//! | a message to send (refund outcome)        | `PK = OUTBOX#<id>` (in the due index until sent)    |
 //!
 //! A type filter and a date range narrow the case indexes (the date range is a key condition,
 //! the type a filter). Nothing on a request path scans.
@@ -33,6 +36,7 @@ mod error;
 mod idempotency;
 pub mod keys;
 mod orders;
+mod outbox;
 mod policy;
 pub mod tx;
 
@@ -42,10 +46,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
 
-pub use cases::{CaseQuery, CreateError, Page};
+pub use cases::{CaseQuery, CreateError, Due, Page};
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
 pub use orders::{OrderRecord, OrderSummary};
+pub use outbox::OutboxMessage;
 
 /// Round trips and consumed capacity, counted per store so that a benchmark can report the
 /// cost of one operation (ReturnConsumedCapacity is asked on every call).

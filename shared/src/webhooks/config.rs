@@ -65,6 +65,10 @@ pub struct Storefront {
     #[serde(default)]
     pub source: Option<String>,
     pub secrets: Vec<Secret>,
+    /// Where the storefront is told outcomes (refunds), signed the Standard Webhooks way with
+    /// its first live secret.
+    #[serde(default)]
+    pub notify_url: Option<String>,
 }
 
 impl Storefront {
@@ -141,6 +145,10 @@ impl Storefronts {
 
     pub fn by_source(&self, kind: StorefrontKind, source: &str) -> Option<&Storefront> {
         self.0.iter().find(|s| s.matches_source(kind, source))
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<&Storefront> {
+        self.0.iter().find(|s| s.id == id)
     }
 
     pub fn of_kind(&self, kind: StorefrontKind) -> impl Iterator<Item = &Storefront> {

@@ -127,6 +127,7 @@ mod tests {
             kind: StorefrontKind::Shopify,
             source: None,
             secrets,
+            notify_url: None,
         }
     }
 

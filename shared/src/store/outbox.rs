@@ -1,0 +1,98 @@
+//! The outbox: messages to send out (the storefront told a refund's outcome), written in the
+//! same transaction as the change they report, and delivered later with retries by the timers.
+//! A message waiting for an attempt is in the due index (`GSI5`) at its next attempt time.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{CaseKeys, sortable};
+use super::tx::Tx;
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Also the `webhook-id` the receiver sees, the same on every attempt.
+    pub id: String,
+    pub storefront: String,
+    /// The JSON body to send.
+    pub payload: serde_json::Value,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gave_up_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct OutboxItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI5PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI5SK: Option<String>,
+    version: u64,
+    message: OutboxMessage,
+}
+
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
+fn item(message: &OutboxMessage, version: u64) -> OutboxItem {
+    OutboxItem {
+        PK: format!("{OUTBOX_PREFIX}{}", message.id),
+        SK: "OUTBOX".to_owned(),
+        entity: "outbox".to_owned(),
+        GSI5PK: message.next_attempt_at.map(|_| CaseKeys::DUE_PK.to_owned()),
+        GSI5SK: message
+            .next_attempt_at
+            .map(|t| format!("{}#{OUTBOX_PREFIX}{}", sortable(t), message.id)),
+        version,
+        message: message.clone(),
+    }
+}
+
+impl Store {
+    /// Queues a message in the transaction of the change it reports, once per id (label `outbox`).
+    pub fn add_outbox(&self, tx: &mut Tx, message: &OutboxMessage) -> Result<(), StoreError> {
+        tx.put("outbox", &item(message, 1), "attribute_not_exists(PK)", &[])
+    }
+
+    pub async fn outbox(&self, id: &str) -> Result<Option<(OutboxMessage, u64)>, StoreError> {
+        let Some(raw) = self.get(format!("{OUTBOX_PREFIX}{id}"), "OUTBOX").await? else {
+            return Ok(None);
+        };
+        let item: OutboxItem = serde_dynamo::from_item(raw)?;
+        Ok(Some((item.message, item.version)))
+    }
+
+    /// Records an attempt's outcome if no other run recorded one meanwhile.
+    pub async fn save_outbox(
+        &self,
+        message: &OutboxMessage,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(serde_dynamo::to_item(item(
+                message,
+                expected_version + 1,
+            ))?))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        self.metrics.record(out.consumed_capacity());
+        Ok(())
+    }
+}

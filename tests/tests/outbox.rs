@@ -1,0 +1,139 @@
+//! The storefront is told a refund's outcome: a signed webhook from the outbox, retried until
+//! the storefront takes it.
+
+use std::sync::{Arc, Mutex};
+
+use aftersales::domain::identity::Role;
+use aftersales::webhooks::config::Storefronts;
+use aftersales::webhooks::verify::{StandardCheck, standard_webhook};
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use e2e::{StatusCode, TestApp, fixture, json};
+use serde_json::{Value, json};
+
+#[derive(Clone, Default)]
+struct Received(Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>);
+
+/// A storefront's endpoint on a free port: it refuses the first delivery, then takes them.
+async fn storefront_endpoint() -> (String, Received) {
+    let received = Received::default();
+    let log = received.clone();
+    let app = axum::Router::new().route(
+        "/after-sales/events",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let log = log.clone();
+            async move {
+                let mut seen = log.0.lock().unwrap();
+                seen.push((headers, body.to_vec()));
+                if seen.len() == 1 {
+                    AxumStatus::SERVICE_UNAVAILABLE
+                } else {
+                    AxumStatus::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/after-sales/events",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+#[tokio::test]
+async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it_takes_it() {
+    let (url, received) = storefront_endpoint().await;
+    let config = format!(
+        r#"[{{"id": "erp", "kind": "generic", "secrets": ["{}"], "notify_url": "{url}"}}]"#,
+        e2e::GENERIC_SECRET
+    );
+    let app = TestApp::spawn_with_storefronts(&config).await;
+    app.generic(&fixture("generic/order-upserted.json"), "msg_o")
+        .await;
+    let mut request: Value =
+        serde_json::from_slice(&fixture("generic/return-requested.json")).unwrap();
+    request["data"]["refund_only"] = json!(true);
+    let (_, out) = json(
+        app.generic(&serde_json::to_vec(&request).unwrap(), "msg_r")
+            .await,
+    )
+    .await;
+    let id = out["case_id"].as_str().expect("a case").to_owned();
+
+    let approve = json!({"action": "approve", "reason_code": "fault_plausible", "note": ""});
+    let (status, _) = json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(Role::Agent, "a"),
+            &approve,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let execute = json!({"action": "execute_refund"});
+    let (status, case) = json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(Role::Finance, "f"),
+            &execute,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+
+    let first = app.stack.run_timers().await.unwrap();
+    assert_eq!(
+        (first.delivered, first.failed_attempts),
+        (0, 1),
+        "the storefront refused: {first:?}"
+    );
+    let early = app.stack.run_timers().await.unwrap();
+    assert_eq!(
+        early.failed_attempts + early.delivered,
+        0,
+        "the retry waits for its backoff"
+    );
+    app.stack.clock.advance(chrono::Duration::minutes(2));
+    let second = app.stack.run_timers().await.unwrap();
+    assert_eq!(second.delivered, 1, "{second:?}");
+    app.stack.clock.advance(chrono::Duration::hours(1));
+    assert_eq!(
+        app.stack.run_timers().await.unwrap().delivered,
+        0,
+        "delivered once"
+    );
+
+    let seen = received.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    let storefronts = Storefronts::parse(&config).unwrap();
+    let storefront = storefronts.by_id("erp").unwrap();
+    let (headers, body) = &seen[1];
+    let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
+    assert_eq!(
+        h("webhook-id"),
+        seen[0].0.get("webhook-id").unwrap().to_str().unwrap(),
+        "one id across retries"
+    );
+    let check = standard_webhook(
+        storefront,
+        &h("webhook-id"),
+        &h("webhook-timestamp"),
+        body,
+        &h("webhook-signature"),
+        chrono::Utc::now(),
+    );
+    assert_eq!(
+        check,
+        StandardCheck::Valid,
+        "signed with the storefront's secret"
+    );
+    let payload: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(payload["type"], "refund.succeeded");
+    assert_eq!(payload["data"]["case_id"], id.as_str());
+    assert_eq!(payload["data"]["return_id"], "RMA-5521");
+    assert_eq!(payload["data"]["amount_minor"], 399900);
+    assert_eq!(payload["data"]["amount"], "3999.00");
+}
