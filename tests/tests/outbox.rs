@@ -10,8 +10,11 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use e2e::{StatusCode, TestApp, fixture, json};
 use serde_json::{Value, json};
 
+/// One delivery as the storefront saw it: headers and body.
+type Delivery = (HeaderMap, Vec<u8>);
+
 #[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>);
+struct Received(Arc<Mutex<Vec<Delivery>>>);
 
 /// A storefront's endpoint on a free port: it refuses the first delivery, then takes them.
 async fn storefront_endpoint() -> (String, Received) {
