@@ -1326,6 +1326,88 @@ mod tests {
         ));
     }
 
+    mod return_cases {
+        use super::*;
+        use crate::domain::returns::Command;
+        use proptest::prelude::*;
+
+        fn refund_case() -> Case {
+            let cmd: NewCase = serde_json::from_value(serde_json::json!({
+                "type": "return_refund",
+                "purchase": {"category": "television", "invoice_date": "2026-11-20"},
+                "return_terms": {"kind": "return_and_refund", "reason": "customer_reason", "units": 1,
+                                 "currency": "CNY", "unit_price_minor": 100000}
+            }))
+            .unwrap();
+            file(
+                CaseId::new(2026, 11, 1),
+                cmd,
+                customer("c-1"),
+                Channel::App,
+                now(),
+                &Policy::default(),
+            )
+            .unwrap()
+            .0
+        }
+
+        fn command() -> impl Strategy<Value = (Command, Role)> {
+            let roles = prop::sample::select(vec![
+                Role::Customer,
+                Role::Agent,
+                Role::Warehouse,
+                Role::Quality,
+                Role::Finance,
+                Role::System,
+            ]);
+            let cmd = prop_oneof![
+                Just(Command::Approve(crate::domain::returns::Reasoned {
+                    reason_code: "ok".into(),
+                    note: String::new()
+                })),
+                Just(Command::Reject(crate::domain::returns::Reasoned {
+                    reason_code: "no".into(),
+                    note: String::new()
+                })),
+                Just(Command::Resubmit {
+                    note: String::new()
+                }),
+                Just(Command::Ship {
+                    carrier: "SF".into(),
+                    tracking_number: "1".into()
+                }),
+                Just(Command::ExecuteRefund),
+                Just(Command::Cancel { reason: None }),
+                Just(Command::DeadlineDue),
+            ];
+            (cmd, roles)
+        }
+
+        proptest! {
+            #[test]
+            fn a_case_is_in_one_state_and_each_change_has_one_event(steps in prop::collection::vec((command(), 0i64..200), 1..30)) {
+                let mut case = refund_case();
+                let mut timeline = vec![1u64];
+                let mut at = now();
+                for ((cmd, role), hours) in steps {
+                    at += Duration::hours(hours);
+                    let actor = Actor { id: "x".into(), role, name: None };
+                    if let Ok((next, events)) = apply_return(&case, cmd, actor, at, &Policy::default()) {
+                        prop_assert_eq!(next.version, case.version + 1);
+                        prop_assert!(events.len() <= 1, "one event per change");
+                        timeline.extend(events.iter().map(|e| e.version));
+                        case = next;
+                    }
+                    let flow = case.returns.as_ref().unwrap();
+                    prop_assert_eq!(case.status, flow.stage.case_status(), "the status is the stage's");
+                }
+                let mut sorted = timeline.clone();
+                sorted.dedup();
+                prop_assert_eq!(sorted.len(), timeline.len(), "no two events share a version");
+            }
+        }
+    }
+
     #[test]
     fn events_read_back_as_they_were_written() {
         let case = file_repair();

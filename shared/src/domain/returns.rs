@@ -699,9 +699,11 @@ fn approved(
 ) -> Vec<ReturnChange> {
     let mut changes = Vec::new();
     // The 48-hour rule turns a return-and-refund into a refund without return.
+    // …unless the batch is large enough that quality must inspect it first (DOMAIN §4.2).
     let without_return = by_system
         && flow.terms.kind == ReturnKind::ReturnAndRefund
-        && policy.auto_approval_refunds_without_return;
+        && policy.auto_approval_refunds_without_return
+        && flow.terms.units < policy.quality_first_units;
     flow.refund_without_return = without_return;
     changes.push(ReturnChange::Approved {
         reason_code: reasoned.reason_code,
@@ -1316,6 +1318,92 @@ mod tests {
             .stage,
             Stage::RefundPending
         );
+    }
+
+    #[test]
+    fn a_large_batch_approved_by_the_clock_still_comes_back_for_inspection() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        t.units = 20;
+        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        let next = ok(
+            &flow,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::hours(48),
+        );
+        assert_eq!(next.stage, Stage::AwaitingShipment);
+        assert!(!next.refund_without_return);
+    }
+
+    #[test]
+    fn the_customer_cancels_in_every_stage_before_the_refund_and_in_none_after() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        let rejected = ok(&flow, Command::Reject(reason("no")), Role::Agent, t0());
+        let escalated = ok(
+            &rejected,
+            Command::Escalate {
+                note: String::new(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        let approved = ok(&flow, Command::Approve(reason("ok")), Role::Agent, t0());
+        let shipped = ok(
+            &approved,
+            Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "1".into(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        let received = ok(
+            &shipped,
+            Command::Receive {
+                slip: slip(1),
+                units_received: 1,
+                missing_accessories: vec![],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        let inspected = ok(
+            &received,
+            Command::Inspect(inspection(Responsibility::Merchant, 1)),
+            Role::Quality,
+            t0(),
+        );
+        for open in [
+            &flow, &rejected, &escalated, &approved, &shipped, &received, &inspected,
+        ] {
+            let (cancelled, changes) =
+                run(open, Command::Cancel { reason: None }, Role::Customer, t0()).unwrap();
+            assert_eq!(cancelled.stage, Stage::Cancelled, "from {:?}", open.stage);
+            assert_eq!(
+                cancelled.deadline, None,
+                "no clock runs on a cancelled return"
+            );
+            assert!(
+                matches!(changes[0], ReturnChange::ReturnCancelled { from, .. } if from == open.stage)
+            );
+        }
+        let refunded = ok(&inspected, Command::ExecuteRefund, Role::Finance, t0());
+        let lapsed = ok(
+            &rejected,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::days(7),
+        );
+        for closed in [&refunded, &lapsed] {
+            assert!(
+                matches!(run(closed, Command::Cancel { reason: None }, Role::Customer, t0()), Err(Refused::Rule(r)) if r.rule == "not-cancellable")
+            );
+        }
     }
 
     #[test]
