@@ -17,7 +17,7 @@ lint:  ## formatting and clippy, as CI runs them
 	cargo clippy --workspace --all-targets -- -D warnings
 
 package:  ## release Lambda builds for arm64 (needs cargo-lambda and zig: pip install cargo-lambda ziglang)
-	cargo lambda build --release --arm64 -p intake
+	cargo lambda build --release --arm64 -p intake -p returns -p timers
 
 bench:  ## figures: binary size, cold start, round trips and capacity per operation
 	infra/local/bench.sh

@@ -133,6 +133,93 @@ async fn main() {
         assert!(r.status().is_success());
     }
     report(name, &app, before, times);
+    // Return approval: each step's cost, over N cases.
+    let agent = app.token(aftersales::domain::identity::Role::Agent, "agent-1");
+    let warehouse = app.token(aftersales::domain::identity::Role::Warehouse, "wh-1");
+    let quality = app.token(aftersales::domain::identity::Role::Quality, "qc-1");
+    let finance = app.token(aftersales::domain::identity::Role::Finance, "fin-1");
+    let request = json!({
+        "type": "return_refund", "description": "No picture.",
+        "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
+        "return_terms": {"kind": "return_and_refund", "reason": "quality_fault", "units": 1,
+                         "currency": "CNY", "unit_price_minor": 399900}
+    });
+    let mut ids = Vec::with_capacity(N);
+    for _ in 0..N {
+        let case: serde_json::Value = app
+            .post("/v1/cases", &alice, &request)
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    let steps: [(&str, &String, serde_json::Value); 5] = [
+        (
+            "return: approve (agent)",
+            &agent,
+            json!({"action": "approve", "reason_code": "ok", "note": ""}),
+        ),
+        (
+            "return: ship (customer)",
+            &alice,
+            json!({"action": "ship", "carrier": "SF", "tracking_number": "SF1"}),
+        ),
+        (
+            "return: receive (warehouse)",
+            &warehouse,
+            json!({"action": "receive", "units_received": 1,
+            "slip": {"item_number": "TV", "item_name": "TV", "quantity": 1, "defect": "no picture"}}),
+        ),
+        (
+            "return: inspect (quality)",
+            &quality,
+            json!({"action": "inspect", "fault_confirmed": true,
+            "responsibility": "merchant", "resaleable": false, "dispositions": ["rework"]}),
+        ),
+        (
+            "return: execute refund (finance)",
+            &finance,
+            json!({"action": "execute_refund"}),
+        ),
+    ];
+    for (name, token, body) in steps {
+        let before = app.store.metrics();
+        let mut times = Vec::with_capacity(N);
+        for id in &ids {
+            let t = Instant::now();
+            let r = app
+                .post(&format!("/v1/cases/{id}/return"), token, &body)
+                .await;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert!(r.status().is_success(), "{name}: {}", r.status());
+        }
+        report(name, &app, before, times);
+    }
+
+    // Timers: N due deadlines among M open cases, on a table of their own.
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let due_now = 20;
+    for _ in 0..due_now {
+        app.post("/v1/cases", &alice, &request).await;
+    }
+    app.stack.clock.advance(chrono::Duration::hours(49));
+    for _ in 0..N {
+        app.post("/v1/cases", &alice, &request).await;
+    }
+    let before = app.store.metrics();
+    let run = app.stack.run_timers().await.unwrap();
+    let after = app.store.metrics();
+    println!(
+        "\ntimers: {} due among {} open return cases: read {} index items, fired {}, {} round trips, {:.1} CU",
+        due_now,
+        due_now + N,
+        run.due_read,
+        run.fired,
+        after.round_trips - before.round_trips,
+        after.capacity_units - before.capacity_units
+    );
 }
 
 fn report(name: &str, app: &TestApp, before: aftersales::store::MetricsSnapshot, times: Vec<f64>) {
