@@ -30,3 +30,17 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client
     }
     aws_sdk_dynamodb::Client::new(&loader.load().await)
 }
+
+/// Logs as JSON lines, one per event, at `RUST_LOG` (default `info`): CloudWatch stamps and
+/// indexes each line, so no time and no target are printed.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -140,3 +140,57 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
     assert_eq!(payload["data"]["amount_minor"], 399900);
     assert_eq!(payload["data"]["amount"], "3999.00");
 }
+
+#[tokio::test]
+async fn a_storefront_with_nowhere_to_send_is_not_retried() {
+    let config = format!(
+        r#"[{{"id": "erp", "kind": "generic", "secrets": ["{}"]}}]"#,
+        e2e::GENERIC_SECRET
+    );
+    let app = TestApp::spawn_with_storefronts(&config).await;
+    app.generic(&fixture("generic/order-upserted.json"), "msg_o")
+        .await;
+    let mut request: Value =
+        serde_json::from_slice(&fixture("generic/return-requested.json")).unwrap();
+    request["data"]["refund_only"] = json!(true);
+    let (_, out) = json(
+        app.generic(&serde_json::to_vec(&request).unwrap(), "msg_r")
+            .await,
+    )
+    .await;
+    let id = out["case_id"].as_str().unwrap().to_owned();
+    let approve = json!({"action": "approve", "reason_code": "ok", "note": ""});
+    app.post(
+        &format!("/v1/cases/{id}/return"),
+        &app.token(Role::Agent, "a"),
+        &approve,
+    )
+    .await;
+    let execute = json!({"action": "execute_refund"});
+    app.post(
+        &format!("/v1/cases/{id}/return"),
+        &app.token(Role::Finance, "f"),
+        &execute,
+    )
+    .await;
+
+    let first = app.stack.run_timers().await.unwrap();
+    assert_eq!(first.failed_attempts, 1, "{first:?}");
+    app.stack.clock.advance(chrono::Duration::hours(24));
+    let later = app.stack.run_timers().await.unwrap();
+    assert_eq!(
+        later.due_read, 0,
+        "given up at once, not retried: {later:?}"
+    );
+    let (message, _) = app
+        .store
+        .outbox(&format!("refund.succeeded-{id}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(message.gave_up_at.is_some());
+    assert_eq!(
+        message.last_error.as_deref(),
+        Some("the storefront has no notify_url")
+    );
+}

@@ -11,15 +11,7 @@ use intake::{AppState, dynamodb_client, router};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .without_time() // CloudWatch stamps each line
-        .init();
+    aftersales::config::init_tracing();
     let config = Config::from_env()?;
     let client = dynamodb_client(config.dynamodb_endpoint.as_deref()).await;
     let storefronts = Storefronts::from_env()?;

@@ -157,10 +157,10 @@ async fn deliver(
             message.next_attempt_at = None;
             message.last_error = None;
         }
-        Err(why) => {
+        Err(Failure { why, permanent }) => {
             tracing::warn!(message = %message.id, attempts = message.attempts, %why, "outbox delivery failed");
             message.last_error = Some(why);
-            if message.attempts >= MAX_ATTEMPTS {
+            if permanent || message.attempts >= MAX_ATTEMPTS {
                 message.gave_up_at = Some(now);
                 message.next_attempt_at = None;
             } else {
@@ -175,23 +175,45 @@ async fn deliver(
     }
 }
 
-async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), String> {
+/// Why an attempt failed; a permanent failure is not retried (nowhere to send it).
+struct Failure {
+    why: String,
+    permanent: bool,
+}
+
+impl Failure {
+    fn permanent(why: &str) -> Self {
+        Self {
+            why: why.to_owned(),
+            permanent: true,
+        }
+    }
+    fn transient(why: String) -> Self {
+        Self {
+            why,
+            permanent: false,
+        }
+    }
+}
+
+async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), Failure> {
     let storefront = outbound
         .storefronts
         .by_id(&message.storefront)
-        .ok_or("the storefront is no longer configured")?;
+        .ok_or_else(|| Failure::permanent("the storefront is no longer configured"))?;
     let url = storefront
         .notify_url
         .as_deref()
-        .ok_or("the storefront has no notify_url")?;
+        .ok_or_else(|| Failure::permanent("the storefront has no notify_url"))?;
     // The signature's timestamp is the wire's real time, which the receiver checks against
     // its own clock (whatever clock decided the refund).
     let timestamp = Utc::now().timestamp();
     let secret = storefront
         .live_secrets(Utc::now())
         .next()
-        .ok_or("the storefront has no live secret")?;
-    let body = serde_json::to_vec(&message.payload).map_err(|e| e.to_string())?;
+        .ok_or_else(|| Failure::permanent("the storefront has no live secret"))?;
+    let body =
+        serde_json::to_vec(&message.payload).map_err(|e| Failure::transient(e.to_string()))?;
     let response = outbound
         .http
         .post(url)
@@ -205,11 +227,14 @@ async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), String
         .body(body)
         .send()
         .await
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| Failure::transient(format!("{url}: {e}")))?;
     if response.status().is_success() {
         Ok(())
     } else {
-        Err(format!("{url} answered {}", response.status()))
+        Err(Failure::transient(format!(
+            "{url} answered {}",
+            response.status()
+        )))
     }
 }
 
