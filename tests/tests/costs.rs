@@ -81,3 +81,53 @@ async fn reading_a_case_with_its_timeline_takes_one_round_trip() {
         "the queue is one Query"
     );
 }
+
+#[tokio::test]
+async fn a_case_change_and_a_return_step_each_take_two_round_trips() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let (_, case) = json(app.post("/v1/cases", &alice, &complaint()).await).await;
+    let id = case["id"].as_str().unwrap();
+    let evidence = json!({"evidence": [{"type": "photo", "url": "https://cdn.example/1.jpg", "size_bytes": 10}]});
+    let before = app.store.metrics();
+    let (status, _) = json(
+        app.post(&format!("/v1/cases/{id}/evidence"), &alice, &evidence)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.store.metrics().round_trips - before.round_trips,
+        2,
+        "read with timeline, transaction"
+    );
+
+    let refund = json!({
+        "type": "refund_only", "order": {"order_id": "SO-1"},
+        "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": 1, "currency": "CNY", "unit_price_minor": 100}
+    });
+    let (_, case) = json(app.post("/v1/cases", &alice, &refund).await).await;
+    let agent = app.token(Role::Agent, "agent-1");
+    let approve = json!({"action": "approve", "reason_code": "ok", "note": ""});
+    let before = app.store.metrics();
+    let (status, answer) = json(
+        app.post(
+            &format!("/v1/cases/{}/return", case["id"].as_str().unwrap()),
+            &agent,
+            &approve,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.store.metrics().round_trips - before.round_trips,
+        2,
+        "read with timeline, transaction"
+    );
+    assert_eq!(
+        answer["timeline"].as_array().unwrap().len(),
+        2,
+        "the answer carries the new event"
+    );
+}

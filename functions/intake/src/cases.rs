@@ -387,24 +387,24 @@ where
     F: Fn(&Case, DateTime<Utc>) -> Result<(Case, Vec<Event>), case::Refusal>,
 {
     let case_id = parse_case_id(id)?;
-    retry_on_conflict(|| async {
-        let current = app
+    // One read of the case with its timeline, one transaction; the answer is what was written.
+    let view = retry_on_conflict(|| async {
+        let (current, mut timeline) = app
             .store
-            .case(&case_id)
+            .case_with_timeline(&case_id)
             .await?
-            .filter(|c| principal.can_see(c))
+            .filter(|(c, _)| principal.can_see(c))
             .ok_or_else(|| not_found(id))?;
         let (next, events) = decide(&current, app.clock.now())?;
         app.store
             .update_case(&next, current.version, &events)
             .await?;
-        Ok(())
+        timeline.extend(events);
+        Ok(CaseView {
+            case: next,
+            timeline,
+        })
     })
     .await?;
-    let (case, timeline) = app
-        .store
-        .case_with_timeline(&case_id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    Ok(Json(CaseView { case, timeline }))
+    Ok(Json(view))
 }

@@ -67,21 +67,24 @@ pub async fn step(
             "deadlines are fired by the timers only".into(),
         ));
     }
-    retry_on_conflict(|| async {
-        let current = app.store.case(&case_id).await?.filter(|c| principal.can_see(c)).ok_or_else(not_found)?;
+    // One read of the case with its timeline, one transaction; the answer is what was written.
+    let view = retry_on_conflict(|| async {
+        let (current, mut timeline) = app
+            .store
+            .case_with_timeline(&case_id)
+            .await?
+            .filter(|(c, _)| principal.can_see(c))
+            .ok_or_else(not_found)?;
         let (policy, _) = app.policy.get(&app.store).await?;
-        let (next, events) = case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
+        let (next, events) =
+            case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
         app.store.save_return_step(&current, &next, &events).await?;
         tracing::info!(case = %case_id, stage = ?next.returns.as_ref().map(|f| f.stage), by = %principal.id, "return step");
-        Ok(())
+        timeline.extend(events);
+        Ok(CaseView { case: next, timeline })
     })
     .await?;
-    let (case, timeline) = app
-        .store
-        .case_with_timeline(&case_id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(CaseView { case, timeline }))
+    Ok(Json(view))
 }
 
 #[derive(Debug, Deserialize)]
