@@ -123,6 +123,15 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
 /// Bounded work per listing: with a type filter a page may need several reads; after this
 /// many the page is returned short, with a cursor to go on.
 const MAX_READS_PER_PAGE: usize = 5;
@@ -511,36 +520,17 @@ impl Store {
         limit: usize,
         cursor_in: Option<&str>,
     ) -> Result<Page<CaseSummary>, StoreError> {
-        let index = Index::Stage;
-        let pk = CaseKeys::stage_pk(stage);
-        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
-        let start = cursor_in
-            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
-            .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(index.name())
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", index.pk())
-            .expression_attribute_values(":pk", AttributeValue::S(pk))
-            .limit(limit.clamp(1, 100) as i32)
-            .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+        let page = self
+            .index_page::<IndexedCase>(
+                Index::Stage,
+                CaseKeys::stage_pk(stage),
+                None,
+                false,
+                limit,
+                cursor_in,
+            )
             .await?;
-        self.metrics.record(out.consumed_capacity());
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, IndexedCase>(i).map(|c| c.summary))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items,
-            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
-        })
+        Ok(page.map(|c| c.summary))
     }
 }
 

@@ -165,5 +165,54 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One page of one index partition, newest (or earliest) first, each item read as `T`:
+    /// the listings that need no filter. The cursor must belong to this partition.
+    async fn index_page<T: serde::de::DeserializeOwned>(
+        &self,
+        index: keys::Index,
+        pk: String,
+        sk_prefix: Option<&str>,
+        newest_first: bool,
+        limit: usize,
+        cursor_in: Option<&str>,
+    ) -> Result<Page<T>, StoreError> {
+        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
+        let start = cursor_in
+            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
+            .transpose()?;
+        let mut request = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(index.name())
+            .expression_attribute_names("#pk", index.pk())
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .scan_index_forward(!newest_first)
+            .limit(limit.clamp(1, 100) as i32)
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        request = match sk_prefix {
+            Some(prefix) => request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", index.sk())
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
+            None => request.key_condition_expression("#pk = :pk"),
+        };
+        let out = request.send().await?;
+        self.metrics.record(out.consumed_capacity());
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(serde_dynamo::from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
+        })
+    }
+}
+
 /// An item as the SDK holds it.
 type Item = std::collections::HashMap<String, AttributeValue>;

@@ -1,14 +1,14 @@
 //! Orders from the storefronts, their refunds and the cases linked to them; webhook deliveries
 //! (so that each is applied once) and storefront returns (one case per return).
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cases::Page;
 use super::keys::{CaseKeys, Index, OrderKeys, WebhookKeys, sortable};
 use super::tx::Tx;
-use super::{Store, StoreError, cursor};
+use super::{Store, StoreError};
 use crate::domain::order::{Order, Refund, customer_key};
 use crate::domain::values::{CaseId, Currency, CustomerId, OrderId};
 
@@ -311,39 +311,10 @@ impl Store {
                 });
             }
         };
-        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
-        let start = cursor_in
-            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
-            .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(index.name())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", index.pk())
-            .expression_attribute_names("#sk", index.sk())
-            .expression_attribute_values(":pk", AttributeValue::S(pk))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(OrderKeys::CUSTOMER_SK_PREFIX.to_owned()),
-            )
-            .scan_index_forward(false)
-            .limit(limit.clamp(1, 100) as i32)
-            .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+        let prefix = Some(OrderKeys::CUSTOMER_SK_PREFIX);
+        let page = self
+            .index_page::<IndexedOrder>(index, pk, prefix, true, limit, cursor_in)
             .await?;
-        self.metrics.record(out.consumed_capacity());
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, IndexedOrder>(i).map(|o| o.summary))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items,
-            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
-        })
+        Ok(page.map(|o| o.summary))
     }
 }
