@@ -783,18 +783,24 @@ pub fn file(
         updated_at: now,
         version: 1,
     };
-    let event = Event {
+    let event = filed_event(&case, actor);
+    Ok((case, vec![event]))
+}
+
+/// The first event of every case: what was filed, through which channel, what the purchase
+/// was owed, and when the first answer is due.
+fn filed_event(case: &Case, actor: Actor) -> Event {
+    Event {
         version: 1,
-        at: now,
+        at: case.created_at,
         actor,
         change: Change::Filed {
-            case_type: t,
-            channel,
+            case_type: case.case_type,
+            channel: case.channel,
             remedy: case.entitlement.as_ref().map(|e| e.remedy),
-            first_response_due,
+            first_response_due: case.first_response_due,
         },
-    };
-    Ok((case, vec![event]))
+    }
 }
 
 fn next_version(case: &Case, actor: Actor, now: DateTime<Utc>, change: Change) -> (Case, Event) {
@@ -1042,17 +1048,7 @@ pub fn file_storefront_return(
         updated_at: now,
         version: 1,
     };
-    let event = Event {
-        version: 1,
-        at: now,
-        actor,
-        change: Change::Filed {
-            case_type,
-            channel: Channel::Storefront,
-            remedy: case.entitlement.as_ref().map(|e| e.remedy),
-            first_response_due,
-        },
-    };
+    let event = filed_event(&case, actor);
     Ok((case, vec![event]))
 }
 
