@@ -12,9 +12,11 @@ cd "$ROOT"
 
 say "release build"
 start=$(date +%s)
-cargo build --release --quiet -p intake
-echo "release build of intake: $(( $(date +%s) - start )) s (incremental; 'cargo clean' first for a clean figure)"
-ls -l target/release/intake | awk '{printf "intake binary (x86_64, stripped): %.1f MiB\n", $5 / 1048576}'
+cargo build --release --quiet -p intake -p returns -p timers
+echo "release build of the functions: $(( $(date +%s) - start )) s (incremental; 'cargo clean' first for a clean figure)"
+for f in intake returns timers; do
+  ls -l "target/release/$f" | awk -v f="$f" '{printf "%s binary (x86_64, stripped): %.1f MiB\n", f, $5 / 1048576}'
+done
 
 DDB_PORT=$(free_port)
 start_dynamodb "$DDB_PORT" memory "$STATE_DIR/dynamodb-bench.log"
