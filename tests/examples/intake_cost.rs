@@ -1,143 +1,140 @@
 //! Benchmark (never a test): DynamoDB round trips, consumed capacity units and latency of the
-//! intake's main operations, through the local gateway against DynamoDB Local.
+//! main operations, through the local gateway against DynamoDB Local.
 //! Run with `make bench` (which starts DynamoDB Local); prints a table, fails on nothing.
 
+use std::future::Future;
 use std::time::Instant;
 
-use e2e::{TestApp, merchant_day};
-use reqwest::Method;
-use serde_json::json;
+use aftersales::domain::identity::Role;
+use e2e::{TestApp, fixture_with, merchant_day};
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
 
 const N: usize = 200;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+/// Sends `N` requests made by `send(i)`, each timed, and prints the row: round trips and
+/// capacity units per request (from the store's counters) and the median local latency.
+async fn measure<F, Fut>(app: &TestApp, name: &str, mut send: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let before = app.store.metrics();
+    let mut times = Vec::with_capacity(N);
+    for i in 0..N {
+        let t = Instant::now();
+        let status = send(i).await.status();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(status.is_success(), "{name}: {status}");
+    }
+    let after = app.store.metrics();
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "| {name} | {:.1} | {:.2} | {:.2} |",
+        (after.round_trips - before.round_trips) as f64 / N as f64,
+        (after.capacity_units - before.capacity_units) / N as f64,
+        times[N / 2]
+    );
 }
 
 #[tokio::main]
 async fn main() {
-    let app = TestApp::spawn().await;
-    let alice = app.customer("alice");
-    let body = json!({
+    let owned = TestApp::spawn().await;
+    // References, so that each timed request's future borrows rather than moves.
+    let app = &owned;
+    let alice = &app.customer("alice");
+    let body = &json!({
         "type": "repair", "description": "The picture flickers after ten minutes.",
         "product": {"sku": "TV-55-Q8", "serial_number": "Q8A55-000123"},
         "purchase": {"category": "television", "invoice_date": merchant_day(-20)},
         "contact": {"name": "Wang Fang", "phone": "+86 138 0013 8000"}
     });
     // Warm the policy cache and the connections.
-    let first = app
-        .post("/v1/cases", &alice, &body)
+    let first: Value = app
+        .post("/v1/cases", alice, body)
         .await
-        .json::<serde_json::Value>()
+        .json()
         .await
         .unwrap();
     let id = first["id"].as_str().unwrap().to_owned();
 
     println!("| operation | round trips | capacity units | median ms (local) |");
     println!("|---|---|---|---|");
-    for (name, keyed) in [
-        ("POST /v1/cases", false),
-        ("POST /v1/cases + Idempotency-Key", true),
-    ] {
-        let before = app.store.metrics();
-        let mut times = Vec::with_capacity(N);
-        for i in 0..N {
-            let mut request = app.request(Method::POST, "/v1/cases", &alice).json(&body);
-            if keyed {
-                request = request.header("Idempotency-Key", format!("bench-{i}"));
-            }
-            let t = Instant::now();
-            let status = request.send().await.unwrap().status();
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert!(status.is_success(), "{status}");
-        }
-        report(name, &app, before, times);
-    }
-    let before = app.store.metrics();
-    let mut times = Vec::with_capacity(N);
-    for _ in 0..N {
-        let t = Instant::now();
-        let status = app.get(&format!("/v1/cases/{id}"), &alice).await.status();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(status.is_success());
-    }
-    report("GET /v1/cases/{id}", &app, before, times);
+    measure(app, "POST /v1/cases", |_| {
+        app.post("/v1/cases", alice, body)
+    })
+    .await;
+    measure(app, "POST /v1/cases + Idempotency-Key", |i| async move {
+        let request = app.request(Method::POST, "/v1/cases", alice).json(&body);
+        request
+            .header("Idempotency-Key", format!("bench-{i}"))
+            .send()
+            .await
+            .unwrap()
+    })
+    .await;
+    let path = &format!("/v1/cases/{id}");
+    measure(app, "GET /v1/cases/{id}", |_| app.get(path, alice)).await;
 
     // Webhooks: Shopify's documented order body (about 9 KB), a new order each time.
-    let order_body = |i: usize, updated: &str| {
-        e2e::fixture_with(
+    let order = |i: usize, updated: &str| {
+        let id = 820982911946154508u64 + i as u64;
+        fixture_with(
             "shopify/orders-create.json",
-            json!({"id": 820982911946154508u64 + i as u64, "updated_at": updated}),
+            json!({"id": id, "updated_at": updated}),
         )
     };
-    let bench = |name: &'static str| (name, app.store.metrics(), Vec::with_capacity(N));
-    let (name, before, mut times) = bench("webhook orders/create (new order)");
-    for i in 0..N {
-        let body = order_body(i, "2021-12-31T19:00:00-05:00");
-        let t = Instant::now();
-        let r = app
-            .shopify("orders/create", &body, &format!("create-{i}"))
-            .await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(r.status().is_success());
-    }
-    report(name, &app, before, times);
-    let (name, before, mut times) = bench("webhook orders/updated (newer snapshot)");
-    for i in 0..N {
-        let body = order_body(i, "2022-01-01T10:00:00-05:00");
-        let t = Instant::now();
-        let r = app
-            .shopify("orders/updated", &body, &format!("update-{i}"))
-            .await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(r.status().is_success());
-    }
-    report(name, &app, before, times);
-    let (name, before, mut times) = bench("webhook delivered twice (duplicate)");
-    for i in 0..N {
-        let body = order_body(i, "2022-01-01T10:00:00-05:00");
-        let t = Instant::now();
-        let r = app
-            .shopify("orders/updated", &body, &format!("update-{i}"))
-            .await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(r.status().is_success());
-    }
-    report(name, &app, before, times);
-    let (name, before, mut times) = bench("webhook returns/request (opens a case)");
-    for i in 0..N {
-        let body = e2e::fixture_with(
-            "shopify/returns-request.json",
-            json!({"id": 1097707602u64 + i as u64, "order": {"id": 820982911946154508u64 + i as u64}}),
-        );
-        let t = Instant::now();
-        let r = app
-            .shopify("returns/request", &body, &format!("return-{i}"))
-            .await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(r.status().is_success());
-    }
-    report(name, &app, before, times);
-    let (name, before, mut times) = bench("webhook refunds/create (noted on 1 open case)");
-    for i in 0..N {
-        let body = e2e::fixture_with(
-            "shopify/refunds-create.json",
-            json!({"id": 890088186047892319u64 + i as u64, "order_id": 820982911946154508u64 + i as u64}),
-        );
-        let t = Instant::now();
-        let r = app
-            .shopify("refunds/create", &body, &format!("refund-{i}"))
-            .await;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(r.status().is_success());
-    }
-    report(name, &app, before, times);
+    let created = "2021-12-31T19:00:00-05:00";
+    let updated = "2022-01-01T10:00:00-05:00";
+    measure(app, "webhook orders/create (new order)", |i| async move {
+        app.shopify("orders/create", &order(i, created), &format!("create-{i}"))
+            .await
+    })
+    .await;
+    measure(
+        app,
+        "webhook orders/updated (newer snapshot)",
+        |i| async move {
+            app.shopify("orders/updated", &order(i, updated), &format!("update-{i}"))
+                .await
+        },
+    )
+    .await;
+    measure(app, "webhook delivered twice (duplicate)", |i| async move {
+        app.shopify("orders/updated", &order(i, updated), &format!("update-{i}"))
+            .await
+    })
+    .await;
+    measure(
+        app,
+        "webhook returns/request (opens a case)",
+        |i| async move {
+            let order_id = 820982911946154508u64 + i as u64;
+            let body = fixture_with(
+                "shopify/returns-request.json",
+                json!({"id": 1097707602u64 + i as u64, "order": {"id": order_id}}),
+            );
+            app.shopify("returns/request", &body, &format!("return-{i}"))
+                .await
+        },
+    )
+    .await;
+    measure(
+        app,
+        "webhook refunds/create (noted on 1 open case)",
+        |i| async move {
+            let order_id = 820982911946154508u64 + i as u64;
+            let body = fixture_with(
+                "shopify/refunds-create.json",
+                json!({"id": 890088186047892319u64 + i as u64, "order_id": order_id}),
+            );
+            app.shopify("refunds/create", &body, &format!("refund-{i}"))
+                .await
+        },
+    )
+    .await;
+
     // Return approval: each step's cost, over N cases.
-    let agent = app.token(aftersales::domain::identity::Role::Agent, "agent-1");
-    let warehouse = app.token(aftersales::domain::identity::Role::Warehouse, "wh-1");
-    let quality = app.token(aftersales::domain::identity::Role::Quality, "qc-1");
-    let finance = app.token(aftersales::domain::identity::Role::Finance, "fin-1");
     let request = json!({
         "type": "return_refund", "description": "No picture.",
         "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
@@ -146,55 +143,49 @@ async fn main() {
     });
     let mut ids = Vec::with_capacity(N);
     for _ in 0..N {
-        let case: serde_json::Value = app
-            .post("/v1/cases", &alice, &request)
+        let case: Value = app
+            .post("/v1/cases", alice, &request)
             .await
             .json()
             .await
             .unwrap();
         ids.push(case["id"].as_str().unwrap().to_owned());
     }
-    let steps: [(&str, &String, serde_json::Value); 5] = [
+    let steps = [
         (
             "return: approve (agent)",
-            &agent,
+            app.token(Role::Agent, "agent-1"),
             json!({"action": "approve", "reason_code": "ok", "note": ""}),
         ),
         (
             "return: ship (customer)",
-            &alice,
+            alice.clone(),
             json!({"action": "ship", "carrier": "SF", "tracking_number": "SF1"}),
         ),
         (
             "return: receive (warehouse)",
-            &warehouse,
+            app.token(Role::Warehouse, "wh-1"),
             json!({"action": "receive", "units_received": 1,
-            "slip": {"item_number": "TV", "item_name": "TV", "quantity": 1, "defect": "no picture"}}),
+                   "slip": {"item_number": "TV", "item_name": "TV", "quantity": 1, "defect": "no picture"}}),
         ),
         (
             "return: inspect (quality)",
-            &quality,
-            json!({"action": "inspect", "fault_confirmed": true,
-            "responsibility": "merchant", "resaleable": false, "dispositions": ["rework"]}),
+            app.token(Role::Quality, "qc-1"),
+            json!({"action": "inspect", "fault_confirmed": true, "responsibility": "merchant",
+                   "resaleable": false, "dispositions": ["rework"]}),
         ),
         (
             "return: execute refund (finance)",
-            &finance,
+            app.token(Role::Finance, "fin-1"),
             json!({"action": "execute_refund"}),
         ),
     ];
-    for (name, token, body) in steps {
-        let before = app.store.metrics();
-        let mut times = Vec::with_capacity(N);
-        for id in &ids {
-            let t = Instant::now();
-            let r = app
-                .post(&format!("/v1/cases/{id}/return"), token, &body)
-                .await;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert!(r.status().is_success(), "{name}: {}", r.status());
-        }
-        report(name, &app, before, times);
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/v1/cases/{id}/return"))
+        .collect();
+    for (name, token, step) in &steps {
+        measure(app, name, |i| app.post(&paths[i], token, step)).await;
     }
 
     // Timers: N due deadlines among M open cases, on a table of their own.
@@ -219,16 +210,5 @@ async fn main() {
         run.fired,
         after.round_trips - before.round_trips,
         after.capacity_units - before.capacity_units
-    );
-}
-
-fn report(name: &str, app: &TestApp, before: aftersales::store::MetricsSnapshot, times: Vec<f64>) {
-    let after = app.store.metrics();
-    let n = times.len() as f64;
-    println!(
-        "| {name} | {:.1} | {:.2} | {:.2} |",
-        (after.round_trips - before.round_trips) as f64 / n,
-        (after.capacity_units - before.capacity_units) / n,
-        median(times)
     );
 }

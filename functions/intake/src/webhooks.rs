@@ -96,6 +96,30 @@ async fn read_limited(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError
         })
 }
 
+/// The storefront named by `source_header` whose secret signed `raw` (base64 HMAC-SHA256 in
+/// `signature_header`), or a 401 that says nothing about which part failed.
+fn signed_by<'a>(
+    app: &'a AppState,
+    headers: &HeaderMap,
+    raw: &[u8],
+    now: DateTime<Utc>,
+    kind: StorefrontKind,
+    source_header: &str,
+    signature_header: &str,
+) -> Result<&'a Storefront, ApiError> {
+    let source = header(headers, source_header).ok_or_else(unauthorized)?;
+    let storefront = app
+        .storefronts
+        .by_source(kind, source)
+        .ok_or_else(unauthorized)?;
+    let signature = header(headers, signature_header).ok_or_else(unauthorized)?;
+    if verify::body_hmac_valid(storefront, raw, signature, now) {
+        Ok(storefront)
+    } else {
+        Err(unauthorized())
+    }
+}
+
 fn unusable(e: PayloadError) -> ApiError {
     ApiError::bad_request(e.0)
 }
@@ -108,15 +132,15 @@ pub async fn shopify(
 ) -> Result<Json<Answer>, ApiError> {
     let raw = read_limited(&headers, body).await?;
     let now = app.clock.now();
-    let shop = header(&headers, "x-shopify-shop-domain").ok_or_else(unauthorized)?;
-    let storefront = app
-        .storefronts
-        .by_source(StorefrontKind::Shopify, shop)
-        .ok_or_else(unauthorized)?;
-    let signature = header(&headers, "x-shopify-hmac-sha256").ok_or_else(unauthorized)?;
-    if !verify::body_hmac_valid(storefront, &raw, signature, now) {
-        return Err(unauthorized());
-    }
+    let storefront = signed_by(
+        &app,
+        &headers,
+        &raw,
+        now,
+        StorefrontKind::Shopify,
+        "x-shopify-shop-domain",
+        "x-shopify-hmac-sha256",
+    )?;
     let topic = required(&headers, "x-shopify-topic")?;
     // The event id is the same for every delivery of one event (the webhook id differs per
     // delivery, so it cannot de-duplicate retries).
@@ -147,15 +171,15 @@ pub async fn woocommerce(
     {
         return Ok(answer(Outcome::Ignored, None));
     }
-    let source = header(&headers, "x-wc-webhook-source").ok_or_else(unauthorized)?;
-    let storefront = app
-        .storefronts
-        .by_source(StorefrontKind::Woocommerce, source)
-        .ok_or_else(unauthorized)?;
-    let signature = header(&headers, "x-wc-webhook-signature").ok_or_else(unauthorized)?;
-    if !verify::body_hmac_valid(storefront, &raw, signature, now) {
-        return Err(unauthorized());
-    }
+    let storefront = signed_by(
+        &app,
+        &headers,
+        &raw,
+        now,
+        StorefrontKind::Woocommerce,
+        "x-wc-webhook-source",
+        "x-wc-webhook-signature",
+    )?;
     let topic = required(&headers, "x-wc-webhook-topic")?;
     let webhook_id = required(&headers, "x-wc-webhook-id")?;
     // A delivery id can repeat across different events: the change itself is the identity.
