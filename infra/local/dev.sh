@@ -44,6 +44,9 @@ json.dump([
 ], open(sys.argv[1], "w"), indent=2)
 PY
 fi
+# The key that seals listing cursors: random, made once, kept across restarts.
+export CURSOR_KEY_FILE="${CURSOR_KEY_FILE:-$STATE_DIR/cursor-key}"
+[ -f "$CURSOR_KEY_FILE" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$CURSOR_KEY_FILE"
 cd "$ROOT"
 "$GATEWAY" create-table >&2
 cat >&2 <<MSG

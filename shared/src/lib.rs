@@ -11,12 +11,14 @@
 //!   JSON bodies with limits, cursors, and the one mapping from errors to problem+json.
 //! - [`config`]: the environment a function reads once at cold start;
 //! - [`clock`] and [`policy_cache`]: where handlers get `now` and the policy;
-//! - [`webhooks`]: storefront webhooks: secrets, signatures, and each sender's payloads.
+//! - [`webhooks`]: storefront webhooks: secrets, signatures, and each sender's payloads;
+//! - [`notices`]: what a storefront did to an order, told to each of its open cases.
 
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod notices;
 pub mod policy_cache;
 pub mod store;
 pub mod webhooks;

@@ -23,6 +23,7 @@ printf '[{"id": "main", "kind": "shopify", "source": "jsmith.myshopify.com", "se
 cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$PORT" \
   --env-var "STOREFRONTS_FILE=$WORK/storefronts.json" \
   --env-var "TABLE_NAME=$TABLE,DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local,AWS_REGION=us-east-1,RUST_LOG=warn" \
+  --env-var "CURSOR_KEY=lambda-check-$$-cursor-key-of-at-least-32-chars" \
   >"$WORK/watch.log" 2>&1 &
 WATCH=$!
 trap 'kill $WATCH 2>/dev/null || true; wait $WATCH 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -65,7 +65,7 @@ impl TestApp {
         local_gateway::schema::ensure_table(&client, &table)
             .await
             .expect("create the test table");
-        let store = Store::new(client, table);
+        let store = Store::new(client, table, aftersales::store::CursorKey::random());
         let auth = DevAuth::new(format!(
             "test-secret-{}",
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)

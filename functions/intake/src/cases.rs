@@ -1,11 +1,14 @@
 //! The case endpoints: file, list, read, add evidence, cancel.
 
+use aftersales::domain::access::{self, Action, Wanted};
 use aftersales::domain::case::{self, Case, CaseSummary, Channel, Event, Evidence, NewCase};
 use aftersales::domain::identity::Role;
-use aftersales::domain::values::{CaseId, CustomerId, IdempotencyKey};
+use aftersales::domain::values::{
+    CaseId, CustomerId, IdempotencyKey, date_out_of_range, sane_time,
+};
 use aftersales::domain::{InvalidField, RuleError};
 use aftersales::http::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams};
-use aftersales::store::{CaseQuery, CreateError, IdempotencyRecord, Page, StoreError};
+use aftersales::store::{CaseQuery, CreateError, Filing, IdempotencyRecord, Page, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -85,77 +88,98 @@ pub async fn file(
         return replay(&app, &record, &hash).await;
     }
 
+    let actor = principal.actor();
+    let customer = case::filing_customer(&actor, command.customer_id.as_ref())?;
     let (policy, _) = app.policy.get(&app.store).await?;
-    let order_link = with_order_as_proof(&app, &principal, &mut command, &policy).await?;
-    let channel = if principal.is_staff() {
-        Channel::Hotline
-    } else {
+    with_order_as_proof(&app, &principal, &mut command, &policy).await?;
+    let channel = if principal.role() == Role::Customer {
         Channel::App
+    } else {
+        Channel::Hotline
     };
-    let month = case::merchant_date(now, &policy);
-    // Decide first with a provisional number, so that a refused request draws no number.
-    let provisional = CaseId::new(month.year(), month.month(), 0);
-    let (mut new_case, events) = case::file(
-        provisional,
-        command,
-        principal.actor(),
-        channel,
-        now,
-        &policy,
-    )?;
-    if principal.role() == Role::Customer {
-        new_case.customer_email = principal.verified_email.clone();
-    }
-    let sequence = app
-        .store
-        .next_case_sequence(month.year(), month.month())
-        .await?;
-    new_case.id = CaseId::new(month.year(), month.month(), sequence);
-
-    let record = key.as_ref().map(|key| {
-        IdempotencyRecord::new(
-            &caller,
-            key.as_str(),
-            hash.clone(),
-            new_case.id.clone(),
+    let day = case::merchant_date(now, &policy);
+    // A lost race on the customer's units of the day is decided again on the new count.
+    retry_on_conflict(|| async {
+        let day_units = match &command.return_terms {
+            Some(_) => Some(app.store.day_units(&customer, day).await?),
+            None => None,
+        };
+        let earlier = day_units.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
+        // Decide first with a provisional number, so that a refused request draws no number.
+        let provisional = CaseId::new(day.year(), day.month(), 0);
+        let (mut new_case, events) = case::file(
+            provisional,
+            command.clone(),
+            actor.clone(),
+            channel,
+            &earlier,
             now,
-            policy.idempotency_ttl_hours,
-        )
-    });
-    let link = order_link.as_ref().map(|(s, o)| (s.as_str(), o.as_str()));
-    match app
-        .store
-        .create_case(&new_case, &events, record.as_ref(), link, now)
-        .await
-    {
-        Ok(()) => {
-            tracing::info!(case = %new_case.id, case_type = new_case.case_type.as_str(), "case filed");
-            Ok(created(
-                CaseView {
-                    case: new_case,
-                    timeline: events,
-                },
-                false,
-            ))
+            &policy,
+        )?;
+        if principal.role() == Role::Customer {
+            new_case.customer_email = principal.verified_email.clone();
         }
-        // A concurrent request with the same key won (its condition or its transaction came
-        // first): answer what it created.
-        Err(CreateError::IdempotencyKeyTaken | CreateError::Store(StoreError::Conflict))
-            if key.is_some() =>
-        {
-            let key = key.as_ref().map(IdempotencyKey::as_str).unwrap_or_default();
-            match app.store.idempotency_record(&caller, key, now).await? {
-                Some(record) => replay(&app, &record, &hash).await,
-                None => Err(ApiError::Conflict(
-                    "a request with this Idempotency-Key is in flight; retry".into(),
-                )),
+        let sequence = app.store.next_case_sequence(day.year(), day.month()).await?;
+        new_case.id = CaseId::new(day.year(), day.month(), sequence);
+
+        let record = key.as_ref().map(|key| {
+            IdempotencyRecord::new(
+                &caller,
+                key.as_str(),
+                hash.clone(),
+                new_case.id.clone(),
+                now,
+                policy.idempotency_ttl_hours,
+            )
+        });
+        let units_after = new_case.returns.as_ref().map(|f| earlier.with(&f.terms));
+        let filing = Filing {
+            idempotency: record.as_ref(),
+            open_cases_limit: Some(policy.max_open_cases_per_order_line),
+            day_units: units_after
+                .as_ref()
+                .zip(day_units.as_ref())
+                .map(|(units, (_, version))| (day, units, *version)),
+        };
+        match app.store.create_case(&new_case, &events, filing, now).await {
+            Ok(()) => {
+                tracing::info!(case = %new_case.id, case_type = new_case.case_type.as_str(), "case filed");
+                Ok(created(
+                    CaseView {
+                        case: new_case,
+                        timeline: events,
+                    },
+                    false,
+                ))
             }
+            Err(CreateError::TooManyOpenCases) => Err(RuleError::new(
+                "too-many-open-cases",
+                format!(
+                    "a line of this order already has {} open cases; follow them up, or cancel one first",
+                    policy.max_open_cases_per_order_line
+                ),
+            )
+            .into()),
+            // A concurrent request with the same key won (its condition or its transaction
+            // came first): answer what it created.
+            Err(CreateError::IdempotencyKeyTaken | CreateError::Store(StoreError::Conflict))
+                if key.is_some() =>
+            {
+                let key = key.as_ref().map(IdempotencyKey::as_str).unwrap_or_default();
+                match app.store.idempotency_record(&caller, key, now).await? {
+                    Some(record) => replay(&app, &record, &hash).await,
+                    None => Err(ApiError::Conflict(
+                        "a request with this Idempotency-Key is in flight; retry".into(),
+                    )),
+                }
+            }
+            Err(CreateError::IdempotencyKeyTaken) => Err(ApiError::Internal(
+                "an idempotency conflict on a request without a key".into(),
+            )),
+            Err(CreateError::Store(e)) => Err(e.into()),
         }
-        Err(CreateError::IdempotencyKeyTaken) => Err(ApiError::Internal(
-            "an idempotency conflict on a request without a key".into(),
-        )),
-        Err(CreateError::Store(e)) => Err(e.into()),
-    }
+    })
+    .await
 }
 
 /// A case that names a storefront order we hold takes its proof of purchase from it: the
@@ -166,12 +190,12 @@ async fn with_order_as_proof(
     principal: &Principal,
     command: &mut NewCase,
     policy: &aftersales::domain::policy::Policy,
-) -> Result<Option<(String, String)>, ApiError> {
-    let Some(order_ref) = command.order.as_ref() else {
-        return Ok(None);
+) -> Result<(), ApiError> {
+    let Some(order_ref) = command.order.as_mut() else {
+        return Ok(());
     };
     let Some(storefront) = order_ref.storefront.clone() else {
-        return Ok(None);
+        return Ok(());
     };
     let order_id = order_ref.order_id.as_str().to_owned();
     let (order, _) = crate::orders::visible_order(app, principal, &storefront, &order_id).await?;
@@ -187,6 +211,21 @@ async fn with_order_as_proof(
             .first()
             .ok_or_else(|| RuleError::new("unknown-order-line", "the order has no lines"))?,
     };
+    if let Some(unknown) = order_ref
+        .line_ids
+        .iter()
+        .find(|id| order.line(id).is_none())
+    {
+        return Err(RuleError::new(
+            "unknown-order-line",
+            format!("order {storefront}/{order_id} has no line {unknown}"),
+        )
+        .into());
+    }
+    // The case concerns the line it takes its purchase from: it counts against that line.
+    if order_ref.line_ids.is_empty() {
+        order_ref.line_ids.push(line.line_id.clone());
+    }
     if command.purchase.is_none() {
         command.purchase = Some(order.purchase_of(line, policy));
     }
@@ -197,7 +236,7 @@ async fn with_order_as_proof(
         .serial_number
         .take()
         .or_else(|| line.serial_numbers.first().cloned());
-    Ok(Some((storefront, order_id)))
+    Ok(())
 }
 
 async fn replay(
@@ -232,10 +271,13 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
     let case_id = parse_case_id(&id)?;
-    match app.store.case_with_timeline(&case_id).await? {
-        Some((case, timeline)) if principal.can_see(&case) => Ok(Json(CaseView { case, timeline })),
-        _ => Err(not_found(&id)),
-    }
+    let (case, timeline) = app
+        .store
+        .case_with_timeline(&case_id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    principal.check_case(Action::ReadCase, &case)?;
+    Ok(Json(CaseView { case, timeline }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,6 +287,7 @@ pub struct ListParams {
     #[serde(rename = "type")]
     case_type: Option<String>,
     customer_id: Option<String>,
+    email: Option<String>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     limit: Option<usize>,
@@ -274,44 +317,41 @@ pub async fn list(
     if !(1..=100).contains(&limit) {
         errors.push(InvalidField::new("limit", "must be 1 to 100"));
     }
+    for (name, at) in [("from", params.from), ("to", params.to)] {
+        if at.is_some_and(|t| !sane_time(t)) {
+            errors.push(date_out_of_range(name));
+        }
+    }
     if let (Some(from), Some(to)) = (params.from, params.to)
         && from >= to
     {
         errors.push(InvalidField::new("from", "must be before 'to'"));
     }
-    let mut email = None;
-    let customer = match (principal.role(), params.customer_id) {
-        (Role::Customer, Some(other)) if other != principal.customer_key() => {
-            return Err(ApiError::Forbidden(
-                "a customer lists their own cases only".into(),
-            ));
-        }
-        // Linked to a storefront account: everything under it. Else a verified e-mail finds
-        // the storefront's records and the app's alike. Else the subject's own cases.
-        (Role::Customer, _)
-            if principal.storefront_customer.is_none() && principal.verified_email.is_some() =>
-        {
-            email = principal.verified_email.clone();
-            None
-        }
-        (Role::Customer, _) => Some(principal.customer_key()),
-        (Role::Technician, _) => {
-            return Err(ApiError::Forbidden(
-                "technicians see their work orders, not the case queue".into(),
-            ));
-        }
-        (_, other) => other,
-    };
-    let customer = customer
-        .map(CustomerId::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid(vec![InvalidField::new("customer_id", e)]))?;
+    if let Some(id) = &params.customer_id
+        && let Err(e) = CustomerId::parse(id.clone())
+    {
+        errors.push(InvalidField::new("customer_id", e));
+    }
+    if params
+        .email
+        .as_deref()
+        .is_some_and(|e| e.is_empty() || e.len() > 254)
+    {
+        errors.push(InvalidField::new("email", "must be 1 to 254 characters"));
+    }
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
+    let scope = access::list_scope(
+        &principal.caller(),
+        Action::ListCases,
+        Wanted {
+            customer_id: params.customer_id.as_deref(),
+            email: params.email.as_deref(),
+        },
+    )?;
     let query = CaseQuery {
-        customer,
-        email,
+        scope,
         status,
         case_type,
         from: params.from,
@@ -351,7 +391,7 @@ pub async fn add_evidence(
     body: JsonBody<AddEvidence>,
 ) -> Result<Json<CaseView>, ApiError> {
     let evidence = body.value.evidence;
-    change(&app, &principal, &id, |case, now| {
+    change(&app, &principal, &id, Action::AddEvidence, |case, now| {
         case::add_evidence(case, principal.actor(), evidence.clone(), now)
     })
     .await
@@ -370,17 +410,18 @@ pub async fn cancel(
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<Cancel>,
 ) -> Result<Json<CaseView>, ApiError> {
-    change(&app, &principal, &id, |case, now| {
+    change(&app, &principal, &id, Action::CancelCase, |case, now| {
         case::cancel(case, principal.actor(), body.reason.clone(), now)
     })
     .await
 }
 
-/// Load, decide, write with the version condition; again on a lost race.
+/// Load, check access, decide, write with the version condition; again on a lost race.
 async fn change<F>(
     app: &AppState,
     principal: &Principal,
     id: &str,
+    action: Action,
     decide: F,
 ) -> Result<Json<CaseView>, ApiError>
 where
@@ -393,12 +434,10 @@ where
             .store
             .case_with_timeline(&case_id)
             .await?
-            .filter(|(c, _)| principal.can_see(c))
             .ok_or_else(|| not_found(id))?;
+        principal.check_case(action, &current)?;
         let (next, events) = decide(&current, app.clock.now())?;
-        app.store
-            .update_case(&next, current.version, &events)
-            .await?;
+        app.store.update_case(&current, &next, &events).await?;
         timeline.extend(events);
         Ok(CaseView {
             case: next,

@@ -1,6 +1,7 @@
 //! `GET /v1/entitlements`: what a purchase is owed today, shown before a case is filed.
 
 use aftersales::domain::InvalidField;
+use aftersales::domain::access::Action;
 use aftersales::domain::case::merchant_date;
 use aftersales::domain::entitlement::{Entitlement, Exclusion, Purchase, entitlement};
 use aftersales::http::{ApiError, Principal, QueryParams};
@@ -34,6 +35,7 @@ pub async fn look_up(
     principal: Principal,
     QueryParams(params): QueryParams<Params>,
 ) -> Result<Json<Entitlement>, ApiError> {
+    principal.check(Action::LookUpEntitlement, None)?;
     let exclusions = params
         .exclusions
         .as_deref()

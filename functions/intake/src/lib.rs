@@ -22,7 +22,6 @@ mod orders;
 mod policy;
 mod webhooks;
 
-pub use aftersales::config::dynamodb_client;
 pub(crate) use aftersales::http::retry_on_conflict;
 
 use std::sync::Arc;

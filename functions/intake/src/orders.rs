@@ -2,11 +2,11 @@
 //! with what each line is owed today. Orders arrive by webhook; here they are only read.
 
 use aftersales::domain::InvalidField;
+use aftersales::domain::access::{self, Action, Owner, Scope, Wanted};
 use aftersales::domain::case::merchant_date;
 use aftersales::domain::entitlement::{Entitlement, entitlement};
-use aftersales::domain::identity::Role;
 use aftersales::domain::order::{Order, OrderLine, Refund, customer_key};
-use aftersales::domain::values::{CaseId, CustomerId};
+use aftersales::domain::values::{CaseId, CustomerId, OrderId};
 use aftersales::http::{ApiError, Principal, QueryParams};
 use aftersales::store::{OrderRecord, OrderSummary, Page};
 use axum::Json;
@@ -22,32 +22,27 @@ pub(crate) async fn visible_order(
     storefront: &str,
     order_id: &str,
 ) -> Result<(Order, OrderRecord), ApiError> {
+    principal.check(Action::ReadOrders, None)?;
     let not_found = || ApiError::NotFound(format!("no order {storefront}/{order_id}"));
-    if storefront.contains('#')
-        || order_id.contains('#')
-        || order_id.len() > 64
+    if OrderId::parse(order_id).is_err()
+        || storefront.is_empty()
+        || storefront.contains('#')
         || storefront.len() > 32
     {
         return Err(not_found());
     }
     let record = app.store.order_record(storefront, order_id).await?;
     let order = record.order.clone().ok_or_else(not_found)?;
-    let visible = match principal.role() {
-        Role::Customer => {
-            let key = customer_key(&order.storefront, &order.customer);
-            principal.owns(
-                key.as_ref().map(CustomerId::as_str).unwrap_or(""),
-                order.customer.email.as_deref(),
-            )
-        }
-        Role::Technician => false,
-        _ => true,
+    let key = customer_key(&order.storefront, &order.customer);
+    let owner = Owner {
+        customer_id: key.as_ref().map(CustomerId::as_str).unwrap_or(""),
+        email: order.customer.email.as_deref(),
+        assignee: None,
     };
-    if visible {
-        Ok((order, record))
-    } else {
-        Err(not_found())
-    }
+    principal
+        .check(Action::ReadOrders, Some(&owner))
+        .map_err(|_| not_found())?;
+    Ok((order, record))
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,56 +60,42 @@ pub async fn list(
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<Page<OrderSummary>>, ApiError> {
     let limit = params.limit.unwrap_or(20);
+    let mut errors = Vec::new();
     if !(1..=100).contains(&limit) {
+        errors.push(InvalidField::new("limit", "must be 1 to 100"));
+    }
+    if let Some(id) = &params.customer_id
+        && let Err(e) = CustomerId::parse(id.clone())
+    {
+        errors.push(InvalidField::new("customer_id", e));
+    }
+    if params
+        .email
+        .as_deref()
+        .is_some_and(|e| e.is_empty() || e.len() > 254)
+    {
+        errors.push(InvalidField::new("email", "must be 1 to 254 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let scope = access::list_scope(
+        &principal.caller(),
+        Action::ReadOrders,
+        Wanted {
+            customer_id: params.customer_id.as_deref(),
+            email: params.email.as_deref(),
+        },
+    )?;
+    if scope == Scope::Everyone {
         return Err(ApiError::invalid(vec![InvalidField::new(
-            "limit",
-            "must be 1 to 100",
+            "customer_id",
+            "name a customer_id or an email",
         )]));
     }
-    let (customer, email) = match principal.role() {
-        Role::Customer => {
-            if params.customer_id.is_some() || params.email.is_some() {
-                return Err(ApiError::Forbidden(
-                    "a customer lists their own orders only".into(),
-                ));
-            }
-            match (&principal.storefront_customer, &principal.verified_email) {
-                (Some(key), _) => (Some(key.clone()), None),
-                (None, Some(email)) => (None, Some(email.clone())),
-                (None, None) => (None, None),
-            }
-        }
-        Role::Technician => {
-            return Err(ApiError::Forbidden(
-                "technicians see their work orders".into(),
-            ));
-        }
-        _ => {
-            let customer = params
-                .customer_id
-                .map(CustomerId::parse)
-                .transpose()
-                .map_err(|e| ApiError::invalid(vec![InvalidField::new("customer_id", e)]))?;
-            if customer.is_none() && params.email.is_none() {
-                return Err(ApiError::invalid(vec![InvalidField::new(
-                    "customer_id",
-                    "name a customer_id or an email",
-                )]));
-            }
-            (
-                customer,
-                params.email.map(|e| e.trim().to_ascii_lowercase()),
-            )
-        }
-    };
     Ok(Json(
         app.store
-            .list_orders(
-                customer.as_ref(),
-                email.as_deref(),
-                limit,
-                params.cursor.as_deref(),
-            )
+            .list_orders(&scope, limit, params.cursor.as_deref())
             .await?,
     ))
 }

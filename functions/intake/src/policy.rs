@@ -1,7 +1,7 @@
 //! `GET/PUT /v1/policy`: the merchant's periods, deadlines and thresholds, changed without a
 //! code change. Optimistic: a PUT names the version it replaces in `If-Match`.
 
-use aftersales::domain::identity::Role;
+use aftersales::domain::access::Action;
 use aftersales::domain::policy::Policy;
 use aftersales::http::{ApiError, JsonBody, Principal};
 use axum::Json;
@@ -22,9 +22,7 @@ pub async fn read(
     State(app): State<AppState>,
     principal: Principal,
 ) -> Result<Json<PolicyView>, ApiError> {
-    if !principal.is_staff() {
-        return Err(ApiError::Forbidden("the policy is for staff".into()));
-    }
+    principal.check(Action::ReadPolicy, None)?;
     let (policy, version) = app.policy.get(&app.store).await?;
     Ok(Json(PolicyView {
         version,
@@ -38,11 +36,7 @@ pub async fn replace(
     headers: HeaderMap,
     body: JsonBody<Policy>,
 ) -> Result<Json<PolicyView>, ApiError> {
-    if principal.role() != Role::Admin {
-        return Err(ApiError::Forbidden(
-            "only an admin changes the policy".into(),
-        ));
-    }
+    principal.check(Action::ReplacePolicy, None)?;
     let policy = body.value;
     policy.validate().map_err(ApiError::invalid)?;
     let expected = match headers.get(header::IF_MATCH) {

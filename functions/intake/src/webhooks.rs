@@ -8,18 +8,20 @@
 //! - an order snapshot older than the stored one is acknowledged and dropped;
 //! - a refund is kept once by its id, whether or not its order has arrived;
 //! - a return request opens one case (a link per return), linked to its order;
-//! - what happens to an order (cancellation, refund) is noted on its open cases in the same
-//!   transaction as the order's change.
+//! - what happens to an order (cancellation, refund) is recorded on the order at once, with a
+//!   notice that each of its open cases is then told in a transaction of its own (however many
+//!   there are: see `aftersales::notices`).
 //!
 //! A bad or missing signature, an unknown storefront or a stale timestamp is 401 and writes
 //! nothing.
 
-use aftersales::domain::case::{self, Case, Change, Event};
+use aftersales::domain::case::{self, Change};
 use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
 use aftersales::domain::values::{CaseId, CustomerId, OrderId};
 use aftersales::http::ApiError;
+use aftersales::notices;
 use aftersales::store::tx::{Tx, TxError};
-use aftersales::store::{OrderRecord, StoreError};
+use aftersales::store::{Filing, Notice, OrderRecord, StoreError};
 use aftersales::webhooks::config::{Storefront, StorefrontKind};
 use aftersales::webhooks::verify::{self, StandardCheck};
 use aftersales::webhooks::{
@@ -32,6 +34,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::{AppState, retry_on_conflict};
 
@@ -314,36 +317,51 @@ impl From<StoreError> for Failure {
     }
 }
 
-/// Notes `changes` on every open case of the order, in `tx`.
-async fn note_on_cases(
+/// Records, in `tx`, a notice of `changes` for every case linked to the order; the cases are
+/// told after the commit ([`tell_cases`]).
+fn add_notice(
     app: &AppState,
     tx: &mut Tx,
     record: &OrderRecord,
-    storefront: &str,
-    changes: &[Change],
-    now: DateTime<Utc>,
-) -> Result<(), TxError> {
-    if changes.is_empty() {
-        return Ok(());
+    order_id: &OrderId,
+    changes: Vec<Change>,
+    d: &Delivery<'_>,
+) -> Result<Option<String>, StoreError> {
+    if changes.is_empty() || record.case_ids.is_empty() {
+        return Ok(None);
     }
-    for id in &record.case_ids {
-        let Some(current) = app.store.case(id).await? else {
-            continue;
-        };
-        if !current.status.open() {
-            continue;
+    let notice = Notice {
+        id: notice_id(d.storefront, d.key),
+        storefront: d.storefront.to_owned(),
+        order_id: order_id.clone(),
+        changes,
+        pending: record.case_ids.clone(),
+        created_at: d.now,
+        attempts: 0,
+        next_attempt_at: Some(d.now),
+        done_at: None,
+    };
+    app.store.add_notice(tx, &notice)?;
+    Ok(Some(notice.id))
+}
+
+/// A notice's id: one per delivery, short and key-safe whatever the sender's delivery id.
+fn notice_id(storefront: &str, dedup_key: &str) -> String {
+    let digest = Sha256::digest(format!("{storefront}\n{dedup_key}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Tells the order's cases within this request as far as [`notices::IN_REQUEST`] goes; the
+/// delivery is recorded already, so a failure here leaves the rest to the timers.
+async fn tell_cases(app: &AppState, notice: Option<String>, now: DateTime<Utc>) {
+    let Some(id) = notice else { return };
+    match notices::tell(&app.store, &id, now, notices::IN_REQUEST).await {
+        Ok(p) if p.left > 0 => {
+            tracing::info!(notice = %id, told = p.told, left = p.left, "the timers tell the rest")
         }
-        let mut next: Case = current.clone();
-        let mut events: Vec<Event> = Vec::new();
-        for change in changes {
-            let (n, mut e) = case::note_storefront(&next, storefront, change.clone(), now);
-            next = n;
-            events.append(&mut e);
-        }
-        app.store
-            .add_case_update(tx, &next, current.version, &events)?;
+        Ok(_) => {}
+        Err(e) => tracing::warn!(notice = %id, error = %e, "the timers will tell the cases"),
     }
-    Ok(())
 }
 
 async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied {
@@ -374,8 +392,9 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
     let mut tx = app.store.tx();
     app.store.add_order(&mut tx, order, record.version)?;
     d.mark(app, &mut tx)?;
-    note_on_cases(app, &mut tx, &record, sf, &changes, now).await?;
+    let notice = add_notice(app, &mut tx, &record, &order.order_id, changes, d)?;
     app.store.commit(tx).await?;
+    tell_cases(app, notice, now).await;
     Ok((Outcome::Applied, None))
 }
 
@@ -407,12 +426,19 @@ async fn apply_refund(
     app.store
         .add_refund(&mut tx, sf, order_id.as_str(), refund)?;
     d.mark(app, &mut tx)?;
-    if let Some(order) = &record.order {
-        note_on_cases(app, &mut tx, &record, sf, &[refunded(order, refund)], d.now).await?;
-    }
+    let changes = record
+        .order
+        .as_ref()
+        .map(|order| vec![refunded(order, refund)])
+        .unwrap_or_default();
+    let notice = add_notice(app, &mut tx, &record, order_id, changes, d)?;
     match app.store.commit(tx).await {
         Err(e) if e.failed("refund") => Ok((Outcome::Duplicate, None)),
-        other => Ok(other.map(|()| (Outcome::Applied, None))?),
+        Err(e) => Err(e.into()),
+        Ok(()) => {
+            tell_cases(app, notice, d.now).await;
+            Ok((Outcome::Applied, None))
+        }
     }
 }
 
@@ -433,22 +459,37 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
     let customer = customer_key(sf, &order.customer)
         .or_else(|| CustomerId::parse(format!("{sf}:order-{}", order.order_id)).ok())
         .ok_or_else(|| StoreError::Other("no usable customer id".into()))?;
-    let month = case::merchant_date(now, &policy);
-    let provisional = CaseId::new(month.year(), month.month(), 0);
-    let (mut new_case, events) =
-        case::file_storefront_return(provisional, order, request, customer, now, &policy)
-            .map_err(|r| Failure::Refused(r.into()))?;
+    let day = case::merchant_date(now, &policy);
+    // A storefront's returns count towards the customer's units of the day too.
+    let (earlier, units_version) = app.store.day_units(&customer, day).await?;
+    let provisional = CaseId::new(day.year(), day.month(), 0);
+    let (mut new_case, events) = case::file_storefront_return(
+        provisional,
+        order,
+        request,
+        customer,
+        &earlier,
+        now,
+        &policy,
+    )
+    .map_err(|r| Failure::Refused(r.into()))?;
     let sequence = app
         .store
-        .next_case_sequence(month.year(), month.month())
+        .next_case_sequence(day.year(), day.month())
         .await?;
-    new_case.id = CaseId::new(month.year(), month.month(), sequence);
+    new_case.id = CaseId::new(day.year(), day.month(), sequence);
+    let units_after = new_case.returns.as_ref().map(|f| earlier.with(&f.terms));
+    let filing = Filing {
+        idempotency: None,
+        // The storefront decided to take the return: its cases count, with no limit.
+        open_cases_limit: None,
+        day_units: units_after.as_ref().map(|u| (day, u, units_version)),
+    };
     let mut tx = app.store.tx();
-    app.store.add_new_case(&mut tx, &new_case, &events)?;
+    app.store
+        .add_new_case(&mut tx, &new_case, &events, filing, now)?;
     app.store
         .add_return_link(&mut tx, sf, &request.return_id, &new_case.id)?;
-    app.store
-        .add_order_case_link(&mut tx, sf, order.order_id.as_str(), &new_case.id)?;
     d.mark(app, &mut tx)?;
     match app.store.commit(tx).await {
         Err(e) if e.failed("return") => Ok((
@@ -482,7 +523,7 @@ async fn apply_return_status(
     let (next, events) = case::note_storefront(&current, sf, change, now);
     let mut tx = app.store.tx();
     app.store
-        .add_case_update(&mut tx, &next, current.version, &events)?;
+        .add_case_update(&mut tx, &current, &next, &events)?;
     d.mark(app, &mut tx)?;
     app.store.commit(tx).await?;
     Ok((Outcome::Applied, Some(case_id)))

@@ -10,9 +10,9 @@
 
 use aftersales::clock::SharedClock;
 use aftersales::domain::InvalidField;
+use aftersales::domain::access::Action;
 use aftersales::domain::case;
 use aftersales::domain::case::CaseSummary;
-use aftersales::domain::identity::Role;
 use aftersales::domain::returns::{Command, Stage};
 use aftersales::domain::values::CaseId;
 use aftersales::http::{
@@ -62,19 +62,15 @@ pub async fn step(
 ) -> Result<Json<CaseView>, ApiError> {
     let not_found = || ApiError::NotFound(format!("no case {id}"));
     let case_id = CaseId::parse(&id).map_err(|_| not_found())?;
-    if matches!(command, Command::DeadlineDue) {
-        return Err(ApiError::Forbidden(
-            "deadlines are fired by the timers only".into(),
-        ));
-    }
     // One read of the case with its timeline, one transaction; the answer is what was written.
     let view = retry_on_conflict(|| async {
         let (current, mut timeline) = app
             .store
             .case_with_timeline(&case_id)
             .await?
-            .filter(|(c, _)| principal.can_see(c))
             .ok_or_else(not_found)?;
+        // Someone else's case is not there (404); the step's role is the rules' (403).
+        principal.check_case(Action::ReadCase, &current)?;
         let (policy, _) = app.policy.get(&app.store).await?;
         let (next, events) =
             case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
@@ -101,11 +97,7 @@ pub async fn queue(
     principal: Principal,
     QueryParams(params): QueryParams<QueueParams>,
 ) -> Result<Json<Page<CaseSummary>>, ApiError> {
-    if matches!(principal.role(), Role::Customer | Role::Technician) {
-        return Err(ApiError::Forbidden(
-            "the return queues are for staff".into(),
-        ));
-    }
+    principal.check(Action::ReturnQueue, None)?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid(vec![InvalidField::new(

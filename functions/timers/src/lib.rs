@@ -5,15 +5,22 @@
 //! The same run delivers the outbox: messages that tell a storefront a refund's outcome,
 //! signed the Standard Webhooks way with the storefront's secret, retried with backoff.
 //!
+//! And it tells an order's open cases what the storefront did to the order (a refund, a
+//! cancellation) when the webhook's own request could not tell them all (`aftersales::notices`).
+//!
 //! Deadlines live in a sparse index (`GSI5`) keyed by due time, so a run reads only what is
 //! due: its cost grows with the deadlines due, not with the cases open. Runs are safe to
-//! overlap or repeat: each firing is conditioned on the case's version, and a deadline that
-//! moved meanwhile is simply not due any more.
+//! overlap or repeat, so the schedule needs no reserved concurrency: each firing is
+//! conditioned on the case's version (a deadline that moved meanwhile is simply not due any
+//! more), each case is told a notice once (a mark in its transaction), and an outbox message
+//! is claimed (its next attempt moved past the send) before it is sent, so two runs do not
+//! both send it.
 
 use aftersales::clock::SharedClock;
 use aftersales::domain::case::{self, Refusal};
 use aftersales::domain::identity::{Actor, Role};
 use aftersales::domain::returns::Command;
+use aftersales::notices;
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::{Due, OutboxMessage, Store, StoreError};
 use aftersales::webhooks::config::Storefronts;
@@ -33,6 +40,9 @@ pub struct Report {
     /// Outbox messages delivered, and attempts that failed (retried later).
     pub delivered: usize,
     pub failed_attempts: usize,
+    /// Cases told of a storefront's notice, and cases left for the next run.
+    pub cases_told: usize,
+    pub cases_left: usize,
 }
 
 /// Where outbox messages go: the storefronts' addresses and secrets, and an HTTP client.
@@ -67,6 +77,10 @@ fn backoff(attempts: u32) -> Duration {
 /// Index entries read per query, and queries per run (a run ends; the next one goes on).
 const PAGE: usize = 100;
 const MAX_PAGES: usize = 20;
+/// Cases of one notice told per run.
+const NOTICE_CASES_PER_RUN: usize = 200;
+/// How long a run holds an outbox message it is sending: longer than a send can take.
+const SEND_LEASE_SECONDS: i64 = 60;
 
 pub fn system() -> Actor {
     Actor {
@@ -93,6 +107,13 @@ pub async fn run(
         for entry in due {
             let id = match entry {
                 Due::Case(id) => id,
+                Due::Notice(id) => {
+                    let progress = notices::tell(store, &id, now, NOTICE_CASES_PER_RUN).await?;
+                    report.cases_told += progress.told;
+                    report.cases_left += progress.left;
+                    fired_this_page += 1;
+                    continue;
+                }
                 Due::Outbox(id) => {
                     match deliver(store, outbound, &id, now).await? {
                         Some(true) => report.delivered += 1,
@@ -148,6 +169,15 @@ async fn deliver(
     if message.next_attempt_at.is_none_or(|t| t > now) {
         return Ok(None);
     }
+    // Claim it: a run that overlaps this one finds its next attempt moved and leaves it.
+    let mut claimed = message.clone();
+    claimed.next_attempt_at = now.checked_add_signed(Duration::seconds(SEND_LEASE_SECONDS));
+    match store.save_outbox(&claimed, version).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let version = version + 1;
     let outcome = send(outbound, &message).await;
     message.attempts += 1;
     let delivered = outcome.is_ok();

@@ -1,25 +1,28 @@
 //! The timers Lambda function, invoked by an EventBridge schedule: configuration and the
-//! DynamoDB client built once per cold start, then one run per invocation.
+//! DynamoDB client and the storefronts (for the outbox) built once per cold start, then one
+//! run per invocation.
 
 use std::sync::Arc;
 
 use aftersales::clock::{SharedClock, SystemClock};
-use aftersales::config::{Config, dynamodb_client};
+use aftersales::config::{self, Config};
 use aftersales::policy_cache::PolicyCache;
-use aftersales::store::Store;
-use aftersales::webhooks::config::Storefronts;
+use aftersales::store::{CursorKey, Store};
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    aftersales::config::init_tracing();
+    config::init_tracing();
     let config = Config::from_env()?;
+    let sdk = config::aws().await;
+    // The timers list nothing a client pages through: a key of their own will do.
     let store = Store::new(
-        dynamodb_client(config.dynamodb_endpoint.as_deref()).await,
+        config::dynamodb_client(&sdk, config.dynamodb_endpoint.as_deref()),
         config.table_name,
+        CursorKey::random(),
     );
     let policy = PolicyCache::default();
-    let outbound = timers::Outbound::new(Storefronts::from_env()?);
+    let outbound = timers::Outbound::new(config::storefronts(Some(&sdk)).await?);
     let clock: SharedClock = Arc::new(SystemClock);
     lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
         let (store, policy, clock, outbound) = (

@@ -25,6 +25,8 @@ pub struct Claims {
     pub aud: String,
     pub iat: u64,
     pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     #[serde(
         rename = "cognito:groups",
         default,
@@ -78,6 +80,7 @@ impl DevAuth {
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + hours * 3600,
+            nbf: None,
             groups: if role == Role::Customer {
                 vec![]
             } else {
@@ -99,10 +102,14 @@ impl DevAuth {
         .unwrap_or_default()
     }
 
+    /// Checks the signature, issuer, audience, expiry and not-before (a token that is not
+    /// valid yet is refused, as API Gateway's authorizer refuses it).
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation)
             .map(|data| data.claims)
             .map_err(|e| e.to_string())

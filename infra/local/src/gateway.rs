@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use aftersales::clock::{Clock, SharedClock};
+use aftersales::domain::InvalidField;
+use aftersales::http::{ApiError, JsonBody};
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::Store;
 use aftersales::webhooks::config::Storefronts;
@@ -31,9 +33,18 @@ impl Clock for DevClock {
 }
 
 impl DevClock {
+    /// Moves the clock forward by `by` (never back), at most to 2200: the dates the system
+    /// accepts end there.
     pub fn advance(&self, by: Duration) {
-        self.offset_seconds
-            .fetch_add(by.num_seconds().max(0), Ordering::Relaxed);
+        let latest = aftersales::domain::values::LATEST_DATE
+            .and_hms_opt(0, 0, 0)
+            .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc());
+        let room = (latest - Utc::now()).num_seconds().max(0);
+        let _ = self
+            .offset_seconds
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                Some(now.saturating_add(by.num_seconds().max(0)).min(room))
+            });
     }
 }
 
@@ -121,14 +132,17 @@ struct ClockView {
     now: DateTime<Utc>,
 }
 
+/// A move of the clock: whole hours and minutes forward, each at most ten years' worth.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Advance {
     #[serde(default)]
-    hours: i64,
+    hours: u32,
     #[serde(default)]
-    minutes: i64,
+    minutes: u32,
 }
+
+const MAX_HOURS: u32 = 24 * 366 * 10;
 
 async fn read_clock(State(stack): State<Stack>) -> Json<ClockView> {
     Json(ClockView {
@@ -139,17 +153,23 @@ async fn read_clock(State(stack): State<Stack>) -> Json<ClockView> {
 /// `POST /_dev/clock {"hours": 48}`: moves the gateway's clock forward, then runs the timers.
 async fn advance_clock(
     State(stack): State<Stack>,
-    Json(by): Json<Advance>,
-) -> Json<serde_json::Value> {
+    JsonBody { value: by, .. }: JsonBody<Advance>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if by.hours > MAX_HOURS || by.minutes > MAX_HOURS.saturating_mul(60) {
+        return Err(ApiError::invalid(vec![InvalidField::new(
+            "hours",
+            format!("move the clock by at most {MAX_HOURS} hours (ten years) at a time"),
+        )]));
+    }
     stack
         .clock
-        .advance(Duration::hours(by.hours) + Duration::minutes(by.minutes));
+        .advance(Duration::hours(i64::from(by.hours)) + Duration::minutes(i64::from(by.minutes)));
     let report = stack.run_timers().await.ok();
-    Json(serde_json::json!({ "now": stack.clock.now(), "timers": report }))
+    Ok(Json(
+        serde_json::json!({ "now": stack.clock.now(), "timers": report }),
+    ))
 }
 
-async fn run_timers(
-    State(stack): State<Stack>,
-) -> Result<Json<timers::Report>, aftersales::http::ApiError> {
+async fn run_timers(State(stack): State<Stack>) -> Result<Json<timers::Report>, ApiError> {
     Ok(Json(stack.run_timers().await?))
 }

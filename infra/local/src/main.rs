@@ -7,15 +7,15 @@
 //! ```
 //!
 //! Reads `DYNAMODB_ENDPOINT` (default `http://127.0.0.1:8000`), `TABLE_NAME` (default
-//! `aftersales`), `DEV_SECRET_FILE` (default `.local/dev-secret`, made on first use) and the
-//! storefronts from `STOREFRONTS` or `STOREFRONTS_FILE` (see `aftersales::webhooks::config`).
+//! `aftersales`), `DEV_SECRET_FILE` (default `.local/dev-secret`, made on first use), the
+//! storefronts from `STOREFRONTS` or `STOREFRONTS_FILE` and the cursor key from `CURSOR_KEY` or
+//! `CURSOR_KEY_FILE` (see `aftersales::config`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use aftersales::domain::identity::Role;
 use aftersales::store::Store;
-use aftersales::webhooks::config::Storefronts;
 use local_gateway::auth::DevAuth;
 use local_gateway::gateway::Stack;
 use local_gateway::schema;
@@ -102,8 +102,9 @@ async fn run() -> Result<(), String> {
             if schema::ensure_table(&client, &table).await? {
                 tracing::info!(table, "created the table from infra/template.yaml");
             }
-            let storefronts = Storefronts::from_env()?;
-            let stack = Stack::new(Store::new(client, table), storefronts);
+            let storefronts = aftersales::config::storefronts(None).await?;
+            let cursor_key = aftersales::config::cursor_key(None).await?;
+            let stack = Stack::new(Store::new(client, table, cursor_key), storefronts);
             let every: u64 = env_or("TIMERS_EVERY_SECONDS", "5")
                 .parse()
                 .map_err(|_| "TIMERS_EVERY_SECONDS must be a number")?;

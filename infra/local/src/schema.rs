@@ -114,10 +114,11 @@ impl TableSpec {
 }
 
 /// A client of DynamoDB Local, which accepts any credentials: fixed ones, so that no
-/// credential chain is searched and nothing of the developer's AWS profile is used.
+/// credential chain is searched and nothing of the developer's AWS profile is used. Its
+/// timeouts and retries are the functions' own (`aftersales::config`).
 pub fn dynamodb_local_client(endpoint: &str) -> Client {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
+    let builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
@@ -127,9 +128,14 @@ pub fn dynamodb_local_client(endpoint: &str) -> Client {
             None,
             None,
             "dynamodb-local",
-        ))
-        .build();
-    Client::from_conf(config)
+        ));
+    Client::from_conf(
+        aftersales::config::dynamodb_settings(
+            builder,
+            aftersales::config::DynamoTimeouts::from_env(),
+        )
+        .build(),
+    )
 }
 
 /// Creates `table` from the template unless it exists. Returns whether it was created.

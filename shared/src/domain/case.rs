@@ -9,12 +9,15 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+use super::access::{self, Action};
 use super::entitlement::{Entitlement, Purchase, entitlement};
 use super::identity::{Actor, Role};
 use super::order::{Order, ReturnRequest};
 use super::policy::Policy;
-use super::returns::{self, ReturnChange, ReturnFlow, ReturnKind, ReturnReason, ReturnTerms};
-use super::values::{CaseId, CustomerId, OrderId, Phone, bounded_text};
+use super::returns::{
+    self, DayUnits, ReturnChange, ReturnFlow, ReturnKind, ReturnReason, ReturnTerms,
+};
+use super::values::{Amount, CaseId, CustomerId, OrderId, Phone, bounded_text};
 use super::{InvalidField, RuleError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -253,13 +256,34 @@ pub struct Evidence {
 }
 
 pub const MAX_EVIDENCE: usize = 20;
+/// Order lines one case may name: each counts towards that line's open cases.
+pub const MAX_CASE_LINES: usize = 20;
 const MAX_EVIDENCE_BYTES: u64 = 200 * 1024 * 1024;
 
+/// The media types evidence may have: photos, videos and PDFs that a browser shows without
+/// running anything. SVG and HTML are refused: they can carry scripts.
+pub const EVIDENCE_TYPES: [&str; 9] = [
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "application/pdf",
+];
+
 impl Evidence {
-    fn validate(&self, field: &str) -> Result<(), InvalidField> {
+    /// The evidence as it is stored: checked, with its address and media type normalised, so
+    /// that what was checked is exactly what is kept.
+    fn normalised(&self, field: &str) -> Result<Evidence, InvalidField> {
         let url = self.url.trim();
         let scheme_ok = url.starts_with("https://") || url.starts_with("s3://");
-        if !scheme_ok || url.len() > 2048 || url.chars().any(char::is_whitespace) {
+        if !scheme_ok
+            || url.len() > 2048
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(InvalidField::new(
                 format!("{field}/url"),
                 "must be an https:// or s3:// address of at most 2048 characters",
@@ -271,21 +295,32 @@ impl Evidence {
                 "must be between 1 byte and 200 MiB",
             ));
         }
-        if let Some(ct) = &self.content_type {
-            let ok = ["image/", "video/", "application/pdf"]
-                .iter()
-                .any(|p| ct.starts_with(p));
-            if !ok || ct.len() > 100 {
-                return Err(InvalidField::new(
-                    format!("{field}/content_type"),
-                    "must be an image, a video or a PDF",
-                ));
+        let content_type = match &self.content_type {
+            Some(ct) => {
+                let essence = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if !EVIDENCE_TYPES.contains(&essence.as_str()) {
+                    return Err(InvalidField::new(
+                        format!("{field}/content_type"),
+                        format!("must be one of {}", EVIDENCE_TYPES.join(", ")),
+                    ));
+                }
+                Some(essence)
             }
-        }
-        if let Some(note) = &self.note {
-            bounded_text(&format!("{field}/note"), note, 500)?;
-        }
-        Ok(())
+            None => None,
+        };
+        let note = optional_text(&format!("{field}/note"), &self.note, 500)?;
+        Ok(Evidence {
+            kind: self.kind,
+            url: url.to_owned(),
+            size_bytes: self.size_bytes,
+            content_type,
+            note,
+        })
     }
 }
 
@@ -549,19 +584,43 @@ fn optional_text(
         .map(|v| v.filter(|s| !s.is_empty()))
 }
 
-fn validate_evidence(items: &[Evidence], already: usize) -> Vec<InvalidField> {
-    let mut errors: Vec<InvalidField> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| e.validate(&format!("evidence/{i}")).err())
-        .collect();
-    if already + items.len() > MAX_EVIDENCE {
+/// The evidence normalised for storing, or every field that is wrong.
+fn normalise_evidence(
+    items: &[Evidence],
+    already: usize,
+) -> Result<Vec<Evidence>, Vec<InvalidField>> {
+    let mut errors = Vec::new();
+    let mut kept = Vec::with_capacity(items.len());
+    for (i, e) in items.iter().enumerate() {
+        match e.normalised(&format!("evidence/{i}")) {
+            Ok(e) => kept.push(e),
+            Err(e) => errors.push(e),
+        }
+    }
+    if already.saturating_add(items.len()) > MAX_EVIDENCE {
         errors.push(InvalidField::new(
             "evidence",
             format!("a case holds at most {MAX_EVIDENCE} pieces of evidence"),
         ));
     }
-    errors
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The access table's answer for `actor`, as a refusal.
+fn allowed(actor: &Actor, action: Action) -> Result<(), Refusal> {
+    if access::may(actor.role, action) || actor.role == Role::System {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden(format!(
+            "a {} may not {}",
+            actor.role,
+            access::describe(action)
+        )))
+    }
 }
 
 /// The merchant's calendar date of an instant.
@@ -570,52 +629,104 @@ pub fn merchant_date(now: DateTime<Utc>, policy: &Policy) -> NaiveDate {
 }
 
 /// Adds working days (Monday to Friday, in the merchant's time zone) to an instant.
-fn add_working_days(now: DateTime<Utc>, days: u32, policy: &Policy) -> DateTime<Utc> {
+fn add_working_days(now: DateTime<Utc>, days: u32, policy: &Policy) -> Option<DateTime<Utc>> {
     let tz = policy.time_zone();
     let mut t = now.with_timezone(&tz);
     let mut left = days;
     while left > 0 {
-        t += Duration::days(1);
+        t = t.checked_add_signed(Duration::days(1))?;
         if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
             left -= 1;
         }
     }
-    t.with_timezone(&Utc)
+    Some(t.with_timezone(&Utc))
+}
+
+/// When the merchant must first answer a case of type `t` filed `now` (DOMAIN §2, §5).
+fn first_response_due(
+    t: CaseType,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<DateTime<Utc>, RuleError> {
+    let due = if t == CaseType::TechnicalSupport {
+        add_working_days(now, policy.technical_support_review_working_days, policy)
+    } else {
+        Duration::try_hours(i64::from(policy.first_response_hours))
+            .and_then(|d| now.checked_add_signed(d))
+    };
+    due.ok_or_else(|| RuleError::new("date-out-of-range", "the first answer falls out of range"))
+}
+
+/// Whose case a filing is: a customer files for themselves, customer service for the customer
+/// it names (DOMAIN §1).
+pub fn filing_customer(actor: &Actor, named: Option<&CustomerId>) -> Result<CustomerId, Refusal> {
+    allowed(actor, Action::FileCase)?;
+    match (actor.role, named) {
+        (Role::Customer, None) => CustomerId::parse(actor.id.clone())
+            .map_err(|e| Refusal::Forbidden(format!("the caller's identity is unusable: {e}"))),
+        (Role::Customer, Some(other)) if other.as_str() == actor.id => Ok(other.clone()),
+        (Role::Customer, Some(_)) => Err(Refusal::Forbidden(
+            "a customer files cases for themselves only".into(),
+        )),
+        (_, Some(customer)) => Ok(customer.clone()),
+        (_, None) => Err(InvalidField::new(
+            "customer_id",
+            "staff filing for a customer must name the customer",
+        )
+        .into()),
+    }
+}
+
+/// DOMAIN §3: a request for the customer's own reason (七天无理由) on goods that were shipped is
+/// a no-reason return: it is accepted only within the no-reason window of a category that
+/// allows it, counted from receipt.
+fn check_no_reason_window(
+    terms: &ReturnTerms,
+    entitlement: Option<&Entitlement>,
+) -> Result<(), RuleError> {
+    let no_reason = terms.reason == ReturnReason::CustomerReason
+        && terms.order_shipped
+        && matches!(
+            terms.kind,
+            ReturnKind::RefundOnly | ReturnKind::ReturnAndRefund | ReturnKind::Exchange
+        );
+    if !no_reason {
+        return Ok(());
+    }
+    match entitlement.map(|e| &e.no_reason_return) {
+        Some(n) if n.eligible => Ok(()),
+        Some(n) => Err(RuleError::new(
+            "no-reason-window-closed",
+            format!(
+                "a return for the customer's own reason is accepted within the no-reason window only: {}",
+                n.why
+            ),
+        )),
+        None => Err(RuleError::new(
+            "no-reason-window-closed",
+            "a return for the customer's own reason counts from the receipt date: give the purchase with its receipt_date",
+        )),
+    }
 }
 
 /// Files a case (DOMAIN §2): validates the request, records the entitlement of the purchase
 /// on the day of filing and sets the first-answer deadline.
+/// `earlier` is what the same customer asked to return earlier on the merchant's day (batch
+/// returns are judged by the day).
 pub fn file(
     id: CaseId,
     cmd: NewCase,
     actor: Actor,
     channel: Channel,
+    earlier: &DayUnits,
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<(Case, Vec<Event>), Refusal> {
-    let customer_id = match (actor.role, cmd.customer_id) {
-        (Role::Customer, None) => CustomerId::parse(actor.id.clone())
-            .map_err(|e| Refusal::Forbidden(format!("the caller's identity is unusable: {e}")))?,
-        (Role::Customer, Some(other)) if other.as_str() == actor.id => other,
-        (Role::Customer, Some(_)) => {
-            return Err(Refusal::Forbidden(
-                "a customer files cases for themselves only".into(),
-            ));
-        }
-        (role, Some(customer)) if role.may_file_for_others() => customer,
-        (role, None) if role.may_file_for_others() => {
-            return Err(InvalidField::new(
-                "customer_id",
-                "staff filing for a customer must name the customer",
-            )
-            .into());
-        }
-        (role, _) => {
-            return Err(Refusal::Forbidden(format!("a {role} does not file cases")));
-        }
+    let customer_id = filing_customer(&actor, cmd.customer_id.as_ref())?;
+    let (evidence, mut errors) = match normalise_evidence(&cmd.evidence, 0) {
+        Ok(kept) => (kept, Vec::new()),
+        Err(errors) => (Vec::new(), errors),
     };
-
-    let mut errors = validate_evidence(&cmd.evidence, 0);
     let mut check = |r: Result<Option<String>, InvalidField>| match r {
         Ok(v) => v,
         Err(e) => {
@@ -643,8 +754,11 @@ pub fn file(
     };
     let tracking_number = check(optional_text("tracking_number", &cmd.tracking_number, 64));
     if let Some(order) = &cmd.order {
-        if order.line_ids.len() > 100 {
-            errors.push(InvalidField::new("order/line_ids", "at most 100 lines"));
+        if order.line_ids.len() > MAX_CASE_LINES {
+            errors.push(InvalidField::new(
+                "order/line_ids",
+                format!("at most {MAX_CASE_LINES} lines"),
+            ));
         }
         if order.line_ids.iter().any(|l| l.is_empty() || l.len() > 64) {
             errors.push(InvalidField::new(
@@ -701,7 +815,7 @@ pub fn file(
     }
 
     if t == CaseType::OrderProblem {
-        let has = |k: EvidenceKind| cmd.evidence.iter().any(|e| e.kind == k);
+        let has = |k: EvidenceKind| evidence.iter().any(|e| e.kind == k);
         if !(has(EvidenceKind::GoodsPhoto) && has(EvidenceKind::Waybill)) {
             return Err(RuleError::new(
                 "evidence-required",
@@ -744,15 +858,12 @@ pub fn file(
                 )
                 .into());
             }
-            Some(ReturnFlow::open(terms, now, &policy.returns)?)
+            check_no_reason_window(&terms, entitlement.as_ref())?;
+            Some(ReturnFlow::open(terms, earlier, now, &policy.returns)?)
         }
     };
 
-    let first_response_due = if t == CaseType::TechnicalSupport {
-        add_working_days(now, policy.technical_support_review_working_days, policy)
-    } else {
-        now + Duration::hours(i64::from(policy.first_response_hours))
-    };
+    let first_response_due = first_response_due(t, now, policy)?;
 
     let case = Case {
         id,
@@ -770,7 +881,7 @@ pub fn file(
         logistics_issue: cmd.logistics_issue,
         tracking_number,
         order_issue: cmd.order_issue,
-        evidence: cmd.evidence,
+        evidence,
         status: flow
             .as_ref()
             .map_or(CaseStatus::Submitted, |f| f.stage.case_status()),
@@ -823,14 +934,7 @@ pub fn cancel(
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(Case, Vec<Event>), Refusal> {
-    let allowed =
-        matches!(actor.role, Role::Customer | Role::System) || actor.role.may_file_for_others();
-    if !allowed {
-        return Err(Refusal::Forbidden(format!(
-            "a {} does not cancel cases",
-            actor.role
-        )));
-    }
+    allowed(&actor, Action::CancelCase)?;
     let reason = optional_text("reason", &reason, 1000)?;
     if !case.status.cancellable() {
         return Err(RuleError::new(
@@ -856,13 +960,11 @@ pub fn add_evidence(
     evidence: Vec<Evidence>,
     now: DateTime<Utc>,
 ) -> Result<(Case, Vec<Event>), Refusal> {
+    allowed(&actor, Action::AddEvidence)?;
     if evidence.is_empty() {
         return Err(InvalidField::new("evidence", "give at least one piece of evidence").into());
     }
-    let errors = validate_evidence(&evidence, case.evidence.len());
-    if !errors.is_empty() {
-        return Err(Refusal::Invalid(errors));
-    }
+    let evidence = normalise_evidence(&evidence, case.evidence.len()).map_err(Refusal::Invalid)?;
     if !case.status.open() {
         return Err(RuleError::new(
             "case-closed",
@@ -912,6 +1014,7 @@ pub fn apply_return(
     let (flow, changes) =
         returns::decide(flow, command, &actor, now, &policy.returns).map_err(|r| match r {
             returns::Refused::Forbidden(why) => Refusal::Forbidden(why),
+            returns::Refused::Invalid(fields) => Refusal::Invalid(fields),
             returns::Refused::Rule(rule) => Refusal::Rule(rule),
         })?;
     if changes.is_empty() {
@@ -945,6 +1048,7 @@ pub fn file_storefront_return(
     order: &Order,
     request: &ReturnRequest,
     customer_id: CustomerId,
+    earlier: &DayUnits,
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<(Case, Vec<Event>), Refusal> {
@@ -996,9 +1100,10 @@ pub fn file_storefront_return(
         .collect::<Vec<_>>()
         .join("\n");
     let actor = storefront_actor(&order.storefront);
-    let first_response_due = now + Duration::hours(i64::from(policy.first_response_hours));
+    let first_response_due = first_response_due(case_type, now, policy)?;
     let flow = ReturnFlow::open(
         storefront_terms(order, request, case_type),
+        earlier,
         now,
         &policy.returns,
     )?;
@@ -1062,7 +1167,7 @@ fn storefront_terms(order: &Order, request: &ReturnRequest, case_type: CaseType)
         units = units.saturating_add(line.quantity);
         paid = paid.saturating_add(price.saturating_mul(i64::from(line.quantity)));
     }
-    let units = units.max(1);
+    let units = units.clamp(1, returns::MAX_UNITS);
     let quality = request.lines.iter().any(|l| {
         matches!(
             l.reason.as_deref().map(str::to_ascii_lowercase).as_deref(),
@@ -1084,8 +1189,8 @@ fn storefront_terms(order: &Order, request: &ReturnRequest, case_type: CaseType)
         units,
         model: first.and_then(|l| l.sku.clone()),
         currency: order.currency,
-        unit_price_minor: paid / i64::from(units),
-        shipping_fee_minor: 0,
+        unit_price_minor: Amount::new(paid / i64::from(units)).unwrap_or(Amount::MAX),
+        shipping_fee_minor: Amount::ZERO,
         amount_asked_minor: None,
         replacement_price_minor: None,
         order_shipped: order.shipped_at.is_some() || order.delivered_at.is_some(),
@@ -1111,6 +1216,23 @@ pub fn note_storefront(
         close_flow(&mut next);
     }
     (next, vec![event])
+}
+
+/// Records several things a storefront did on one case, one event each.
+pub fn note_storefront_all(
+    case: &Case,
+    storefront: &str,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> (Case, Vec<Event>) {
+    let mut next = case.clone();
+    let mut events = Vec::with_capacity(changes.len());
+    for change in changes {
+        let (n, mut e) = note_storefront(&next, storefront, change.clone(), now);
+        next = n;
+        events.append(&mut e);
+    }
+    (next, events)
 }
 
 #[cfg(test)]
@@ -1146,6 +1268,7 @@ mod tests {
             repair_request(),
             customer("c-1"),
             Channel::App,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         )
@@ -1160,6 +1283,7 @@ mod tests {
             repair_request(),
             customer("c-1"),
             Channel::App,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         )
@@ -1184,6 +1308,7 @@ mod tests {
             cmd.clone(),
             customer("c-1"),
             Channel::App,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         );
@@ -1199,6 +1324,7 @@ mod tests {
             cmd,
             agent.clone(),
             Channel::Hotline,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         )
@@ -1209,6 +1335,7 @@ mod tests {
             repair_request(),
             agent,
             Channel::Hotline,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         );
@@ -1228,6 +1355,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         )
@@ -1247,6 +1375,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
+            &DayUnits::default(),
             now(),
             &Policy::default(),
         )
@@ -1267,6 +1396,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
+            &DayUnits::default(),
             friday,
             &Policy::default(),
         )
@@ -1330,7 +1460,7 @@ mod tests {
         fn refund_case() -> Case {
             let cmd: NewCase = serde_json::from_value(serde_json::json!({
                 "type": "return_refund",
-                "purchase": {"category": "television", "invoice_date": "2026-11-20"},
+                "purchase": {"category": "television", "invoice_date": "2026-11-20", "receipt_date": "2026-11-22"},
                 "return_terms": {"kind": "return_and_refund", "reason": "customer_reason", "units": 1,
                                  "currency": "CNY", "unit_price_minor": 100000}
             }))
@@ -1340,6 +1470,7 @@ mod tests {
                 cmd,
                 customer("c-1"),
                 Channel::App,
+                &DayUnits::default(),
                 now(),
                 &Policy::default(),
             )
@@ -1412,5 +1543,114 @@ mod tests {
         assert_eq!(json["type"], "cancelled");
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, events[0]);
+    }
+
+    fn own_reason_return(
+        receipt_days_ago: Option<i64>,
+        kind: &str,
+        shipped: bool,
+    ) -> Result<Case, Refusal> {
+        let today = merchant_date(now(), &Policy::default());
+        let mut purchase = serde_json::json!({"category": "clothing", "invoice_date": (today - Duration::days(40)).to_string()});
+        if let Some(days) = receipt_days_ago {
+            purchase["receipt_date"] = (today - Duration::days(days)).to_string().into();
+        }
+        let case_type = if kind == "refund_only" {
+            "refund_only"
+        } else {
+            "return_refund"
+        };
+        let cmd: NewCase = serde_json::from_value(serde_json::json!({
+            "type": case_type,
+            "purchase": purchase,
+            "order": {"order_id": "SO-9"},
+            "return_terms": {"kind": kind, "reason": "customer_reason", "units": 1,
+                             "currency": "CNY", "unit_price_minor": 19900, "order_shipped": shipped}
+        }))
+        .unwrap();
+        file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            customer("c-1"),
+            Channel::App,
+            &DayUnits::default(),
+            now(),
+            &Policy::default(),
+        )
+        .map(|(c, _)| c)
+    }
+
+    #[test]
+    fn a_return_for_the_customers_own_reason_is_filed_within_the_no_reason_window_only() {
+        assert!(
+            own_reason_return(Some(7), "return_and_refund", true).is_ok(),
+            "day 7 is the last day"
+        );
+        let late = own_reason_return(Some(8), "return_and_refund", true).unwrap_err();
+        assert!(
+            matches!(late, Refusal::Rule(ref r) if r.rule == "no-reason-window-closed"),
+            "{late:?}"
+        );
+        let weeks = own_reason_return(Some(30), "refund_only", true).unwrap_err();
+        assert!(
+            matches!(weeks, Refusal::Rule(ref r) if r.rule == "no-reason-window-closed"),
+            "keeping the goods weeks later is no exception"
+        );
+        let unknown = own_reason_return(None, "return_and_refund", true).unwrap_err();
+        assert!(matches!(unknown, Refusal::Rule(ref r) if r.rule == "no-reason-window-closed"));
+        assert!(
+            own_reason_return(None, "refund_only", false).is_ok(),
+            "an order not shipped yet is refunded whatever the reason"
+        );
+    }
+
+    #[test]
+    fn evidence_is_stored_as_it_was_checked_and_scriptable_types_are_refused() {
+        let case = file_repair();
+        let photo = Evidence {
+            kind: EvidenceKind::Photo,
+            url: "https://cdn.example/a.jpg\n".into(),
+            size_bytes: 10,
+            content_type: Some("Image/JPEG".into()),
+            note: None,
+        };
+        let (next, _) = add_evidence(&case, customer("c-1"), vec![photo.clone()], now()).unwrap();
+        assert_eq!(next.evidence[0].url, "https://cdn.example/a.jpg");
+        assert_eq!(next.evidence[0].content_type.as_deref(), Some("image/jpeg"));
+        for bad in ["image/svg+xml", "text/html", "image/"] {
+            let svg = Evidence {
+                content_type: Some(bad.into()),
+                ..photo.clone()
+            };
+            assert!(
+                matches!(add_evidence(&case, customer("c-1"), vec![svg], now()), Err(Refusal::Invalid(ref f)) if f[0].field == "evidence/0/content_type"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn purchase_dates_at_the_edge_of_the_calendar_are_a_field_error_not_a_panic() {
+        for date in ["+262142-12-31", "-262143-01-01", "1969-12-31", "2201-01-01"] {
+            let cmd: NewCase = serde_json::from_value(serde_json::json!({
+                "type": "repair", "description": "x",
+                "purchase": {"category": "television", "receipt_date": date}
+            }))
+            .unwrap();
+            let err = file(
+                CaseId::new(2026, 11, 1),
+                cmd,
+                customer("c-1"),
+                Channel::App,
+                &DayUnits::default(),
+                now(),
+                &Policy::default(),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(err, Refusal::Invalid(ref f) if f[0].field == "purchase/receipt_date"),
+                "{date}: {err:?}"
+            );
+        }
     }
 }

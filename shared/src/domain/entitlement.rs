@@ -11,8 +11,8 @@
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::policy::Policy;
-use super::values::bounded_text;
+use super::policy::{Policy, is_category_key};
+use super::values::{bounded_text, date_out_of_range, sane_date};
 use super::{InvalidField, RuleError};
 
 /// A purchase as the customer or the storefront describes it.
@@ -39,15 +39,23 @@ pub struct Purchase {
 impl Purchase {
     pub fn validate(&self) -> Result<(), InvalidField> {
         let category = bounded_text("purchase/category", &self.category, 64)?;
-        if category.is_empty()
-            || !category
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !is_category_key(&category) {
             return Err(InvalidField::new(
                 "purchase/category",
                 "must be a category key such as 'television' (letters, digits, '_' or '-')",
             ));
+        }
+        let dates = [
+            ("invoice_date", self.invoice_date),
+            ("receipt_date", self.receipt_date),
+            ("factory_date", self.factory_date),
+            ("acceptance_date", self.acceptance_date),
+        ];
+        if let Some((name, _)) = dates.iter().find(|(_, d)| d.is_some_and(|d| !sane_date(d))) {
+            return Err(date_out_of_range(&format!("purchase/{name}")));
+        }
+        if self.exclusions.len() > 20 {
+            return Err(InvalidField::new("purchase/exclusions", "at most 20"));
         }
         Ok(())
     }
@@ -189,15 +197,25 @@ pub fn entitlement(
     });
 
     let days = (today - base_date).num_days();
-    let last_day = |n: u32| base_date + chrono::Days::new(u64::from(n));
-    let ext = cat.extension_days;
+    let out_of_range =
+        || RuleError::new("date-out-of-range", "a warranty period ends out of range");
+    // Day counts are u32 (a policy is validated, but nothing here may overflow regardless).
+    let last_day = |n: u64| {
+        base_date
+            .checked_add_days(chrono::Days::new(n))
+            .ok_or_else(out_of_range)
+    };
+    let ext = u64::from(cat.extension_days);
     let full_ladder = [
-        (Remedy::Return, last_day(cat.return_days)),
-        (Remedy::Exchange, last_day(cat.exchange_days)),
-        (Remedy::FreeRepair, last_day(cat.repair_days + ext)),
+        (Remedy::Return, last_day(u64::from(cat.return_days))?),
+        (Remedy::Exchange, last_day(u64::from(cat.exchange_days))?),
+        (
+            Remedy::FreeRepair,
+            last_day(u64::from(cat.repair_days) + ext)?,
+        ),
         (
             Remedy::KeyComponentRepair,
-            last_day(cat.key_component_days + ext),
+            last_day(u64::from(cat.key_component_days) + ext)?,
         ),
     ];
     let ladder: Vec<RemedyWindow> = full_ladder
@@ -240,7 +258,9 @@ pub fn entitlement(
             why: "This category is excluded from the seven-day no-reason return.".to_owned(),
         }
     } else if let Some(received) = purchase.receipt_date {
-        let until = received + chrono::Days::new(u64::from(policy.no_reason_return_days));
+        let until = received
+            .checked_add_days(chrono::Days::new(u64::from(policy.no_reason_return_days)))
+            .ok_or_else(out_of_range)?;
         let eligible = today <= until;
         NoReasonReturn {
             eligible,

@@ -6,11 +6,14 @@
 //!
 //! - [`values`]: newtypes that parse (ids, phone numbers, money, idempotency keys);
 //! - [`identity`]: roles and the actor recorded on every event;
+//! - [`access`]: who may see and do what, for every route and every return step;
 //! - [`policy`]: the merchant's configurable numbers, with DOMAIN.md's defaults;
 //! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
 //! - [`case`]: the service case, its commands, events and state machine (DOMAIN §2);
-//! - [`order`]: orders as the storefronts report them, the proof of purchase.
+//! - [`order`]: orders as the storefronts report them, the proof of purchase;
+//! - [`returns`]: return approval: its workflow, clocks, levels and refund arithmetic.
 
+pub mod access;
 pub mod case;
 pub mod entitlement;
 pub mod identity;

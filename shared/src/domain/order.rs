@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entitlement::Purchase;
 use super::policy::Policy;
-use super::values::{Currency, CustomerId, OrderId};
+use super::values::{Currency, CustomerId, MAX_AMOUNT_MINOR, OrderId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCustomer {
@@ -77,7 +77,9 @@ pub struct Order {
 
 impl Order {
     pub fn refunded_minor(&self) -> i64 {
-        self.refunds.iter().map(|r| r.amount_minor).sum()
+        self.refunds
+            .iter()
+            .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
 
     /// The purchase record of one line, as entitlement needs it: invoiced when paid (or
@@ -142,7 +144,7 @@ pub fn customer_key(storefront: &str, customer: &OrderCustomer) -> Option<Custom
         })
 }
 
-/// Parses a decimal amount as storefronts send it (`"199.00"`, `"5"`, `"0.5"`) into minor units
+/// Parses a decimal amount as storefronts send it (at most [`MAX_AMOUNT_MINOR`] either way) (`"199.00"`, `"5"`, `"0.5"`) into minor units
 /// with `exponent` decimals (2 for most currencies). Decimals beyond the currency's are
 /// accepted only as zeros (`"1500.00"` yen is 1500); signs other than a leading `-` and
 /// anything that is not digits are refused.
@@ -172,6 +174,7 @@ pub fn parse_minor(raw: &str, exponent: u32) -> Result<i64, String> {
     let minor = whole
         .checked_mul(scale)
         .and_then(|w| w.checked_add(frac))
+        .filter(|m| *m <= MAX_AMOUNT_MINOR)
         .ok_or_else(|| format!("'{raw}' is too large"))?;
     Ok(if negative { -minor } else { minor })
 }
@@ -223,10 +226,7 @@ mod tests {
             "half a yen is not money"
         );
         assert_eq!(parse_minor("1500", 0), Ok(1500));
-        assert_eq!(
-            parse_minor("12345678901234.99", 2),
-            Ok(1_234_567_890_123_499)
-        );
+        assert_eq!(parse_minor("99999999999.99", 2), Ok(9_999_999_999_999));
         for bad in [
             "",
             "1.234",
@@ -237,6 +237,8 @@ mod tests {
             ".5",
             "--1",
             "99999999999999999999",
+            "100000000000.01",
+            "-9223372036854775808",
         ] {
             assert!(parse_minor(bad, 2).is_err(), "{bad}");
         }

@@ -78,6 +78,9 @@ pub struct Policy {
     pub technical_support_review_working_days: u32,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl_hours: u32,
+    /// Open cases a customer may file (in the app or through customer service) on one line
+    /// of a storefront order, so that one customer cannot flood an order.
+    pub max_open_cases_per_order_line: u32,
     /// Return approval: clocks, levels, fees (DOMAIN §4).
     pub returns: super::returns::ReturnPolicy,
 }
@@ -105,6 +108,7 @@ impl Default for Policy {
             first_response_hours: 24,
             technical_support_review_working_days: 2,
             idempotency_ttl_hours: 24,
+            max_open_cases_per_order_line: 5,
             returns: super::returns::ReturnPolicy::default(),
         }
     }
@@ -120,63 +124,127 @@ impl Policy {
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC is a valid offset"))
     }
 
-    /// A policy an admin submits is checked before it is stored: periods must nest (a return
-    /// window longer than the exchange window would make no sense) and offsets be real.
+    /// A policy an admin submits is checked before it is stored: every number in its range,
+    /// periods that nest (a return window longer than the exchange window would make no
+    /// sense), real offsets, category keys that a purchase can name, and approval levels held
+    /// by people who decide. A policy that passes can never make a later request fail: every
+    /// date a rule derives from it stays within chrono's range. Field names are JSON pointers.
     pub fn validate(&self) -> Result<(), Vec<InvalidField>> {
         let mut errors = Vec::new();
-        if !(-14 * 60..=14 * 60).contains(&self.utc_offset_minutes) {
-            errors.push(InvalidField::new(
-                "utc_offset_minutes",
-                "must be within ±14 hours",
-            ));
-        }
-        let mut check = |name: &str, c: &CategoryPolicy| {
-            if !(c.return_days <= c.exchange_days
-                && c.exchange_days <= c.repair_days
-                && c.repair_days <= c.key_component_days)
-            {
+        let mut range = |name: &str, value: i64, min: i64, max: i64, meaning: &str| {
+            if !(min..=max).contains(&value) {
                 errors.push(InvalidField::new(
                     name,
-                    "periods must nest: return_days ≤ exchange_days ≤ repair_days ≤ key_component_days",
+                    format!("must be {min} to {max} ({meaning})"),
                 ));
             }
-            if c.key_component_days + c.extension_days > 50 * 366 {
-                errors.push(InvalidField::new(name, "periods must be under 50 years"));
-            }
         };
-        check("default_category", &self.default_category);
+        range(
+            "utc_offset_minutes",
+            i64::from(self.utc_offset_minutes),
+            -14 * 60,
+            14 * 60,
+            "minutes east of UTC",
+        );
+        range(
+            "no_reason_return_days",
+            i64::from(self.no_reason_return_days),
+            0,
+            365,
+            "days",
+        );
+        range(
+            "factory_date_grace_months",
+            i64::from(self.factory_date_grace_months),
+            0,
+            24,
+            "months",
+        );
+        range(
+            "first_response_hours",
+            i64::from(self.first_response_hours),
+            1,
+            720,
+            "hours",
+        );
+        range(
+            "technical_support_review_working_days",
+            i64::from(self.technical_support_review_working_days),
+            0,
+            30,
+            "working days",
+        );
+        range(
+            "idempotency_ttl_hours",
+            i64::from(self.idempotency_ttl_hours),
+            1,
+            720,
+            "hours",
+        );
+        range(
+            "max_open_cases_per_order_line",
+            i64::from(self.max_open_cases_per_order_line),
+            1,
+            100,
+            "cases",
+        );
+        check_category("default_category", &self.default_category, &mut errors);
+        if self.categories.len() > MAX_CATEGORIES {
+            errors.push(InvalidField::new(
+                "categories",
+                format!("at most {MAX_CATEGORIES} categories"),
+            ));
+        }
         for (name, c) in &self.categories {
-            check(&format!("categories/{name}"), c);
+            let field = format!("categories/{name}");
+            if !is_category_key(name) {
+                errors.push(InvalidField::new(
+                    field.clone(),
+                    "a category key is 1 to 64 letters, digits, '_' or '-'",
+                ));
+            }
+            check_category(&field, c, &mut errors);
         }
-        if self.first_response_hours == 0 || self.first_response_hours > 24 * 30 {
-            errors.push(InvalidField::new(
-                "first_response_hours",
-                "must be 1 to 720",
-            ));
-        }
-        if self.idempotency_ttl_hours == 0 || self.idempotency_ttl_hours > 24 * 30 {
-            errors.push(InvalidField::new(
-                "idempotency_ttl_hours",
-                "must be 1 to 720",
-            ));
-        }
-        if self.factory_date_grace_months > 24 {
-            errors.push(InvalidField::new(
-                "factory_date_grace_months",
-                "must be at most 24",
-            ));
-        }
-        if self.technical_support_review_working_days > 30 {
-            errors.push(InvalidField::new(
-                "technical_support_review_working_days",
-                "must be at most 30",
-            ));
-        }
+        self.returns.validate("returns", &mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+}
+
+/// Categories a policy may name.
+const MAX_CATEGORIES: usize = 500;
+
+/// The longest warranty any category may grant, in days, extension included: 50 years.
+const MAX_PERIOD_DAYS: u64 = 50 * 366;
+
+/// A category key as purchases and order lines name it.
+pub fn is_category_key(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn check_category(name: &str, c: &CategoryPolicy, errors: &mut Vec<InvalidField>) {
+    if !(c.return_days <= c.exchange_days
+        && c.exchange_days <= c.repair_days
+        && c.repair_days <= c.key_component_days)
+    {
+        errors.push(InvalidField::new(
+            name,
+            "periods must nest: return_days ≤ exchange_days ≤ repair_days ≤ key_component_days",
+        ));
+    }
+    // Summed in u64: two u32 near their maximum must not wrap into a short period.
+    if u64::from(c.key_component_days) + u64::from(c.extension_days) > MAX_PERIOD_DAYS {
+        errors.push(InvalidField::new(
+            name,
+            "periods, extension included, must be under 50 years",
+        ));
     }
 }
 
@@ -218,5 +286,78 @@ mod tests {
         let p: Policy = serde_json::from_str(r#"{"first_response_hours": 12}"#).unwrap();
         assert_eq!(p.first_response_hours, 12);
         assert_eq!(p.no_reason_return_days, 7);
+    }
+
+    fn errors_of(json: serde_json::Value) -> Vec<String> {
+        let mut policy = serde_json::to_value(Policy::default()).unwrap();
+        merge(&mut policy, json);
+        match serde_json::from_value::<Policy>(policy) {
+            Ok(p) => p
+                .validate()
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect(),
+            Err(e) => vec![format!("parse: {e}")],
+        }
+    }
+
+    fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+        match (into, from) {
+            (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+            (slot, v) => *slot = v,
+        }
+    }
+
+    #[test]
+    fn the_policies_that_broke_the_system_are_refused_field_by_field() {
+        use serde_json::json;
+        assert_eq!(
+            errors_of(json!({"returns": {"decision_hours": 4294967295u32}})),
+            ["returns/decision_hours"]
+        );
+        assert_eq!(
+            errors_of(json!({"returns": {"decision_hours": 23}})),
+            ["returns/decision_hours"],
+            "never below 24 hours (DOMAIN §4.1)"
+        );
+        assert_eq!(
+            errors_of(json!({"returns": {"levels": {"default": "customer"}}})),
+            ["returns/levels/default"]
+        );
+        assert_eq!(
+            errors_of(json!({"returns": {"levels": {"batch": "finance"}}})),
+            ["returns/levels/batch"]
+        );
+        assert_eq!(
+            errors_of(json!({"returns": {"fee_percent": 4000000000u32}})),
+            ["returns/fee_percent"]
+        );
+        assert!(errors_of(json!({"returns": {"fee_cap_minor": -1}}))[0].starts_with("parse"));
+        assert_eq!(
+            errors_of(
+                json!({"default_category": {"key_component_days": 4294967295u32, "extension_days": 4294967295u32}})
+            ),
+            ["default_category"]
+        );
+        assert_eq!(
+            errors_of(json!({"categories": {"bad key": {}}})),
+            ["categories/bad key"]
+        );
+        assert_eq!(
+            errors_of(
+                json!({"returns": {"not_resaleable_no_reason": {"action": "deduct", "percent": 0}}})
+            ),
+            ["returns/not_resaleable_no_reason/percent"]
+        );
+        assert!(
+            errors_of(json!({"returns": {"not_resaleable_no_reason": {"action": "deduct", "percent": 30}}}))
+                .is_empty()
+        );
     }
 }

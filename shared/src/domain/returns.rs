@@ -21,12 +21,15 @@
 // Money literals are written yuan_fen: `3999_00` is 3,999.00 yuan in minor units.
 #![allow(clippy::inconsistent_digit_grouping)]
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::RuleError;
+use super::access::{self, Action, ReturnAction};
 use super::identity::{Actor, Role};
-use super::values::Currency;
+use super::values::{Amount, Currency, bounded_text, sane_time};
+use super::{InvalidField, RuleError};
 
 /// The merchant's numbers for returns (DOMAIN §4), all changeable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +44,7 @@ pub struct ReturnPolicy {
     /// A fee on returns for the customer's own reasons: percent of the price paid…
     pub fee_percent: u32,
     /// …capped at this, in minor units (500 yuan).
-    pub fee_cap_minor: i64,
+    pub fee_cap_minor: Amount,
     /// Batch return (批量客返): this many units of one model…
     pub batch_units_one_model: u32,
     /// …or this many units in all.
@@ -49,7 +52,13 @@ pub struct ReturnPolicy {
     /// From this many units, quality inspects before anything else.
     pub quality_first_units: u32,
     /// Scrap above this needs the top level (30,000 yuan).
-    pub scrap_limit_minor: i64,
+    pub scrap_limit_minor: Amount,
+    /// The most return shipping that is ever reimbursed (what the customer advanced, when the
+    /// merchant is at fault): the refund never exceeds the price paid plus this.
+    pub return_shipping_cap_minor: Amount,
+    /// A no-reason return (the customer's own reason) whose goods cannot be sold again
+    /// (DOMAIN §3: 不影响二次销售): refused, or refunded less a deduction.
+    pub not_resaleable_no_reason: NotResaleable,
     /// On the 48-hour rule a return-and-refund becomes a refund without return (DOMAIN
     /// §4.1); a merchant may instead approve it and still want the goods back.
     pub auto_approval_refunds_without_return: bool,
@@ -63,11 +72,13 @@ impl Default for ReturnPolicy {
             resubmit_days: 7,
             shipment_follow_up_days: 5,
             fee_percent: 10,
-            fee_cap_minor: 500_00,
+            fee_cap_minor: const { Amount::of(500_00) },
             batch_units_one_model: 50,
             batch_units_total: 100,
             quality_first_units: 20,
-            scrap_limit_minor: 30_000_00,
+            scrap_limit_minor: const { Amount::of(30_000_00) },
+            return_shipping_cap_minor: const { Amount::of(200_00) },
+            not_resaleable_no_reason: NotResaleable::Refuse,
             auto_approval_refunds_without_return: true,
             levels: ApprovalLevels::default(),
         }
@@ -100,6 +111,99 @@ impl Default for ApprovalLevels {
         }
     }
 }
+
+impl ApprovalLevels {
+    fn each(&self) -> [(&'static str, Role); 6] {
+        [
+            ("default", self.default),
+            ("batch", self.batch),
+            ("quality_incident", self.quality_incident),
+            (
+                "compensation_above_shipping",
+                self.compensation_above_shipping,
+            ),
+            ("price_protection", self.price_protection),
+            ("scrap_above_limit", self.scrap_above_limit),
+        ]
+    }
+}
+
+/// What becomes of a no-reason return whose goods cannot be sold again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NotResaleable {
+    /// Refused: the goods are sent back to the customer and nothing is refunded.
+    Refuse,
+    /// Refunded less this percent of the price paid (the loss of value).
+    Deduct { percent: u32 },
+}
+
+impl ReturnPolicy {
+    /// Every number in its range and every level a person who decides: a policy that passes
+    /// can never make a later request fail. Field names are JSON pointers under `prefix`.
+    pub fn validate(&self, prefix: &str, errors: &mut Vec<InvalidField>) {
+        let mut range = |name: &str, value: u32, min: u32, max: u32, meaning: &str| {
+            if !(min..=max).contains(&value) {
+                errors.push(InvalidField::new(
+                    format!("{prefix}/{name}"),
+                    format!("must be {min} to {max} ({meaning})"),
+                ));
+            }
+        };
+        // DOMAIN §4.1: the window may be shortened, never below 24 hours.
+        range("decision_hours", self.decision_hours, 24, 720, "hours");
+        range("resubmit_days", self.resubmit_days, 1, 30, "days");
+        range(
+            "shipment_follow_up_days",
+            self.shipment_follow_up_days,
+            1,
+            60,
+            "days",
+        );
+        range("fee_percent", self.fee_percent, 0, 100, "percent");
+        range(
+            "batch_units_one_model",
+            self.batch_units_one_model,
+            1,
+            MAX_UNITS,
+            "units",
+        );
+        range(
+            "batch_units_total",
+            self.batch_units_total,
+            1,
+            MAX_UNITS,
+            "units",
+        );
+        range(
+            "quality_first_units",
+            self.quality_first_units,
+            1,
+            MAX_UNITS,
+            "units",
+        );
+        if let NotResaleable::Deduct { percent } = self.not_resaleable_no_reason {
+            range(
+                "not_resaleable_no_reason/percent",
+                percent,
+                1,
+                100,
+                "percent",
+            );
+        }
+        for (name, role) in self.levels.each() {
+            if rank(role) == 0 || role == Role::System {
+                errors.push(InvalidField::new(
+                    format!("{prefix}/levels/{name}"),
+                    "must be a role that decides: agent, reviewer, manager or admin",
+                ));
+            }
+        }
+    }
+}
+
+/// The most units one request may concern (and any unit threshold of the policy).
+pub const MAX_UNITS: u32 = 100_000;
 
 /// The rank of a role in decisions; roles that do not decide rank 0.
 pub fn rank(role: Role) -> u8 {
@@ -147,16 +251,16 @@ pub struct ReturnTerms {
     pub model: Option<String>,
     pub currency: Currency,
     /// Price paid per unit, minor units.
-    pub unit_price_minor: i64,
+    pub unit_price_minor: Amount,
     /// What the customer paid for shipping the order (the compensation threshold).
     #[serde(default)]
-    pub shipping_fee_minor: i64,
+    pub shipping_fee_minor: Amount,
     /// Compensation or price protection: the amount asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount_asked_minor: Option<i64>,
+    pub amount_asked_minor: Option<Amount>,
     /// Exchange: the price of the goods sent instead (difference settled both ways).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replacement_price_minor: Option<i64>,
+    pub replacement_price_minor: Option<Amount>,
     /// The merchant has shipped the order (unshipped orders are intercepted, not returned).
     #[serde(default = "yes")]
     pub order_shipped: bool,
@@ -175,36 +279,47 @@ fn yes() -> bool {
 impl ReturnTerms {
     pub fn validate(&self) -> Result<(), RuleError> {
         let bad = |m: &str| Err(RuleError::new("invalid-return-terms", m));
-        if self.units == 0 || self.units > 100_000 {
+        if self.units == 0 || self.units > MAX_UNITS {
             return bad("units must be 1 to 100000");
         }
-        if self.unit_price_minor < 0 || self.shipping_fee_minor < 0 {
-            return bad("amounts must not be negative");
+        if self
+            .model
+            .as_deref()
+            .is_some_and(|m| bounded_text("model", m, 100).is_err() || m.trim().is_empty())
+        {
+            return bad("the model is 1 to 100 characters without control characters");
         }
-        if self.paid_minor().is_none() {
-            return bad("the amount paid is too large");
-        }
-        let asked = self.amount_asked_minor.unwrap_or(0);
+        let Some(paid) = self.paid_minor() else {
+            return bad("the amount paid (units × unit price) is too large");
+        };
         if matches!(
             self.kind,
             ReturnKind::Compensation | ReturnKind::PriceProtection
         ) {
-            if self.amount_asked_minor.is_none() || asked <= 0 {
-                return bad("compensation and price protection name the amount asked");
-            }
-            if Some(asked) > self.paid_minor() {
-                return bad("the amount asked exceeds the price paid");
+            match self.amount_asked_minor {
+                Some(asked) if asked.get() > 0 => {
+                    if asked.get() > paid {
+                        return bad("the amount asked exceeds the price paid");
+                    }
+                }
+                _ => return bad("compensation and price protection name the amount asked"),
             }
         }
-        if self.kind == ReturnKind::Exchange && self.replacement_price_minor.is_none_or(|p| p < 0) {
+        if self.kind == ReturnKind::Exchange && self.replacement_price_minor.is_none() {
             return bad("an exchange names the price of the replacement");
+        }
+        if self.promised_ship_by.is_some_and(|t| !sane_time(t)) {
+            return bad("the promised shipping time must be between 1970 and 2200");
         }
         Ok(())
     }
 
-    /// Price paid for the units returned.
+    /// Price paid for the units returned; `None` above what any amount may be.
     pub fn paid_minor(&self) -> Option<i64> {
-        self.unit_price_minor.checked_mul(i64::from(self.units))
+        self.unit_price_minor
+            .get()
+            .checked_mul(i64::from(self.units))
+            .filter(|paid| Amount::new(*paid).is_ok())
     }
 
     fn goods_come_back(&self) -> bool {
@@ -215,8 +330,46 @@ impl ReturnTerms {
     }
 }
 
-/// The level a request needs, and why (DOMAIN §4.2).
-pub fn required_level(terms: &ReturnTerms, policy: &ReturnPolicy) -> (Role, Vec<String>) {
+/// The units of returns one customer asked for on one day of the merchant's calendar, in all
+/// and by model: batch returns (批量客返) are judged by the day, not by the request (DOMAIN
+/// §4.2), so that two requests of 25 units count as 50.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DayUnits {
+    pub total: u32,
+    #[serde(default)]
+    pub by_model: BTreeMap<String, u32>,
+}
+
+/// Models counted one by one per customer and day; past this, only the total grows (no
+/// honest customer returns this many models in a day, and the record must stay small).
+const MAX_MODELS_PER_DAY: usize = 200;
+
+impl DayUnits {
+    /// The day's units once `terms` are counted too.
+    pub fn with(&self, terms: &ReturnTerms) -> DayUnits {
+        let mut day = self.clone();
+        day.total = day.total.saturating_add(terms.units);
+        if let Some(model) = &terms.model
+            && (day.by_model.len() < MAX_MODELS_PER_DAY || day.by_model.contains_key(model))
+        {
+            let n = day.by_model.entry(model.clone()).or_default();
+            *n = n.saturating_add(terms.units);
+        }
+        day
+    }
+
+    pub fn of_model(&self, model: &str) -> u32 {
+        self.by_model.get(model).copied().unwrap_or(0)
+    }
+}
+
+/// The level a request needs, and why (DOMAIN §4.2). `earlier` is what the same customer
+/// asked for earlier the same day.
+pub fn required_level(
+    terms: &ReturnTerms,
+    earlier: &DayUnits,
+    policy: &ReturnPolicy,
+) -> (Role, Vec<String>) {
     let l = &policy.levels;
     let mut level = l.default;
     let mut why = Vec::new();
@@ -229,16 +382,24 @@ pub fn required_level(terms: &ReturnTerms, policy: &ReturnPolicy) -> (Role, Vec<
     if terms.quality_incident {
         raise(l.quality_incident, "a quality incident".into());
     }
-    let batch = (terms.model.is_some() && terms.units >= policy.batch_units_one_model)
-        || terms.units >= policy.batch_units_total;
-    if batch {
-        raise(l.batch, format!("a batch return of {} units", terms.units));
+    let day = earlier.with(terms);
+    let model_units = terms.model.as_deref().map_or(0, |m| day.of_model(m));
+    if model_units >= policy.batch_units_one_model {
+        raise(
+            l.batch,
+            format!("a batch return: {model_units} units of one model today"),
+        );
+    } else if day.total >= policy.batch_units_total {
+        raise(
+            l.batch,
+            format!("a batch return: {} units in all today", day.total),
+        );
     }
     if terms.kind == ReturnKind::PriceProtection {
         raise(l.price_protection, "price protection".into());
     }
     if terms.kind == ReturnKind::Compensation
-        && terms.amount_asked_minor.unwrap_or(0) > terms.shipping_fee_minor
+        && terms.amount_asked_minor.unwrap_or_default() > terms.shipping_fee_minor
     {
         raise(
             l.compensation_above_shipping,
@@ -271,8 +432,11 @@ pub struct ReturnSlip {
 #[serde(deny_unknown_fields)]
 pub struct Deduction {
     pub reason: String,
-    pub amount_minor: i64,
+    pub amount_minor: Amount,
 }
+
+/// Deductions one step may name (missing accessories, damage).
+pub const MAX_DEDUCTIONS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
@@ -314,10 +478,26 @@ pub struct Inspection {
     pub dispositions: Vec<Disposition>,
     /// The value scrapped, when any unit is scrapped (the scrap limit applies).
     #[serde(default)]
-    pub scrap_value_minor: i64,
-    /// Return shipping the customer advanced, reimbursed when the merchant is responsible.
+    pub scrap_value_minor: Amount,
+    /// Return shipping the customer advanced, reimbursed when the merchant is responsible;
+    /// at most the policy's `return_shipping_cap_minor`.
     #[serde(default)]
-    pub return_shipping_minor: i64,
+    pub return_shipping_minor: Amount,
+}
+
+impl Inspection {
+    /// Quality found nothing the merchant answers for.
+    fn customers_doing(&self) -> bool {
+        self.responsibility == Responsibility::Customer
+    }
+}
+
+/// A no-reason return (七天无理由) whose goods quality found cannot be sold again: DOMAIN §3
+/// allows the no-reason return only for goods that can.
+fn no_reason_not_resaleable(terms: &ReturnTerms, inspection: &Inspection) -> bool {
+    terms.reason == ReturnReason::CustomerReason
+        && inspection.customers_doing()
+        && !inspection.resaleable
 }
 
 /// How a refund's amount is made up; `total_minor` is what is paid.
@@ -332,35 +512,43 @@ pub struct RefundBreakdown {
     pub total_minor: i64,
 }
 
+/// `percent` of `amount`, rounded down; amounts are bounded, so this cannot overflow.
+fn percent_of(amount: i64, percent: u32) -> i64 {
+    amount.saturating_mul(i64::from(percent)) / 100
+}
+
 /// The refund (DOMAIN §4.4): price paid − fee (policy percent, capped; customer's own reason
-/// only) − deductions + the return shipping to reimburse (merchant's fault only). Never below
-/// zero, never above what was paid plus the shipping reimbursed.
+/// only) − deductions + the return shipping to reimburse (merchant's fault only, capped by
+/// the policy). Never below zero, never above what was paid plus the shipping reimbursed;
+/// every sum saturates instead of overflowing.
 pub fn refund_breakdown(
     terms: &ReturnTerms,
     receipt: Option<&Receipt>,
     inspection: Option<&Inspection>,
     policy: &ReturnPolicy,
 ) -> RefundBreakdown {
+    let goods = terms.paid_minor().unwrap_or(0);
     let paid = match terms.kind {
         ReturnKind::Compensation | ReturnKind::PriceProtection => {
-            terms.amount_asked_minor.unwrap_or(0)
+            terms.amount_asked_minor.unwrap_or_default().get()
         }
         ReturnKind::Exchange => {
             // 多退少补: a cheaper replacement refunds the difference; a dearer one refunds
             // nothing here (the customer pays the difference on the new order).
-            let replacement = terms.replacement_price_minor.unwrap_or(0);
-            (terms.paid_minor().unwrap_or(0) - replacement.saturating_mul(i64::from(terms.units)))
-                .max(0)
+            let replacement = terms
+                .replacement_price_minor
+                .unwrap_or_default()
+                .get()
+                .saturating_mul(i64::from(terms.units));
+            goods.saturating_sub(replacement)
         }
-        ReturnKind::RefundOnly | ReturnKind::ReturnAndRefund => terms.paid_minor().unwrap_or(0),
+        ReturnKind::RefundOnly | ReturnKind::ReturnAndRefund => goods,
     }
     .max(0);
     let customers_reason = terms.reason == ReturnReason::CustomerReason
-        && inspection.is_none_or(|i| i.responsibility == Responsibility::Customer);
+        && inspection.is_none_or(Inspection::customers_doing);
     let fee = if customers_reason && matches!(terms.kind, ReturnKind::ReturnAndRefund) {
-        (paid.saturating_mul(i64::from(policy.fee_percent)) / 100)
-            .min(policy.fee_cap_minor)
-            .max(0)
+        percent_of(paid, policy.fee_percent).min(policy.fee_cap_minor.get())
     } else {
         0
     };
@@ -370,13 +558,30 @@ pub fn refund_breakdown(
     }
     if let Some(i) = inspection {
         deductions.extend(i.damage.iter().cloned());
+        if let NotResaleable::Deduct { percent } = policy.not_resaleable_no_reason
+            && no_reason_not_resaleable(terms, i)
+        {
+            deductions.push(Deduction {
+                reason: format!("not resaleable: {percent}% of a no-reason return"),
+                amount_minor: Amount::new(percent_of(paid, percent)).unwrap_or(Amount::MAX),
+            });
+        }
     }
-    let deducted: i64 = deductions.iter().map(|d| d.amount_minor.max(0)).sum();
+    let deducted = deductions
+        .iter()
+        .fold(0i64, |sum, d| sum.saturating_add(d.amount_minor.get()));
     let shipping = match inspection {
-        Some(i) if i.responsibility != Responsibility::Customer => i.return_shipping_minor.max(0),
+        Some(i) if !i.customers_doing() => i
+            .return_shipping_minor
+            .min(policy.return_shipping_cap_minor)
+            .get(),
         _ => 0,
     };
-    let total = (paid - fee - deducted).max(0) + shipping;
+    let total = paid
+        .saturating_sub(fee)
+        .saturating_sub(deducted)
+        .max(0)
+        .saturating_add(shipping);
     RefundBreakdown {
         currency: terms.currency,
         paid_minor: paid,
@@ -420,6 +625,10 @@ pub enum Stage {
     RefundPending,
     Refunded,
     Exchanged,
+    /// Refused on inspection: the goods are to be sent back to the customer.
+    SendBackPending,
+    /// Refused on inspection, the goods sent back.
+    SentBack,
     Lapsed,
     Cancelled,
 }
@@ -436,18 +645,62 @@ impl Stage {
             | Stage::Received
             | Stage::ReshipPending
             | Stage::RefundPending => S::InProgress,
+            Stage::SendBackPending => S::InProgress,
             Stage::Refunded | Stage::Exchanged => S::Resolved,
-            Stage::Lapsed => S::Closed,
+            Stage::SentBack | Stage::Lapsed => S::Closed,
             Stage::Cancelled => S::Cancelled,
         }
     }
 
-    /// The customer may cancel until the refund has succeeded (DOMAIN §4.1).
+    /// The customer may cancel until the refund has succeeded (DOMAIN §4.1), and not once the
+    /// return has been refused on inspection (there is nothing left to cancel).
     pub fn cancellable(self) -> bool {
         !matches!(
             self,
-            Stage::Refunded | Stage::Exchanged | Stage::Lapsed | Stage::Cancelled
+            Stage::Refunded
+                | Stage::Exchanged
+                | Stage::SendBackPending
+                | Stage::SentBack
+                | Stage::Lapsed
+                | Stage::Cancelled
         )
+    }
+
+    pub const ALL: [Stage; 14] = [
+        Stage::AwaitingDecision,
+        Stage::Rejected,
+        Stage::Escalated,
+        Stage::AwaitingShipment,
+        Stage::InTransit,
+        Stage::Received,
+        Stage::ReshipPending,
+        Stage::RefundPending,
+        Stage::Refunded,
+        Stage::Exchanged,
+        Stage::SendBackPending,
+        Stage::SentBack,
+        Stage::Lapsed,
+        Stage::Cancelled,
+    ];
+
+    /// The stage as the API and the keys spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::AwaitingDecision => "awaiting_decision",
+            Stage::Rejected => "rejected",
+            Stage::Escalated => "escalated",
+            Stage::AwaitingShipment => "awaiting_shipment",
+            Stage::InTransit => "in_transit",
+            Stage::Received => "received",
+            Stage::ReshipPending => "reship_pending",
+            Stage::RefundPending => "refund_pending",
+            Stage::Refunded => "refunded",
+            Stage::Exchanged => "exchanged",
+            Stage::SendBackPending => "send_back_pending",
+            Stage::SentBack => "sent_back",
+            Stage::Lapsed => "lapsed",
+            Stage::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -503,30 +756,54 @@ pub struct ReturnFlow {
     /// Approved without the goods coming back (48 h rule on a return-and-refund).
     #[serde(default)]
     pub refund_without_return: bool,
+    /// Who approved the request (a person's id, or the timers): that person does not pay it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment: Option<Shipment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspection: Option<Inspection>,
+    /// Scrap above the policy's limit waits for its sign-off (the goods' fate, not the refund).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scrap_sign_off_pending: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<RefundBreakdown>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunded_at: Option<DateTime<Utc>>,
 }
 
+/// `t` plus `n` hours or days, or a named refusal past the end of time. With a validated
+/// policy and a sane clock this never refuses; it exists so that nothing can panic.
+fn later(t: DateTime<Utc>, duration: Option<Duration>) -> Result<DateTime<Utc>, RuleError> {
+    duration
+        .and_then(|d| t.checked_add_signed(d))
+        .ok_or_else(|| RuleError::new("date-out-of-range", "a deadline falls out of range"))
+}
+
+fn hours(n: u32) -> Option<Duration> {
+    Duration::try_hours(i64::from(n))
+}
+
+fn days(n: u32) -> Option<Duration> {
+    Duration::try_days(i64::from(n))
+}
+
 impl ReturnFlow {
     /// Opens the flow of a new request: the level it needs and the merchant's clock.
+    /// `earlier` is what the same customer asked to return earlier the same day.
     pub fn open(
         terms: ReturnTerms,
+        earlier: &DayUnits,
         now: DateTime<Utc>,
         policy: &ReturnPolicy,
     ) -> Result<Self, RuleError> {
         terms.validate()?;
-        let (required_level, level_reasons) = required_level(&terms, policy);
+        let (required_level, level_reasons) = required_level(&terms, earlier, policy);
         let mut deadline = Deadline {
             kind: DeadlineKind::Decision,
-            due: now + Duration::hours(i64::from(policy.decision_hours)),
+            due: later(now, hours(policy.decision_hours))?,
         };
         // An unshipped order past its promised shipping time: refund-only is approved then.
         if terms.kind == ReturnKind::RefundOnly
@@ -548,9 +825,11 @@ impl ReturnFlow {
             deadline: Some(deadline),
             follow_up_needed: false,
             refund_without_return: false,
+            approved_by: None,
             shipment: None,
             receipt: None,
             inspection: None,
+            scrap_sign_off_pending: false,
             refund: None,
             refunded_at: None,
         })
@@ -565,10 +844,12 @@ pub enum Command {
     Reject(Reasoned),
     /// The customer changes the request after a rejection (the clock restarts).
     Resubmit {
+        #[serde(default)]
         note: String,
     },
     /// The customer asks for the platform to step in after a rejection.
     Escalate {
+        #[serde(default)]
         note: String,
     },
     Ship {
@@ -582,18 +863,110 @@ pub enum Command {
         missing_accessories: Vec<Deduction>,
     },
     Inspect(Inspection),
+    /// The top level signs off scrap above the policy's limit.
+    ApproveScrap(Reasoned),
     /// Finance pays the refund (or the system, on auto-approval).
     ExecuteRefund,
-    /// The replacement of an exchange has been sent.
+    /// The warehouse ships goods to the customer: an exchange's replacement, or goods whose
+    /// return was refused.
     Reship {
         carrier: String,
         tracking_number: String,
     },
     Cancel {
+        #[serde(default)]
         reason: Option<String>,
     },
     /// A deadline fell due (timers only).
     DeadlineDue,
+}
+
+impl Command {
+    /// The step this command is, for access.
+    pub fn access(&self) -> ReturnAction {
+        match self {
+            Command::Approve(_) | Command::Reject(_) => ReturnAction::Decide,
+            Command::Resubmit { .. } => ReturnAction::Resubmit,
+            Command::Escalate { .. } => ReturnAction::Escalate,
+            Command::Ship { .. } => ReturnAction::Ship,
+            Command::Receive { .. } => ReturnAction::Receive,
+            Command::Inspect(_) => ReturnAction::Inspect,
+            Command::ApproveScrap(_) => ReturnAction::ApproveScrap,
+            Command::ExecuteRefund => ReturnAction::ExecuteRefund,
+            Command::Reship { .. } => ReturnAction::Reship,
+            Command::Cancel { .. } => ReturnAction::Cancel,
+            Command::DeadlineDue => ReturnAction::FireDeadline,
+        }
+    }
+
+    /// Every free-text field within its bound, every list within its length.
+    fn check_fields(&self) -> Result<(), Refused> {
+        let mut errors = Vec::new();
+        let mut text = |field: &str, value: &str, max: usize, required: bool| match bounded_text(
+            field, value, max,
+        ) {
+            Ok(t) if required && t.is_empty() => {
+                errors.push(InvalidField::new(field, "must not be empty"))
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        };
+        let deductions = |field: &str, list: &[Deduction], errors: &mut Vec<InvalidField>| {
+            if list.len() > MAX_DEDUCTIONS {
+                errors.push(InvalidField::new(
+                    field,
+                    format!("at most {MAX_DEDUCTIONS} deductions"),
+                ));
+            }
+            for (i, d) in list.iter().enumerate() {
+                if let Err(e) = bounded_text(&format!("{field}/{i}/reason"), &d.reason, 200) {
+                    errors.push(e);
+                }
+            }
+        };
+        match self {
+            Command::Approve(r) | Command::Reject(r) | Command::ApproveScrap(r) => {
+                text("note", &r.note, 2000, false)
+            }
+            Command::Resubmit { note } | Command::Escalate { note } => {
+                text("note", note, 2000, false)
+            }
+            Command::Ship {
+                carrier,
+                tracking_number,
+            }
+            | Command::Reship {
+                carrier,
+                tracking_number,
+            } => {
+                text("carrier", carrier, 64, true);
+                text("tracking_number", tracking_number, 64, true);
+            }
+            Command::Receive {
+                slip,
+                missing_accessories,
+                ..
+            } => {
+                if let Some(slip) = slip {
+                    text("slip/item_number", &slip.item_number, 64, true);
+                    text("slip/item_name", &slip.item_name, 200, true);
+                    text("slip/batch", slip.batch.as_deref().unwrap_or(""), 64, false);
+                    text("slip/defect", &slip.defect, 1000, false);
+                }
+                deductions("missing_accessories", missing_accessories, &mut errors);
+            }
+            Command::Inspect(i) => deductions("damage", &i.damage, &mut errors),
+            Command::Cancel { reason } => {
+                text("reason", reason.as_deref().unwrap_or(""), 1000, false)
+            }
+            Command::ExecuteRefund | Command::DeadlineDue => {}
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Refused::Invalid(errors))
+        }
+    }
 }
 
 /// What happened, for the timeline.
@@ -632,6 +1005,19 @@ pub enum ReturnChange {
         responsibility: Responsibility,
         dispositions: Vec<Disposition>,
     },
+    /// Scrap above the limit waits for the top level's sign-off.
+    ScrapSignOffRequested {
+        scrap_value_minor: Amount,
+    },
+    ScrapApproved {
+        reason_code: String,
+        note: String,
+    },
+    /// The inspection refused the return (a no-reason return that cannot be sold again): the
+    /// goods go back to the customer and nothing is refunded.
+    RefusedOnInspection {
+        reason: String,
+    },
     RefundCalculated {
         breakdown: RefundBreakdown,
     },
@@ -641,6 +1027,11 @@ pub enum ReturnChange {
         by_system: bool,
     },
     Reshipped {
+        carrier: String,
+        tracking_number: String,
+    },
+    /// Refused goods sent back to the customer.
+    SentBack {
         carrier: String,
         tracking_number: String,
     },
@@ -663,6 +1054,8 @@ fn refuse<T>(rule: &'static str, message: impl Into<String>) -> Result<T, Refuse
 pub enum Refused {
     #[error("{0}")]
     Forbidden(String),
+    #[error("the command has invalid fields")]
+    Invalid(Vec<InvalidField>),
     #[error(transparent)]
     Rule(#[from] RuleError),
 }
@@ -678,13 +1071,15 @@ fn need_rank(actor: &Actor, level: Role) -> Result<(), Refused> {
     }
 }
 
-fn need_role(actor: &Actor, allowed: &[Role], what: &str) -> Result<(), Refused> {
-    if allowed.contains(&actor.role) || actor.role == Role::System || actor.role == Role::Admin {
+/// The role check of the access table, for the step a command is.
+fn allowed(actor: &Actor, step: ReturnAction) -> Result<(), Refused> {
+    if access::may(actor.role, Action::Return(step)) {
         Ok(())
     } else {
         Err(Refused::Forbidden(format!(
-            "a {} does not {what}",
-            actor.role
+            "a {} may not {}",
+            actor.role,
+            access::describe(Action::Return(step))
         )))
     }
 }
@@ -693,10 +1088,11 @@ fn need_role(actor: &Actor, allowed: &[Role], what: &str) -> Result<(), Refused>
 fn approved(
     flow: &mut ReturnFlow,
     reasoned: Reasoned,
-    by_system: bool,
+    by: &Actor,
     now: DateTime<Utc>,
     policy: &ReturnPolicy,
 ) -> Vec<ReturnChange> {
+    let by_system = by.role == Role::System;
     let mut changes = Vec::new();
     // The 48-hour rule turns a return-and-refund into a refund without return.
     // …unless the batch is large enough that quality must inspect it first (DOMAIN §4.2).
@@ -705,6 +1101,7 @@ fn approved(
         && policy.auto_approval_refunds_without_return
         && flow.terms.units < policy.quality_first_units;
     flow.refund_without_return = without_return;
+    flow.approved_by = Some(by.id.clone());
     changes.push(ReturnChange::Approved {
         reason_code: reasoned.reason_code,
         note: reasoned.note,
@@ -741,6 +1138,16 @@ fn execute(flow: &mut ReturnFlow, by_system: bool, now: DateTime<Utc>) -> Vec<Re
     }]
 }
 
+/// The level an approval or rejection needs: the request's, and a manager at least once the
+/// platform has been asked to step in (escalation).
+fn decision_level(flow: &ReturnFlow) -> Role {
+    if flow.stage == Stage::Escalated && rank(flow.required_level) < rank(Role::Manager) {
+        Role::Manager
+    } else {
+        flow.required_level
+    }
+}
+
 /// Decides a command on a return: the new flow and its changes, or why not.
 pub fn decide(
     flow: &ReturnFlow,
@@ -749,49 +1156,31 @@ pub fn decide(
     now: DateTime<Utc>,
     policy: &ReturnPolicy,
 ) -> Result<(ReturnFlow, Vec<ReturnChange>), Refused> {
+    allowed(actor, command.access())?;
+    command.check_fields()?;
     let mut next = flow.clone();
     let stage = flow.stage;
     let wrong_stage = |what: &str| -> Result<(ReturnFlow, Vec<ReturnChange>), Refused> {
         refuse(
             "wrong-stage",
-            format!(
-                "a return that is {} cannot be {what}",
-                serde_json::to_value(stage)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ),
+            format!("a return that is {} cannot be {what}", stage.as_str()),
         )
     };
     let changes = match command {
-        Command::Approve(reasoned) | Command::Reject(reasoned)
+        Command::Approve(_) | Command::Reject(_)
             if !matches!(stage, Stage::AwaitingDecision | Stage::Escalated) =>
         {
-            let _ = reasoned;
             return wrong_stage("decided now");
         }
         Command::Approve(reasoned) => {
             reasoned.check()?;
-            // The platform stepping in (escalation) is decided at manager level at least.
-            let level =
-                if stage == Stage::Escalated && rank(flow.required_level) < rank(Role::Manager) {
-                    Role::Manager
-                } else {
-                    flow.required_level
-                };
-            need_rank(actor, level)?;
-            approved(&mut next, reasoned, false, now, policy)
+            need_rank(actor, decision_level(flow))?;
+            approved(&mut next, reasoned, actor, now, policy)
         }
         Command::Reject(reasoned) => {
             reasoned.check()?;
-            let level =
-                if stage == Stage::Escalated && rank(flow.required_level) < rank(Role::Manager) {
-                    Role::Manager
-                } else {
-                    flow.required_level
-                };
-            need_rank(actor, level)?;
-            let until = now + Duration::days(i64::from(policy.resubmit_days));
+            need_rank(actor, decision_level(flow))?;
+            let until = later(now, days(policy.resubmit_days))?;
             next.stage = Stage::Rejected;
             next.deadline = Some(Deadline {
                 kind: DeadlineKind::Resubmit,
@@ -804,12 +1193,11 @@ pub fn decide(
             }]
         }
         Command::Resubmit { note } => {
-            need_role(actor, &[Role::Customer, Role::Agent], "resubmit a request")?;
             if stage != Stage::Rejected {
                 return wrong_stage("resubmitted");
             }
-            let due = now + Duration::hours(i64::from(policy.decision_hours));
-            next.round += 1;
+            let due = later(now, hours(policy.decision_hours))?;
+            next.round = next.round.saturating_add(1);
             next.stage = Stage::AwaitingDecision;
             next.deadline = Some(Deadline {
                 kind: DeadlineKind::Decision,
@@ -822,7 +1210,6 @@ pub fn decide(
             }]
         }
         Command::Escalate { note } => {
-            need_role(actor, &[Role::Customer, Role::Agent], "escalate a request")?;
             if stage != Stage::Rejected {
                 return wrong_stage("escalated");
             }
@@ -834,23 +1221,11 @@ pub fn decide(
             carrier,
             tracking_number,
         } => {
-            need_role(
-                actor,
-                &[Role::Customer, Role::Agent],
-                "record the customer's shipment",
-            )?;
             if stage != Stage::AwaitingShipment {
                 return wrong_stage("shipped");
             }
-            if carrier.trim().is_empty()
-                || tracking_number.trim().is_empty()
-                || tracking_number.len() > 64
-            {
-                return refuse(
-                    "shipment-required",
-                    "name the carrier and the tracking number",
-                );
-            }
+            let (carrier, tracking_number) =
+                (carrier.trim().to_owned(), tracking_number.trim().to_owned());
             next.stage = Stage::InTransit;
             next.shipment = Some(Shipment {
                 carrier: carrier.clone(),
@@ -859,7 +1234,7 @@ pub fn decide(
             });
             next.deadline = Some(Deadline {
                 kind: DeadlineKind::ShipmentFollowUp,
-                due: now + Duration::days(i64::from(policy.shipment_follow_up_days)),
+                due: later(now, days(policy.shipment_follow_up_days))?,
             });
             vec![ReturnChange::Shipped {
                 carrier,
@@ -871,11 +1246,6 @@ pub fn decide(
             units_received,
             missing_accessories,
         } => {
-            need_role(
-                actor,
-                &[Role::Warehouse, Role::Reviewer],
-                "receive returned goods",
-            )?;
             if stage != Stage::InTransit {
                 return wrong_stage("received");
             }
@@ -894,10 +1264,9 @@ pub fn decide(
                     "the units received must match the slip and not exceed the request",
                 );
             }
-            if missing_accessories.iter().any(|d| d.amount_minor < 0) {
-                return refuse("invalid-deduction", "deductions are not negative");
-            }
-            let deducted = missing_accessories.iter().map(|d| d.amount_minor).sum();
+            let deducted = missing_accessories
+                .iter()
+                .fold(0i64, |sum, d| sum.saturating_add(d.amount_minor.get()));
             next.receipt = Some(Receipt {
                 slip,
                 units_received,
@@ -913,7 +1282,6 @@ pub fn decide(
             }]
         }
         Command::Inspect(inspection) => {
-            need_role(actor, &[Role::Quality], "inspect returned goods")?;
             if stage != Stage::Received {
                 return wrong_stage("inspected");
             }
@@ -924,29 +1292,39 @@ pub fn decide(
                     format!("give one disposition per unit received ({units})"),
                 );
             }
-            if inspection.damage.iter().any(|d| d.amount_minor < 0)
-                || inspection.return_shipping_minor < 0
-            {
-                return refuse("invalid-deduction", "amounts are not negative");
-            }
-            if inspection.dispositions.contains(&Disposition::Scrap)
-                && inspection.scrap_value_minor > policy.scrap_limit_minor
-            {
-                need_rank(actor, policy.levels.scrap_above_limit).or_else(|_| {
-                    refuse(
-                        "scrap-approval-required",
-                        format!(
-                            "scrap above the limit needs a {}",
-                            policy.levels.scrap_above_limit
-                        ),
-                    )
-                })?;
+            if inspection.return_shipping_minor > policy.return_shipping_cap_minor {
+                return refuse(
+                    "return-shipping-above-cap",
+                    format!(
+                        "return shipping is reimbursed up to {} (minor units); record what the customer was actually charged",
+                        policy.return_shipping_cap_minor
+                    ),
+                );
             }
             let mut changes = vec![ReturnChange::Inspected {
                 fault_confirmed: inspection.fault_confirmed,
                 responsibility: inspection.responsibility,
                 dispositions: inspection.dispositions.clone(),
             }];
+            if inspection.dispositions.contains(&Disposition::Scrap)
+                && inspection.scrap_value_minor > policy.scrap_limit_minor
+            {
+                next.scrap_sign_off_pending = true;
+                changes.push(ReturnChange::ScrapSignOffRequested {
+                    scrap_value_minor: inspection.scrap_value_minor,
+                });
+            }
+            if no_reason_not_resaleable(&flow.terms, &inspection)
+                && policy.not_resaleable_no_reason == NotResaleable::Refuse
+            {
+                // DOMAIN §3: the no-reason return holds only for goods that can be sold again.
+                next.inspection = Some(inspection);
+                next.stage = Stage::SendBackPending;
+                changes.push(ReturnChange::RefusedOnInspection {
+                    reason: "A no-reason return must come back in a state that can be sold again; these goods cannot, so they are sent back and nothing is refunded.".into(),
+                });
+                return Ok((next, changes));
+            }
             let breakdown = refund_breakdown(
                 &flow.terms,
                 flow.receipt.as_ref(),
@@ -954,19 +1332,33 @@ pub fn decide(
                 policy,
             );
             next.inspection = Some(inspection);
-            if flow.terms.kind == ReturnKind::Exchange {
-                next.stage = Stage::ReshipPending;
+            next.stage = if flow.terms.kind == ReturnKind::Exchange {
+                Stage::ReshipPending
             } else {
-                next.stage = Stage::RefundPending;
-            }
+                Stage::RefundPending
+            };
             changes.push(ReturnChange::RefundCalculated {
                 breakdown: breakdown.clone(),
             });
             next.refund = Some(breakdown);
             changes
         }
+        Command::ApproveScrap(reasoned) => {
+            reasoned.check()?;
+            if !flow.scrap_sign_off_pending {
+                return refuse(
+                    "no-scrap-to-sign-off",
+                    "no scrap above the limit waits for a sign-off on this return",
+                );
+            }
+            need_rank(actor, policy.levels.scrap_above_limit)?;
+            next.scrap_sign_off_pending = false;
+            vec![ReturnChange::ScrapApproved {
+                reason_code: reasoned.reason_code,
+                note: reasoned.note,
+            }]
+        }
         Command::ExecuteRefund => {
-            need_role(actor, &[Role::Finance], "execute refunds")?;
             if stage != Stage::RefundPending {
                 return match stage {
                     Stage::Refunded | Stage::Exchanged => {
@@ -975,40 +1367,46 @@ pub fn decide(
                     _ => wrong_stage("refunded"),
                 };
             }
+            if flow.approved_by.as_deref() == Some(actor.id.as_str()) {
+                return Err(Refused::Forbidden(
+                    "separation of duties: the person who approved a refund does not pay it".into(),
+                ));
+            }
             execute(&mut next, actor.role == Role::System, now)
         }
         Command::Reship {
             carrier,
             tracking_number,
-        } => {
-            need_role(actor, &[Role::Warehouse], "ship a replacement")?;
-            if stage != Stage::ReshipPending {
-                return wrong_stage("reshipped");
+        } => match stage {
+            Stage::ReshipPending => {
+                let refund = next.refund.as_ref().map(|r| r.total_minor).unwrap_or(0);
+                let mut changes = vec![ReturnChange::Reshipped {
+                    carrier,
+                    tracking_number,
+                }];
+                if refund > 0 {
+                    // A cheaper replacement: the difference is refunded before the case closes.
+                    next.stage = Stage::RefundPending;
+                } else {
+                    next.stage = Stage::Exchanged;
+                    changes.push(ReturnChange::Refunded {
+                        amount_minor: 0,
+                        currency: flow.terms.currency,
+                        by_system: false,
+                    });
+                }
+                changes
             }
-            let refund = next.refund.as_ref().map(|r| r.total_minor).unwrap_or(0);
-            let mut changes = vec![ReturnChange::Reshipped {
-                carrier,
-                tracking_number,
-            }];
-            if refund > 0 {
-                // A cheaper replacement: the difference is refunded before the case closes.
-                next.stage = Stage::RefundPending;
-            } else {
-                next.stage = Stage::Exchanged;
-                changes.push(ReturnChange::Refunded {
-                    amount_minor: 0,
-                    currency: flow.terms.currency,
-                    by_system: false,
-                });
+            Stage::SendBackPending => {
+                next.stage = Stage::SentBack;
+                vec![ReturnChange::SentBack {
+                    carrier,
+                    tracking_number,
+                }]
             }
-            changes
-        }
+            _ => return wrong_stage("reshipped"),
+        },
         Command::Cancel { reason } => {
-            need_role(
-                actor,
-                &[Role::Customer, Role::Agent, Role::Reviewer, Role::Manager],
-                "cancel a request",
-            )?;
             if !stage.cancellable() {
                 return refuse(
                     "not-cancellable",
@@ -1019,13 +1417,12 @@ pub fn decide(
             next.deadline = None;
             vec![ReturnChange::ReturnCancelled {
                 from: stage,
-                reason,
+                reason: reason
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty()),
             }]
         }
         Command::DeadlineDue => {
-            if actor.role != Role::System {
-                return Err(Refused::Forbidden("only the system fires deadlines".into()));
-            }
             let Some(deadline) = flow.deadline.filter(|d| d.due <= now) else {
                 return refuse("not-due", "no deadline of this return is due");
             };
@@ -1039,7 +1436,7 @@ pub fn decide(
                         reason_code: "merchant_timeout".into(),
                         note: "Approved automatically: the merchant did not act in time.".into(),
                     },
-                    true,
+                    actor,
                     now,
                     policy,
                 ),
@@ -1067,6 +1464,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::values::MAX_AMOUNT_MINOR;
     use proptest::prelude::*;
 
     fn t0() -> DateTime<Utc> {
@@ -1086,14 +1484,17 @@ mod tests {
             units: 1,
             model: Some("TV-55".into()),
             currency: Currency::CNY,
-            unit_price_minor: 3999_00,
-            shipping_fee_minor: 20_00,
+            unit_price_minor: m(3999_00),
+            shipping_fee_minor: m(20_00),
             amount_asked_minor: None,
             replacement_price_minor: None,
             order_shipped: true,
             promised_ship_by: None,
             quality_incident: false,
         }
+    }
+    fn m(minor: i64) -> Amount {
+        Amount::new(minor).unwrap()
     }
     fn policy() -> ReturnPolicy {
         ReturnPolicy::default()
@@ -1131,8 +1532,8 @@ mod tests {
             resaleable: false,
             damage: vec![],
             dispositions: vec![Disposition::Rework; units],
-            scrap_value_minor: 0,
-            return_shipping_minor: 30_00,
+            scrap_value_minor: m(0),
+            return_shipping_minor: m(30_00),
         }
     }
 
@@ -1140,6 +1541,7 @@ mod tests {
     fn refund_only_is_refunded_by_the_system_after_48_hours() {
         let flow = ReturnFlow::open(
             terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
+            &DayUnits::default(),
             t0(),
             &policy(),
         )
@@ -1177,6 +1579,7 @@ mod tests {
     fn return_and_refund_becomes_refund_without_return_after_48_hours() {
         let flow = ReturnFlow::open(
             terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
+            &DayUnits::default(),
             t0(),
             &policy(),
         )
@@ -1204,7 +1607,7 @@ mod tests {
         let mut t = terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason);
         t.order_shipped = false;
         t.promised_ship_by = Some(t0() + Duration::hours(6));
-        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
         assert_eq!(flow.deadline.unwrap().kind, DeadlineKind::PromisedShipping);
         let next = ok(
             &flow,
@@ -1219,6 +1622,7 @@ mod tests {
     fn a_rejection_can_be_resubmitted_and_decided_again_or_lapses_after_7_days() {
         let flow = ReturnFlow::open(
             terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason),
+            &DayUnits::default(),
             t0(),
             &policy(),
         )
@@ -1280,6 +1684,7 @@ mod tests {
     fn an_escalation_is_decided_by_a_manager() {
         let flow = ReturnFlow::open(
             terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
+            &DayUnits::default(),
             t0(),
             &policy(),
         )
@@ -1324,7 +1729,7 @@ mod tests {
     fn a_large_batch_approved_by_the_clock_still_comes_back_for_inspection() {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
         t.units = 20;
-        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
         let next = ok(
             &flow,
             Command::DeadlineDue,
@@ -1339,6 +1744,7 @@ mod tests {
     fn the_customer_cancels_in_every_stage_before_the_refund_and_in_none_after() {
         let flow = ReturnFlow::open(
             terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
+            &DayUnits::default(),
             t0(),
             &policy(),
         )
@@ -1410,6 +1816,7 @@ mod tests {
     fn the_whole_return_path_pays_the_breakdown_once() {
         let flow = ReturnFlow::open(
             terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
+            &DayUnits::default(),
             t0(),
             &policy(),
         )
@@ -1451,7 +1858,7 @@ mod tests {
         assert!(matches!(refused, Err(Refused::Rule(r)) if r.rule == "return-slip-required"));
         let remote = Deduction {
             reason: "remote missing".into(),
-            amount_minor: 50_00,
+            amount_minor: m(50_00),
         };
         let f = ok(
             &f,
@@ -1493,7 +1900,7 @@ mod tests {
             refund_breakdown(&t, None, None, &policy()).fee_minor,
             399_90
         );
-        t.unit_price_minor = 9999_00;
+        t.unit_price_minor = m(9999_00);
         let b = refund_breakdown(&t, None, None, &policy());
         assert_eq!(b.fee_minor, 500_00, "capped at 500 yuan");
         assert_eq!(b.total_minor, 9999_00 - 500_00);
@@ -1502,29 +1909,50 @@ mod tests {
     #[test]
     fn batches_quality_incidents_price_protection_and_large_compensation_raise_the_level() {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
-        assert_eq!(required_level(&t, &policy()).0, Role::Agent);
+        assert_eq!(
+            required_level(&t, &DayUnits::default(), &policy()).0,
+            Role::Agent
+        );
         t.units = 50;
-        assert_eq!(required_level(&t, &policy()).0, Role::Manager);
+        assert_eq!(
+            required_level(&t, &DayUnits::default(), &policy()).0,
+            Role::Manager
+        );
         t.units = 49;
         t.model = None;
-        assert_eq!(required_level(&t, &policy()).0, Role::Agent);
-        t.units = 100;
-        assert_eq!(required_level(&t, &policy()).0, Role::Manager);
-        t.quality_incident = true;
-        assert_eq!(required_level(&t, &policy()).0, Role::Admin);
-        let mut p = terms(ReturnKind::PriceProtection, ReturnReason::MerchantError);
-        p.amount_asked_minor = Some(100_00);
-        assert_eq!(required_level(&p, &policy()).0, Role::Manager);
-        let mut c = terms(ReturnKind::Compensation, ReturnReason::MerchantError);
-        c.amount_asked_minor = Some(20_00);
         assert_eq!(
-            required_level(&c, &policy()).0,
+            required_level(&t, &DayUnits::default(), &policy()).0,
+            Role::Agent
+        );
+        t.units = 100;
+        assert_eq!(
+            required_level(&t, &DayUnits::default(), &policy()).0,
+            Role::Manager
+        );
+        t.quality_incident = true;
+        assert_eq!(
+            required_level(&t, &DayUnits::default(), &policy()).0,
+            Role::Admin
+        );
+        let mut p = terms(ReturnKind::PriceProtection, ReturnReason::MerchantError);
+        p.amount_asked_minor = Some(m(100_00));
+        assert_eq!(
+            required_level(&p, &DayUnits::default(), &policy()).0,
+            Role::Manager
+        );
+        let mut c = terms(ReturnKind::Compensation, ReturnReason::MerchantError);
+        c.amount_asked_minor = Some(m(20_00));
+        assert_eq!(
+            required_level(&c, &DayUnits::default(), &policy()).0,
             Role::Agent,
             "up to the shipping fee"
         );
-        c.amount_asked_minor = Some(20_01);
-        assert_eq!(required_level(&c, &policy()).0, Role::Manager);
-        let flow = ReturnFlow::open(c, t0(), &policy()).unwrap();
+        c.amount_asked_minor = Some(m(20_01));
+        assert_eq!(
+            required_level(&c, &DayUnits::default(), &policy()).0,
+            Role::Manager
+        );
+        let flow = ReturnFlow::open(c, &DayUnits::default(), t0(), &policy()).unwrap();
         assert!(matches!(
             run(
                 &flow,
@@ -1542,19 +1970,19 @@ mod tests {
     #[test]
     fn an_exchange_settles_the_price_difference_both_ways() {
         let mut t = terms(ReturnKind::Exchange, ReturnReason::QualityFault);
-        t.replacement_price_minor = Some(3499_00);
+        t.replacement_price_minor = Some(m(3499_00));
         assert_eq!(
             refund_breakdown(&t, None, None, &policy()).total_minor,
             500_00,
             "a cheaper replacement refunds the difference"
         );
-        t.replacement_price_minor = Some(4299_00);
+        t.replacement_price_minor = Some(m(4299_00));
         assert_eq!(
             refund_breakdown(&t, None, None, &policy()).total_minor,
             0,
             "a dearer one is paid on the new order"
         );
-        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
+        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
         let f = ok(&flow, Command::Approve(reason("fault")), Role::Agent, t0());
         let f = ok(
             &f,
@@ -1576,7 +2004,7 @@ mod tests {
             t0(),
         );
         let free_shipping = Inspection {
-            return_shipping_minor: 0,
+            return_shipping_minor: m(0),
             ..inspection(Responsibility::Merchant, 1)
         };
         let f = ok(&f, Command::Inspect(free_shipping), Role::Quality, t0());
@@ -1594,11 +2022,48 @@ mod tests {
     }
 
     #[test]
-    fn scrap_above_the_limit_needs_the_top_level() {
-        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
-        t.units = 1;
-        let flow = ReturnFlow::open(t, t0(), &policy()).unwrap();
-        let f = ok(&flow, Command::Approve(reason("fault")), Role::Agent, t0());
+    fn scrap_above_the_limit_waits_for_the_top_levels_sign_off() {
+        let f = received(terms(
+            ReturnKind::ReturnAndRefund,
+            ReturnReason::QualityFault,
+        ));
+        let mut i = inspection(Responsibility::Merchant, 1);
+        i.dispositions = vec![Disposition::Scrap];
+        i.scrap_value_minor = m(30_000_01);
+        assert!(
+            matches!(
+                run(&f, Command::Inspect(i.clone()), Role::Admin, t0()),
+                Err(Refused::Forbidden(_))
+            ),
+            "the top level signs off, it does not inspect"
+        );
+        let inspected = ok(&f, Command::Inspect(i), Role::Quality, t0());
+        assert!(inspected.scrap_sign_off_pending);
+        assert!(matches!(
+            run(
+                &inspected,
+                Command::ApproveScrap(reason("scrap_ok")),
+                Role::Manager,
+                t0()
+            ),
+            Err(Refused::Forbidden(_))
+        ));
+        let signed = ok(
+            &inspected,
+            Command::ApproveScrap(reason("scrap_ok")),
+            Role::Admin,
+            t0(),
+        );
+        assert!(!signed.scrap_sign_off_pending);
+        assert!(
+            matches!(run(&signed, Command::ApproveScrap(reason("again")), Role::Admin, t0()), Err(Refused::Rule(r)) if r.rule == "no-scrap-to-sign-off")
+        );
+    }
+
+    /// A return of `t` approved, shipped and received (one unit).
+    fn received(t: ReturnTerms) -> ReturnFlow {
+        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
+        let f = ok(&flow, Command::Approve(reason("ok")), Role::Agent, t0());
         let f = ok(
             &f,
             Command::Ship {
@@ -1608,7 +2073,7 @@ mod tests {
             Role::Customer,
             t0(),
         );
-        let f = ok(
+        ok(
             &f,
             Command::Receive {
                 slip: slip(1),
@@ -1617,14 +2082,172 @@ mod tests {
             },
             Role::Warehouse,
             t0(),
-        );
+        )
+    }
+
+    #[test]
+    fn return_shipping_above_the_policys_cap_is_refused_and_the_refund_never_exceeds_price_plus_cap()
+     {
+        let f = received(terms(
+            ReturnKind::ReturnAndRefund,
+            ReturnReason::QualityFault,
+        ));
         let mut i = inspection(Responsibility::Merchant, 1);
-        i.dispositions = vec![Disposition::Scrap];
-        i.scrap_value_minor = 30_000_01;
+        i.return_shipping_minor = m(200_01);
         assert!(
-            matches!(run(&f, Command::Inspect(i.clone()), Role::Quality, t0()), Err(Refused::Rule(r)) if r.rule == "scrap-approval-required")
+            matches!(run(&f, Command::Inspect(i.clone()), Role::Quality, t0()), Err(Refused::Rule(r)) if r.rule == "return-shipping-above-cap")
         );
-        assert!(run(&f, Command::Inspect(i), Role::Admin, t0()).is_ok());
+        i.return_shipping_minor = m(200_00);
+        let inspected = ok(&f, Command::Inspect(i), Role::Quality, t0());
+        assert_eq!(inspected.refund.unwrap().total_minor, 3999_00 + 200_00);
+        assert!(
+            serde_json::from_value::<Command>(serde_json::json!({
+                "action": "inspect", "fault_confirmed": true, "responsibility": "merchant",
+                "resaleable": false, "dispositions": ["rework"],
+                "return_shipping_minor": 1_000_000_000_000_000i64
+            }))
+            .is_err(),
+            "10^15 is no amount"
+        );
+    }
+
+    #[test]
+    fn the_person_who_approved_a_refund_does_not_pay_it() {
+        let flow = ReturnFlow::open(
+            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
+            &DayUnits::default(),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        let same = Actor {
+            id: "pat".into(),
+            role: Role::Agent,
+            name: None,
+        };
+        let (approved, _) = decide(
+            &flow,
+            Command::Approve(reason("ok")),
+            &same,
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        assert_eq!(approved.approved_by.as_deref(), Some("pat"));
+        let pat_in_finance = Actor {
+            role: Role::Finance,
+            ..same
+        };
+        assert!(matches!(
+            decide(
+                &approved,
+                Command::ExecuteRefund,
+                &pat_in_finance,
+                t0(),
+                &policy()
+            ),
+            Err(Refused::Forbidden(_))
+        ));
+        assert_eq!(
+            ok(&approved, Command::ExecuteRefund, Role::Finance, t0()).stage,
+            Stage::Refunded
+        );
+    }
+
+    #[test]
+    fn a_no_reason_return_that_cannot_be_resold_is_refused_or_deducted_as_the_policy_says() {
+        let t = terms(ReturnKind::ReturnAndRefund, ReturnReason::CustomerReason);
+        let mut used = inspection(Responsibility::Customer, 1);
+        used.resaleable = false;
+        let f = received(t.clone());
+        let refused = ok(&f, Command::Inspect(used.clone()), Role::Quality, t0());
+        assert_eq!(refused.stage, Stage::SendBackPending);
+        assert_eq!(refused.refund, None, "never silently the full refund");
+        assert!(matches!(
+            run(&refused, Command::ExecuteRefund, Role::Finance, t0()),
+            Err(Refused::Rule(r)) if r.rule == "wrong-stage"
+        ));
+        let back = ok(
+            &refused,
+            Command::Reship {
+                carrier: "SF".into(),
+                tracking_number: "SF9".into(),
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        assert_eq!(back.stage, Stage::SentBack);
+        assert_eq!(
+            back.stage.case_status(),
+            super::super::case::CaseStatus::Closed
+        );
+
+        let mut deducting = policy();
+        deducting.not_resaleable_no_reason = NotResaleable::Deduct { percent: 30 };
+        let (inspected, _) = decide(
+            &f,
+            Command::Inspect(used.clone()),
+            &who(Role::Quality),
+            t0(),
+            &deducting,
+        )
+        .unwrap();
+        let b = inspected.refund.unwrap();
+        let fee = 399_90;
+        assert_eq!(
+            b.total_minor,
+            3999_00 - fee - 1199_70,
+            "10% fee and 30% loss of value"
+        );
+
+        // A fault found by quality is not a no-reason return any more.
+        let mut faulty = used;
+        faulty.responsibility = Responsibility::Merchant;
+        assert_eq!(
+            ok(&f, Command::Inspect(faulty), Role::Quality, t0()).stage,
+            Stage::RefundPending
+        );
+        // Resaleable goods are refunded as ever.
+        let fine = Inspection {
+            resaleable: true,
+            ..inspection(Responsibility::Customer, 1)
+        };
+        assert_eq!(
+            ok(&f, Command::Inspect(fine), Role::Quality, t0()).stage,
+            Stage::RefundPending
+        );
+    }
+
+    #[test]
+    fn batch_thresholds_count_the_customers_units_of_the_day_not_the_request() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        t.units = 25;
+        let none = DayUnits::default();
+        assert_eq!(required_level(&t, &none, &policy()).0, Role::Agent);
+        let after_first = none.with(&t);
+        assert_eq!(after_first.of_model("TV-55"), 25);
+        assert_eq!(
+            required_level(&t, &after_first, &policy()).0,
+            Role::Manager,
+            "25 + 25 units of one model on one day"
+        );
+        let mut other = t.clone();
+        other.model = Some("TV-65".into());
+        assert_eq!(
+            required_level(&other, &after_first, &policy()).0,
+            Role::Agent,
+            "another model counts towards the total only"
+        );
+        let busy = DayUnits {
+            total: 90,
+            ..DayUnits::default()
+        };
+        other.units = 10;
+        assert_eq!(
+            required_level(&other, &busy, &policy()).0,
+            Role::Manager,
+            "100 units in all on one day"
+        );
     }
 
     fn any_command() -> impl Strategy<Value = (Command, Role, i64)> {
@@ -1661,7 +2284,7 @@ mod tests {
                 units_received: u,
                 missing_accessories: vec![Deduction {
                     reason: "box".into(),
-                    amount_minor: 10_00
+                    amount_minor: m(10_00)
                 }]
             }),
             Just(Command::Inspect(inspection(Responsibility::Customer, 1))),
@@ -1681,9 +2304,9 @@ mod tests {
             steps in prop::collection::vec(any_command(), 1..25),
         ) {
             let mut t = terms(kind, reason);
-            t.unit_price_minor = price;
-            if kind == ReturnKind::Compensation { t.amount_asked_minor = Some(price.max(1)); t.unit_price_minor = price.max(1); }
-            let mut flow = ReturnFlow::open(t.clone(), t0(), &policy()).unwrap();
+            t.unit_price_minor = m(price);
+            if kind == ReturnKind::Compensation { t.amount_asked_minor = Some(m(price.max(1))); t.unit_price_minor = m(price.max(1)); }
+            let mut flow = ReturnFlow::open(t.clone(), &DayUnits::default(), t0(), &policy()).unwrap();
             let mut now = t0();
             let mut refunds = 0;
             for (cmd, role, hours) in steps {
@@ -1701,6 +2324,58 @@ mod tests {
                 }
             }
             prop_assert!(refunds <= 1, "a refund is paid at most once");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn amounts_up_to_i64_bounds_are_refused_or_give_a_refund_within_paid_plus_the_shipping_cap(
+            price in any::<i64>(),
+            units in 1u32..=MAX_UNITS,
+            shipping in any::<i64>(),
+            damage in prop::collection::vec(any::<i64>(), 0..4),
+            accessories in prop::collection::vec(any::<i64>(), 0..4),
+            fee_percent in 0u32..=100,
+            reason in prop::sample::select(vec![ReturnReason::QualityFault, ReturnReason::CustomerReason]),
+            responsibility in prop::sample::select(vec![Responsibility::Merchant, Responsibility::Carrier, Responsibility::Customer]),
+        ) {
+            let amount = |x: i64| Amount::new(x).ok();
+            let (Some(price), Some(shipping)) = (amount(price), amount(shipping)) else {
+                let bounds = 0..=MAX_AMOUNT_MINOR;
+                prop_assert!(!bounds.contains(&price) || !bounds.contains(&shipping));
+                return Ok(());
+            };
+            let deductions = |raw: Vec<i64>| -> Vec<Deduction> {
+                raw.into_iter()
+                    .filter_map(amount)
+                    .map(|a| Deduction { reason: "x".into(), amount_minor: a })
+                    .collect()
+            };
+            let mut t = terms(ReturnKind::ReturnAndRefund, reason);
+            t.unit_price_minor = price;
+            t.units = units;
+            let mut p = policy();
+            p.fee_percent = fee_percent;
+            p.not_resaleable_no_reason = NotResaleable::Deduct { percent: 100 };
+            let Some(paid) = t.paid_minor() else {
+                prop_assert!(t.validate().is_err(), "a request whose price cannot be summed is refused");
+                return Ok(());
+            };
+            let receipt = Receipt {
+                slip: slip(1).unwrap(),
+                units_received: 1,
+                missing_accessories: deductions(accessories),
+                received_at: t0(),
+            };
+            let inspection = Inspection {
+                damage: deductions(damage),
+                return_shipping_minor: shipping,
+                ..inspection(responsibility, 1)
+            };
+            let b = refund_breakdown(&t, Some(&receipt), Some(&inspection), &p);
+            prop_assert!(b.total_minor >= 0);
+            prop_assert!(b.shipping_reimbursed_minor <= p.return_shipping_cap_minor.get());
+            prop_assert!(b.total_minor <= paid + b.shipping_reimbursed_minor);
         }
     }
 }

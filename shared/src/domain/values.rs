@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::InvalidField;
@@ -224,23 +225,90 @@ impl From<Currency> for String {
     }
 }
 
-/// Money in integer minor units (fen for CNY): never a float, so sums and refunds are exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Money {
-    pub amount_minor: i64,
-    pub currency: Currency,
+/// The largest amount any field takes, in minor units: 10^13 (a hundred billion yuan in fen).
+/// Bounded so that a price times any allowed quantity (at most 100 000) still fits an `i64`,
+/// and so that no sum of a request's amounts can overflow.
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+
+/// Money in integer minor units (fen for CNY), `0..=MAX_AMOUNT_MINOR`: never a float, never
+/// negative, never large enough to overflow a sum, so refunds are exact. The currency travels
+/// beside it (a request's or an order's).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Amount(i64);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+    pub const MAX: Amount = Amount(MAX_AMOUNT_MINOR);
+
+    pub fn new(minor: i64) -> Result<Self, String> {
+        if (0..=MAX_AMOUNT_MINOR).contains(&minor) {
+            Ok(Self(minor))
+        } else {
+            Err(format!(
+                "must be an amount in minor units from 0 to {MAX_AMOUNT_MINOR}"
+            ))
+        }
+    }
+
+    /// An amount written in the code, checked when it is compiled: use it in a `const` block,
+    /// `const { Amount::of(500_00) }`, so that a bad literal fails the build, not a request.
+    pub const fn of(minor: i64) -> Self {
+        assert!(
+            minor >= 0 && minor <= MAX_AMOUNT_MINOR,
+            "amount out of range"
+        );
+        Self(minor)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
 }
 
-impl Money {
-    pub fn new(amount_minor: i64, currency: Currency) -> Result<Self, InvalidField> {
-        if amount_minor < 0 {
-            return Err(InvalidField::new("amount_minor", "must not be negative"));
-        }
-        Ok(Self {
-            amount_minor,
-            currency,
-        })
+impl TryFrom<i64> for Amount {
+    type Error = String;
+    fn try_from(minor: i64) -> Result<Self, String> {
+        Self::new(minor)
     }
+}
+impl From<Amount> for i64 {
+    fn from(value: Amount) -> i64 {
+        value.0
+    }
+}
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The calendar this system reasons in: dates and times from 1970 to 2200. Anything outside is
+/// a typo or an attack, and refusing it keeps every date sum far from chrono's limits.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2200, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+/// Whether a date lies in the calendar this system reasons in.
+pub fn sane_date(date: NaiveDate) -> bool {
+    (EARLIEST_DATE..=LATEST_DATE).contains(&date)
+}
+
+/// Whether an instant lies in the calendar this system reasons in.
+pub fn sane_time(at: DateTime<Utc>) -> bool {
+    sane_date(at.date_naive())
+}
+
+/// The field error for a date or time outside [`sane_date`].
+pub fn date_out_of_range(field: &str) -> InvalidField {
+    InvalidField::new(field, "must be a date from 1970-01-01 to 2200-12-31")
 }
 
 /// Free text from a person, trimmed and bounded so that one field cannot fill an item (a
@@ -315,9 +383,28 @@ mod tests {
     }
 
     #[test]
-    fn money_is_never_negative_and_currencies_are_iso_codes() {
-        assert!(Money::new(-1, Currency::CNY).is_err());
+    fn amounts_are_bounded_both_ways_and_currencies_are_iso_codes() {
+        assert!(Amount::new(-1).is_err());
+        assert!(Amount::new(MAX_AMOUNT_MINOR + 1).is_err());
+        assert!(Amount::new(i64::MIN).is_err());
+        assert_eq!(Amount::new(MAX_AMOUNT_MINOR).unwrap(), Amount::MAX);
+        assert!(serde_json::from_str::<Amount>("1e20").is_err());
+        assert!(serde_json::from_str::<Amount>("9223372036854775807").is_err());
+        assert_eq!(
+            serde_json::from_str::<Amount>("399900").unwrap().get(),
+            399900
+        );
         assert!(Currency::parse("cny").is_err());
         assert_eq!(Currency::parse("EUR").unwrap().as_str(), "EUR");
+    }
+
+    #[test]
+    fn dates_outside_1970_to_2200_are_not_sane() {
+        assert!(sane_date("1970-01-01".parse().unwrap()));
+        assert!(sane_date("2200-12-31".parse().unwrap()));
+        assert!(!sane_date("1969-12-31".parse().unwrap()));
+        assert!(!sane_date("2201-01-01".parse().unwrap()));
+        assert!(!sane_date("+262142-12-31".parse().unwrap()));
+        assert!(!sane_time(DateTime::<Utc>::MIN_UTC));
     }
 }

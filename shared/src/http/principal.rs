@@ -4,6 +4,10 @@
 //! claims it passed on. On a laptop, the local gateway verifies its own tokens and fills the
 //! same context, so this code cannot tell the two apart. Claims arrive as strings: the groups
 //! claim (`cognito:groups`) comes flattened as `"[agent reviewer]"`.
+//!
+//! Only claims Cognito sets are read (`cognito:groups`, never a plain `groups`), and every
+//! claim that ends up in a key, a record or a log line is checked first: a subject with a
+//! newline or a `#` is refused (401), a name is bounded.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,6 +16,7 @@ use axum::http::request::Parts;
 use lambda_http::request::RequestContext;
 
 use super::ApiError;
+use crate::domain::access::{self, Action, Caller, Owner};
 use crate::domain::case::Case;
 use crate::domain::identity::{Actor, Role};
 use crate::domain::values::CustomerId;
@@ -34,8 +39,9 @@ pub struct Principal {
 /// The claim that links a signed-in customer to their storefront account.
 pub const STOREFRONT_CUSTOMER_CLAIM: &str = "custom:storefront_customer_id";
 
-/// Claims that carry groups, in the order they are looked for.
-const GROUP_CLAIMS: [&str; 2] = ["cognito:groups", "groups"];
+/// The claim that carries groups: Cognito's. A plain `groups` claim is never read: Cognito
+/// does not set it, so only another issuer could.
+const GROUPS_CLAIM: &str = "cognito:groups";
 
 /// The order in which a person with several roles acts: the most senior first.
 const SENIORITY: [Role; 9] = [
@@ -52,15 +58,16 @@ const SENIORITY: [Role; 9] = [
 
 impl Principal {
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, ApiError> {
+        // The subject becomes a key (`CUSTOMER#<sub>`), an actor id on every record and a log
+        // field: it is what a customer id may be, or the token is refused.
         let id = claims
             .get("sub")
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized("the token has no subject".into()))?
-            .to_owned();
-        let roles: BTreeSet<Role> = GROUP_CLAIMS
-            .iter()
-            .find_map(|c| claims.get(*c))
+            .and_then(|s| CustomerId::parse(s.clone()).ok())
+            .filter(|s| claims.get("sub").is_some_and(|raw| raw == s.as_str()))
+            .ok_or_else(|| ApiError::Unauthorized("the token has no usable subject".into()))?
+            .to_string();
+        let roles: BTreeSet<Role> = claims
+            .get(GROUPS_CLAIM)
             .map(|raw| parse_groups(raw))
             .unwrap_or_default()
             .into_iter()
@@ -71,11 +78,16 @@ impl Principal {
         Ok(Self {
             id,
             roles,
-            name: claims.get("name").cloned(),
+            // A display name: bounded and without control characters, or left out.
+            name: claims
+                .get("name")
+                .and_then(|n| crate::domain::values::bounded_text("name", n, 100).ok())
+                .filter(|n| !n.is_empty() && !n.contains(['\n', '\t'])),
             verified_email: claims
                 .get("email")
                 .filter(|_| verified)
-                .map(|e| e.trim().to_ascii_lowercase()),
+                .map(|e| e.trim().to_ascii_lowercase())
+                .filter(|e| e.len() <= 254 && e.contains('@') && !e.chars().any(char::is_control)),
             storefront_customer: claims
                 .get(STOREFRONT_CUSTOMER_CLAIM)
                 .filter(|v| v.contains(':'))
@@ -105,29 +117,39 @@ impl Principal {
         }
     }
 
-    /// Whether records of this customer id or e-mail are this customer's.
-    pub fn owns(&self, customer_id: &str, email: Option<&str>) -> bool {
-        customer_id == self.id
-            || self
-                .storefront_customer
-                .as_ref()
-                .is_some_and(|k| k.as_str() == customer_id)
-            || self
-                .verified_email
-                .as_deref()
-                .is_some_and(|mine| email.is_some_and(|e| e.eq_ignore_ascii_case(mine)))
-    }
-
-    /// Who may see a case: its customer, the technician it is assigned to, any other staff.
-    /// Everyone else is told it does not exist, so that case numbers leak nothing.
-    pub fn can_see(&self, case: &Case) -> bool {
-        match self.role() {
-            Role::Customer => self.owns(case.customer_id.as_str(), case.customer_email.as_deref()),
-            Role::Technician => case.assignee.as_deref() == Some(self.id.as_str()),
-            _ => true,
+    /// This person as the access rules see them (`domain::access`).
+    pub fn caller(&self) -> Caller<'_> {
+        Caller {
+            role: self.role(),
+            subject: &self.id,
+            storefront_customer: self.storefront_customer.as_ref().map(CustomerId::as_str),
+            verified_email: self.verified_email.as_deref(),
         }
     }
 
+    /// The access rule for `action` on a record of `owner` (or on none): 403 for a role that
+    /// never may, 404 for a record this person may not see.
+    pub fn check(&self, action: Action, owner: Option<&Owner<'_>>) -> Result<(), ApiError> {
+        access::check(&self.caller(), action, owner).map_err(ApiError::from)
+    }
+
+    /// The access rule for `action` on a case, answering 404 with `not_found` for a case this
+    /// person may not see (exactly as for a case that does not exist).
+    pub fn check_case(&self, action: Action, case: &Case) -> Result<(), ApiError> {
+        self.check(action, Some(&case_owner(case)))
+    }
+}
+
+/// Whose a case is, for the access rules.
+pub fn case_owner(case: &Case) -> Owner<'_> {
+    Owner {
+        customer_id: case.customer_id.as_str(),
+        email: case.customer_email.as_deref(),
+        assignee: case.assignee.as_deref(),
+    }
+}
+
+impl Principal {
     pub fn actor(&self) -> Actor {
         Actor {
             id: self.customer_key(),
@@ -226,10 +248,45 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(p.customer_key(), "main:115310627314723954");
-        assert!(p.owns("main:115310627314723954", None));
-        assert!(p.owns("email:jon@example.com", Some("jon@example.com")));
-        assert!(p.owns("c-1", None));
-        assert!(!p.owns("main:1", Some("someone@else.com")));
+        let owns = |id, email| {
+            p.caller().owns(&Owner {
+                customer_id: id,
+                email,
+                assignee: None,
+            })
+        };
+        assert!(owns("main:115310627314723954", None));
+        assert!(owns("email:jon@example.com", Some("jon@example.com")));
+        assert!(owns("c-1", None));
+        assert!(!owns("main:1", Some("someone@else.com")));
+    }
+
+    #[test]
+    fn only_cognitos_groups_claim_grants_a_role() {
+        let p = Principal::from_claims(&claims(&[("sub", "x"), ("groups", "[admin]")])).unwrap();
+        assert_eq!(
+            p.role(),
+            Role::Customer,
+            "Cognito never sets a plain groups claim"
+        );
+    }
+
+    #[test]
+    fn a_subject_that_could_forge_a_log_line_or_a_key_is_refused() {
+        for bad in [
+            "alice\nlevel=ERROR forged",
+            "a#b",
+            " padded",
+            "",
+            "tab\tbed",
+        ] {
+            assert!(
+                Principal::from_claims(&claims(&[("sub", bad)])).is_err(),
+                "{bad:?}"
+            );
+        }
+        let p = Principal::from_claims(&claims(&[("sub", "c-1"), ("name", "Wang\nFang")])).unwrap();
+        assert_eq!(p.name, None, "a name with a line break is left out");
     }
 
     #[test]

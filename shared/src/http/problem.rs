@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::access::Denied;
 use crate::domain::case::Refusal;
 use crate::domain::{InvalidField, RuleError};
 use crate::store::StoreError;
@@ -15,11 +16,12 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Rules that say "not in the state the case is in now" (often because someone else acted
 /// first): 409, with the rule's name; every other rule is a 422.
-const STATE_CONFLICTS: [&str; 4] = [
+const STATE_CONFLICTS: [&str; 5] = [
     "wrong-stage",
     "already-refunded",
     "not-cancellable",
     "case-closed",
+    "no-scrap-to-sign-off",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +206,15 @@ impl From<Refusal> for ApiError {
             Refusal::Invalid(fields) => ApiError::invalid(fields),
             Refusal::Rule(rule) => ApiError::Rule(rule),
             Refusal::Forbidden(why) => ApiError::Forbidden(why),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotFound => ApiError::NotFound("no such resource".into()),
+            Denied::Forbidden(why) => ApiError::Forbidden(why),
         }
     }
 }

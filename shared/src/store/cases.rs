@@ -4,14 +4,16 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::IdempotencyRecord;
-use super::keys::{CaseKeys, Index, sortable};
+use super::keys::{CaseKeys, DayUnitsKeys, Index, OrderKeys, sortable};
 use super::tx::Tx;
 use super::{Store, StoreError, cursor};
+use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
+use crate::domain::returns::DayUnits;
 use crate::domain::values::{CaseId, CustomerId};
 
 #[derive(Serialize, Deserialize)]
@@ -66,7 +68,7 @@ impl CaseItem {
             PK: CaseKeys::pk(&case.id),
             SK: CaseKeys::SK.to_owned(),
             entity: "case".to_owned(),
-            GSI1PK: CaseKeys::customer_pk(&case.customer_id),
+            GSI1PK: CaseKeys::customer_pk(case.customer_id.as_str()),
             GSI1SK: CaseKeys::customer_sk(case.created_at, &case.id),
             GSI2PK: CaseKeys::status_pk(case.status),
             GSI2SK: created.clone(),
@@ -99,13 +101,12 @@ struct EventItem {
     event: Event,
 }
 
-/// A listing of cases, newest first. The index is chosen from the filters: a customer's own
-/// partition, else the status queue, else every case; the other filters narrow the result.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A listing of cases, newest first. The index follows from the scope alone (see
+/// `domain::access::list_scope`): one customer's partition, the records carrying one e-mail,
+/// or (staff only) the status queue or every case; the other filters narrow the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseQuery {
-    pub customer: Option<CustomerId>,
-    /// A customer known by a verified e-mail only: their items in the e-mail index.
-    pub email: Option<String>,
+    pub scope: Scope,
     pub status: Option<CaseStatus>,
     pub case_type: Option<CaseType>,
     /// Filed at or after.
@@ -149,34 +150,178 @@ fn add_events(tx: &mut Tx, id: &CaseId, events: &[Event]) -> Result<(), StoreErr
     Ok(())
 }
 
+/// The order lines a case counts against, once each.
+fn counted_lines(case: &Case) -> Option<(&str, &str, Vec<&str>)> {
+    let order = case.order.as_ref()?;
+    let storefront = order.storefront.as_deref()?;
+    let mut lines: Vec<&str> = order.line_ids.iter().map(String::as_str).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    Some((storefront, order.order_id.as_str(), lines))
+}
+
+/// Adds `delta` to the open cases of each line the case names. With `limit`, each line must
+/// have fewer than that open (label `open-cases`); closing a case never waits on a limit.
+fn add_open_cases(
+    tx: &mut Tx,
+    case: &Case,
+    delta: i64,
+    limit: Option<u32>,
+) -> Result<(), StoreError> {
+    let Some((storefront, order_id, lines)) = counted_lines(case) else {
+        return Ok(());
+    };
+    let mut values = vec![
+        (":d", AttributeValue::N(delta.to_string())),
+        (":e", AttributeValue::S("open_cases".to_owned())),
+    ];
+    if let Some(max) = limit {
+        values.push((":max", AttributeValue::N(max.to_string())));
+    }
+    for line in lines {
+        tx.update(
+            "open-cases",
+            (
+                OrderKeys::pk(storefront, order_id),
+                OrderKeys::open_cases_sk(line),
+            ),
+            "ADD open_cases :d SET entity = :e",
+            limit.map(|_| "attribute_not_exists(open_cases) OR open_cases < :max"),
+            &values,
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct DayUnitsItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    version: u64,
+    units: DayUnits,
+    /// Kept a few days past the day it counts (TTL).
+    expires_at: i64,
+}
+
+/// What filing a case writes besides the case and its events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filing<'a> {
+    /// The request's `Idempotency-Key`, remembered with the case.
+    pub idempotency: Option<&'a IdempotencyRecord>,
+    /// A case linked to a storefront order counts against its lines: at most this many open
+    /// on each (none: no limit, for the storefront's own returns).
+    pub open_cases_limit: Option<u32>,
+    /// A return: the customer's units of the day (merchant's calendar) with this one, and the
+    /// version they were read at.
+    pub day_units: Option<(NaiveDate, &'a DayUnits, u64)>,
+}
+
 impl Store {
-    /// Adds a new case and its first events to a transaction.
+    /// Adds a new case and its first events to a transaction, with what the filing adds: the
+    /// link to its storefront order (counted against the lines it names), the idempotency
+    /// record, the customer's units of the day.
     pub fn add_new_case(
         &self,
         tx: &mut Tx,
         case: &Case,
         events: &[Event],
+        filing: Filing<'_>,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         tx.put("case", &CaseItem::of(case), "attribute_not_exists(PK)", &[])?;
-        add_events(tx, &case.id, events)
+        add_events(tx, &case.id, events)?;
+        if let Some((storefront, order_id, _)) = counted_lines(case) {
+            self.add_order_case_link(tx, storefront, order_id, &case.id)?;
+            add_open_cases(tx, case, 1, filing.open_cases_limit)?;
+        }
+        if let Some(record) = filing.idempotency {
+            // An expired record that DynamoDB has not deleted yet may be taken over.
+            let now = AttributeValue::N(now.timestamp().to_string());
+            tx.put(
+                "idempotency",
+                record,
+                "attribute_not_exists(PK) OR expires_at < :now",
+                &[(":now", now)],
+            )?;
+        }
+        if let Some((day, units, version)) = filing.day_units {
+            self.add_day_units(tx, &case.customer_id, day, units, version)?;
+        }
+        Ok(())
     }
 
-    /// Adds a changed case, conditioned on the version it was read at, and its events.
+    /// Adds a changed case, conditioned on the version `before` was read at, and its events.
+    /// A case that closes (or reopens) counts off (or back onto) its order lines.
     pub fn add_case_update(
         &self,
         tx: &mut Tx,
-        case: &Case,
-        expected_version: u64,
+        before: &Case,
+        after: &Case,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let expected = AttributeValue::N(expected_version.to_string());
+        let expected = AttributeValue::N(before.version.to_string());
         tx.put(
             "case-version",
-            &CaseItem::of(case),
+            &CaseItem::of(after),
             "version = :expected",
             &[(":expected", expected)],
         )?;
-        add_events(tx, &case.id, events)
+        add_events(tx, &after.id, events)?;
+        match (before.status.open(), after.status.open()) {
+            (true, false) => add_open_cases(tx, after, -1, None),
+            (false, true) => add_open_cases(tx, after, 1, None),
+            _ => Ok(()),
+        }
+    }
+
+    /// A customer's units of returns asked for on `day`, with the version to write back at
+    /// (0: none yet).
+    pub async fn day_units(
+        &self,
+        customer: &CustomerId,
+        day: NaiveDate,
+    ) -> Result<(DayUnits, u64), StoreError> {
+        let item = self
+            .get(DayUnitsKeys::pk(customer, day), DayUnitsKeys::SK)
+            .await?;
+        Ok(match item {
+            Some(item) => {
+                let item: DayUnitsItem = serde_dynamo::from_item(item)?;
+                (item.units, item.version)
+            }
+            None => (DayUnits::default(), 0),
+        })
+    }
+
+    /// The customer's units of `day` as they are now, if still at `expected_version` (label
+    /// `day-units`): two filings of one day cannot both count from the same total.
+    pub fn add_day_units(
+        &self,
+        tx: &mut Tx,
+        customer: &CustomerId,
+        day: NaiveDate,
+        units: &DayUnits,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let item = DayUnitsItem {
+            PK: DayUnitsKeys::pk(customer, day),
+            SK: DayUnitsKeys::SK.to_owned(),
+            entity: "day_units".to_owned(),
+            version: expected_version.saturating_add(1),
+            units: units.clone(),
+            expires_at: day
+                .checked_add_days(chrono::Days::new(3))
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(i64::MAX, |t| t.and_utc().timestamp()),
+        };
+        if expected_version == 0 {
+            tx.put("day-units", &item, "attribute_not_exists(PK)", &[])
+        } else {
+            let v = AttributeValue::N(expected_version.to_string());
+            tx.put("day-units", &item, "version = :v", &[(":v", v)])
+        }
     }
 
     /// Draws the next number of the month's sequence (one atomic update). A number drawn for a
@@ -187,7 +332,7 @@ impl Store {
             .update_item()
             .table_name(self.table.as_ref())
             .key("PK", AttributeValue::S(CaseKeys::counter_pk(year, month)))
-            .key("SK", AttributeValue::S("COUNTER".to_owned()))
+            .key("SK", AttributeValue::S(CaseKeys::COUNTER_SK.to_owned()))
             .update_expression("ADD #n :one SET entity = :e")
             .expression_attribute_names("#n", "next")
             .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
@@ -204,47 +349,34 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("case counter".to_owned()))
     }
 
-    /// Writes a new case, its first events and (if the request had one) its idempotency record,
-    /// all or nothing. `Err(CreateError::IdempotencyKeyTaken)` means the key was used meanwhile.
+    /// Writes a new case, its first events and what the filing adds (see [`Filing`]), all or
+    /// nothing; the error says which condition stopped it.
     pub async fn create_case(
         &self,
         case: &Case,
         events: &[Event],
-        idempotency: Option<&IdempotencyRecord>,
-        order: Option<(&str, &str)>,
+        filing: Filing<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), CreateError> {
         let mut tx = self.tx();
-        self.add_new_case(&mut tx, case, events)?;
-        if let Some((storefront, order_id)) = order {
-            self.add_order_case_link(&mut tx, storefront, order_id, &case.id)?;
-        }
-        if let Some(record) = idempotency {
-            // An expired record that DynamoDB has not deleted yet may be taken over.
-            let now = AttributeValue::N(now.timestamp().to_string());
-            tx.put(
-                "idempotency",
-                record,
-                "attribute_not_exists(PK) OR expires_at < :now",
-                &[(":now", now)],
-            )?;
-        }
+        self.add_new_case(&mut tx, case, events, filing, now)?;
         match self.commit(tx).await {
             Ok(()) => Ok(()),
             Err(e) if e.failed("idempotency") => Err(CreateError::IdempotencyKeyTaken),
+            Err(e) if e.failed("open-cases") => Err(CreateError::TooManyOpenCases),
             Err(e) => Err(CreateError::Store(e.into())),
         }
     }
 
-    /// Writes a changed case and its events if the stored case is still at `expected_version`.
+    /// Writes a changed case and its events if the stored case is still at `before`'s version.
     pub async fn update_case(
         &self,
-        case: &Case,
-        expected_version: u64,
+        before: &Case,
+        after: &Case,
         events: &[Event],
     ) -> Result<(), StoreError> {
         let mut tx = self.tx();
-        self.add_case_update(&mut tx, case, expected_version, events)?;
+        self.add_case_update(&mut tx, before, after, events)?;
         Ok(self.commit(tx).await?)
     }
 
@@ -276,15 +408,21 @@ impl Store {
 
     /// A page of case summaries, newest first.
     pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
-        let (index, pk, prefix, status_filter) = match (&query.customer, query.status) {
-            (Some(c), status) => (
+        let (index, pk, prefix, status_filter) = match (&query.scope, query.status) {
+            (Scope::Customer(c), status) => (
                 Index::Customer,
                 CaseKeys::customer_pk(c),
                 CaseKeys::CUSTOMER_SK_PREFIX,
                 status,
             ),
-            (None, Some(s)) => (Index::Status, CaseKeys::status_pk(s), "", None),
-            (None, None) => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), "", None),
+            (Scope::Email(e), status) => (
+                Index::Email,
+                CaseKeys::email_pk(e),
+                CaseKeys::CUSTOMER_SK_PREFIX,
+                status,
+            ),
+            (Scope::Everyone, Some(s)) => (Index::Status, CaseKeys::status_pk(s), "", None),
+            (Scope::Everyone, None) => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), "", None),
         };
         let mut filters = Vec::new();
         let mut filter_values = Vec::new();
@@ -308,10 +446,20 @@ impl Store {
             "{prefix}{}",
             query.to.map(sortable).unwrap_or_else(|| "~".to_owned())
         );
+        // The cursor is sealed for exactly this query: its partition, range and filters.
+        let context = format!(
+            "{}|{pk}|{low}|{high}|{}",
+            index.name(),
+            filter_values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         let mut start = query
             .cursor
             .as_deref()
-            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
+            .map(|c| cursor::open(&self.cursor_key, &context, c, &key_attrs))
             .transpose()?;
         let limit = query.limit.clamp(1, 100);
         let mut items = Vec::with_capacity(limit);
@@ -353,7 +501,15 @@ impl Store {
                         .filter_map(|a| item.get(*a).map(|v| ((*a).to_owned(), v.clone())))
                         .collect::<HashMap<_, _>>(),
                 );
-                items.push(serde_dynamo::from_item::<_, IndexedCase>(item)?.summary);
+                // The e-mail index also holds orders: only cases are listed here.
+                if item
+                    .get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("case")
+                {
+                    items.push(serde_dynamo::from_item::<_, IndexedCase>(item)?.summary);
+                }
             }
             start = out.last_evaluated_key;
             if items.len() >= limit || start.is_none() {
@@ -367,7 +523,9 @@ impl Store {
         };
         Ok(Page {
             items,
-            next_cursor: next.as_ref().and_then(cursor::encode),
+            next_cursor: next
+                .as_ref()
+                .and_then(|k| cursor::seal(&self.cursor_key, &context, k)),
         })
     }
 }
@@ -398,7 +556,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let item = RefundRecordItem {
             PK: CaseKeys::pk(case),
-            SK: "REFUND".to_owned(),
+            SK: CaseKeys::REFUND_SK.to_owned(),
             entity: "refund_record".to_owned(),
             amount_minor,
             currency,
@@ -419,7 +577,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         use crate::domain::returns::Stage;
         let mut tx = self.tx();
-        self.add_case_update(&mut tx, after, before.version, events)?;
+        self.add_case_update(&mut tx, before, after, events)?;
         let paid = |c: &Case| {
             c.returns
                 .as_ref()
@@ -502,8 +660,10 @@ impl Store {
             .iter()
             .filter_map(|i| i.get("PK").and_then(|v| v.as_s().ok()))
             .filter_map(|pk| {
-                if let Some(id) = pk.strip_prefix("CASE#") {
-                    CaseId::parse(id).ok().map(Due::Case)
+                if let Some(id) = CaseKeys::case_of(pk) {
+                    Some(Due::Case(id))
+                } else if let Some(id) = pk.strip_prefix(super::keys::NoticeKeys::PREFIX) {
+                    Some(Due::Notice(id.to_owned()))
                 } else {
                     pk.strip_prefix(super::outbox::OUTBOX_PREFIX)
                         .map(|id| Due::Outbox(id.to_owned()))
@@ -534,11 +694,13 @@ impl Store {
     }
 }
 
-/// Something due: a case's deadline, or an outbox message's next attempt.
+/// Something due: a case's deadline, an outbox message's next attempt, or a storefront notice
+/// not yet noted on all of its order's cases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
     Case(CaseId),
     Outbox(String),
+    Notice(String),
 }
 
 /// Why a new case was not written.
@@ -546,6 +708,8 @@ pub enum Due {
 pub enum CreateError {
     #[error("the idempotency key was used by a concurrent request")]
     IdempotencyKeyTaken,
+    #[error("a line of the order has as many open cases as the policy allows")]
+    TooManyOpenCases,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

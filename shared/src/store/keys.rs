@@ -1,6 +1,6 @@
 //! One key builder per entity: the only place that knows how keys are spelled.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::domain::case::CaseStatus;
 use crate::domain::values::{CaseId, CustomerId};
@@ -70,12 +70,18 @@ impl CaseKeys {
         format!("CASE#{id}")
     }
     pub const SK: &'static str = "CASE";
+    /// The case's one refund record.
+    pub const REFUND_SK: &'static str = "REFUND";
+    /// A storefront notice applied to this case (so that it is applied once).
+    pub fn notice_sk(notice: &str) -> String {
+        format!("NOTICE#{notice}")
+    }
     pub fn event_sk(version: u64, n: usize) -> String {
         format!("EVENT#{version:010}#{n:03}")
     }
     pub const EVENT_PREFIX: &'static str = "EVENT#";
 
-    pub fn customer_pk(customer: &CustomerId) -> String {
+    pub fn customer_pk(customer: &str) -> String {
         format!("CUSTOMER#{customer}")
     }
     pub const CUSTOMER_SK_PREFIX: &'static str = "CASE#";
@@ -94,11 +100,7 @@ impl CaseKeys {
     /// The one partition of the due-deadline index; its sort key is `<due>#<case>`.
     pub const DUE_PK: &'static str = "DUE";
     pub fn stage_pk(stage: crate::domain::returns::Stage) -> String {
-        let name = serde_json::to_value(stage)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        format!("RETURNS#{name}")
+        format!("RETURNS#{}", stage.as_str())
     }
     pub fn created_sk(created: DateTime<Utc>, id: &CaseId) -> String {
         format!("{}#{id}", sortable(created))
@@ -107,6 +109,33 @@ impl CaseKeys {
     pub fn counter_pk(year: i32, month: u32) -> String {
         format!("COUNTER#CASE#{:02}{month:02}", year.rem_euclid(100))
     }
+    pub const COUNTER_SK: &'static str = "COUNTER";
+    /// The case id of an item of the case's partition (as the due index returns them).
+    pub fn case_of(pk: &str) -> Option<CaseId> {
+        pk.strip_prefix("CASE#")
+            .and_then(|id| CaseId::parse(id).ok())
+    }
+}
+
+pub struct DayUnitsKeys;
+
+impl DayUnitsKeys {
+    /// A customer's units of returns asked for on one day of the merchant's calendar.
+    pub fn pk(customer: &CustomerId, day: NaiveDate) -> String {
+        format!("UNITS#{customer}#{day}")
+    }
+    pub const SK: &'static str = "UNITS";
+}
+
+pub struct NoticeKeys;
+
+impl NoticeKeys {
+    /// Something a storefront did to an order, to be noted on each of its open cases.
+    pub fn pk(id: &str) -> String {
+        format!("{}{id}", Self::PREFIX)
+    }
+    pub const PREFIX: &'static str = "NOTICE#";
+    pub const SK: &'static str = "NOTICE";
 }
 
 pub struct IdempotencyKeys;
@@ -140,6 +169,10 @@ impl OrderKeys {
     }
     pub fn case_sk(case: &CaseId) -> String {
         format!("CASE#{case}")
+    }
+    /// The number of open cases on one line of the order.
+    pub fn open_cases_sk(line_id: &str) -> String {
+        format!("OPEN#{line_id}")
     }
     pub const CUSTOMER_SK_PREFIX: &'static str = "ORDER#";
     pub fn customer_sk(created: DateTime<Utc>, storefront: &str, order_id: &str) -> String {

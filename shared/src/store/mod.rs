@@ -19,6 +19,9 @@
 //! | deadlines and outbox messages now due     | GSI5 (sparse, keys only): `DUE` / `<due>#<id>`      |
 //! | a return queue, by deadline               | GSI6 (sparse): `RETURNS#<stage>` / `<due>#<id>`     |
 //! | a message to send (refund outcome)        | `PK = OUTBOX#<id>` (in the due index until sent)    |
+//! | a storefront's refund or cancellation, to note on its order's open cases | `PK = NOTICE#<id>` (in the due index until every case is told); each case told is marked `SK = NOTICE#<id>` in its partition |
+//! | open cases on one order line (the policy's limit) | `PK = ORDER#…`, `SK = OPEN#<line>` (a counter) |
+//! | a customer's return units of a day (batch levels) | `PK = UNITS#<customer>#<date>` (TTL)     |
 //!
 //! A type filter and a date range narrow the case indexes (the date range is a key condition,
 //! the type a filter). Nothing on a request path scans.
@@ -35,6 +38,7 @@ pub mod cursor;
 mod error;
 mod idempotency;
 pub mod keys;
+mod notices;
 mod orders;
 mod outbox;
 mod policy;
@@ -46,9 +50,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
 
-pub use cases::{CaseQuery, CreateError, Due, Page};
+pub use cases::{CaseQuery, CreateError, Due, Filing, Page};
+pub use cursor::CursorKey;
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
+pub use notices::Notice;
 pub use orders::{OrderRecord, OrderSummary};
 pub use outbox::OutboxMessage;
 
@@ -92,14 +98,17 @@ pub struct Store {
     client: Client,
     table: Arc<str>,
     metrics: Arc<Metrics>,
+    /// Seals the cursors of listings (see [`cursor`]).
+    cursor_key: CursorKey,
 }
 
 impl Store {
-    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
+    pub fn new(client: Client, table: impl Into<Arc<str>>, cursor_key: CursorKey) -> Self {
         Self {
             client,
             table: table.into(),
             metrics: Arc::default(),
+            cursor_key,
         }
     }
 
@@ -178,8 +187,13 @@ impl Store {
         cursor_in: Option<&str>,
     ) -> Result<Page<T>, StoreError> {
         let key_attrs = ["PK", "SK", index.pk(), index.sk()];
+        let context = format!(
+            "{}|{pk}|{}|{newest_first}",
+            index.name(),
+            sk_prefix.unwrap_or("")
+        );
         let start = cursor_in
-            .map(|c| cursor::decode(c, &key_attrs, index.pk(), &pk))
+            .map(|c| cursor::open(&self.cursor_key, &context, c, &key_attrs))
             .transpose()?;
         let mut request = self
             .client
@@ -209,7 +223,10 @@ impl Store {
             .collect::<Result<Vec<T>, _>>()?;
         Ok(Page {
             items,
-            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
+            next_cursor: out
+                .last_evaluated_key
+                .as_ref()
+                .and_then(|k| cursor::seal(&self.cursor_key, &context, k)),
         })
     }
 }

@@ -9,8 +9,9 @@ use super::cases::Page;
 use super::keys::{CaseKeys, Index, OrderKeys, WebhookKeys, sortable};
 use super::tx::Tx;
 use super::{Store, StoreError};
+use crate::domain::access::Scope;
 use crate::domain::order::{Order, Refund, customer_key};
-use crate::domain::values::{CaseId, Currency, CustomerId, OrderId};
+use crate::domain::values::{CaseId, Currency, OrderId};
 
 /// How long a delivery is remembered: longer than any sender retries (Shopify: 48 hours).
 pub const DELIVERY_MEMORY_DAYS: i64 = 30;
@@ -97,7 +98,9 @@ pub struct OrderRecord {
 
 impl OrderRecord {
     pub fn refunded_minor(&self) -> i64 {
-        self.refunds.iter().map(|r| r.amount_minor).sum()
+        self.refunds
+            .iter()
+            .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
 }
 
@@ -198,7 +201,7 @@ impl Store {
             PK: OrderKeys::pk(&order.storefront, order.order_id.as_str()),
             SK: OrderKeys::SK.to_owned(),
             entity: "order".to_owned(),
-            GSI1PK: key.as_ref().map(CaseKeys::customer_pk),
+            GSI1PK: key.as_ref().map(|k| CaseKeys::customer_pk(k.as_str())),
             GSI1SK: key.as_ref().map(|_| customer_sk.clone()),
             GSI4PK: order.customer.email.as_deref().map(CaseKeys::email_pk),
             GSI4SK: order.customer.email.as_ref().map(|_| customer_sk.clone()),
@@ -293,18 +296,18 @@ impl Store {
         tx.put("return", &item, "attribute_not_exists(PK)", &[])
     }
 
-    /// A customer's orders, newest first, by their storefront identity or verified e-mail.
+    /// A customer's orders, newest first, by their storefront identity or e-mail. There is no
+    /// listing of every customer's orders: `Scope::Everyone` reads nothing.
     pub async fn list_orders(
         &self,
-        customer: Option<&CustomerId>,
-        email: Option<&str>,
+        scope: &Scope,
         limit: usize,
         cursor_in: Option<&str>,
     ) -> Result<Page<OrderSummary>, StoreError> {
-        let (index, pk) = match (email, customer) {
-            (Some(e), _) => (Index::Email, CaseKeys::email_pk(e)),
-            (None, Some(c)) => (Index::Customer, CaseKeys::customer_pk(c)),
-            (None, None) => {
+        let (index, pk) = match scope {
+            Scope::Email(e) => (Index::Email, CaseKeys::email_pk(e)),
+            Scope::Customer(c) => (Index::Customer, CaseKeys::customer_pk(c)),
+            Scope::Everyone => {
                 return Ok(Page {
                     items: Vec::new(),
                     next_cursor: None,

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
+};
 use serde::Serialize;
 
 use super::{Store, StoreError};
@@ -41,6 +43,33 @@ impl Tx {
             .map_err(|e| StoreError::Other(e.to_string()))?;
         self.items
             .push(TransactWriteItem::builder().put(put).build());
+        self.labels.push(label);
+        Ok(())
+    }
+
+    /// Adds an update of the item at `pk`/`sk` (a counter), conditioned by `condition` if any.
+    pub fn update(
+        &mut self,
+        label: &'static str,
+        (pk, sk): (String, String),
+        expression: &str,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<(), StoreError> {
+        let mut builder = Update::builder()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(pk))
+            .key("SK", AttributeValue::S(sk))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(str::to_owned));
+        for (name, value) in values {
+            builder = builder.expression_attribute_values(*name, value.clone());
+        }
+        let update = builder
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        self.items
+            .push(TransactWriteItem::builder().update(update).build());
         self.labels.push(label);
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! The storefronts a merchant connects, with their signing secrets.
 //!
-//! Read once at cold start from `STOREFRONTS` (JSON; in AWS a Secrets Manager reference in the
-//! SAM template) or `STOREFRONTS_FILE` (a JSON file, for a laptop). A secret may carry a
+//! Read once at cold start (see `crate::config::storefronts`): from `STOREFRONTS` (JSON),
+//! `STOREFRONTS_FILE` (a JSON file, on a laptop) or `STOREFRONTS_SECRET_ID` (Secrets Manager,
+//! in AWS). A secret may carry a
 //! `not_after`: during a rotation the new secret is added, both verify until the old one's
 //! `not_after`, and then only the new one does.
 
@@ -123,24 +124,6 @@ impl Storefronts {
         let list: Vec<Storefront> =
             serde_json::from_str(json).map_err(|e| format!("STOREFRONTS is not valid: {e}"))?;
         Self::new(list)
-    }
-
-    /// From `STOREFRONTS` or `STOREFRONTS_FILE`; none configured is an empty list (every
-    /// webhook is then refused as from an unknown storefront).
-    pub fn from_env() -> Result<Self, String> {
-        if let Ok(json) = std::env::var("STOREFRONTS")
-            && !json.trim().is_empty()
-        {
-            return Self::parse(&json);
-        }
-        if let Ok(path) = std::env::var("STOREFRONTS_FILE")
-            && !path.trim().is_empty()
-        {
-            let json = std::fs::read_to_string(&path)
-                .map_err(|e| format!("STOREFRONTS_FILE {path}: {e}"))?;
-            return Self::parse(&json);
-        }
-        Ok(Self::default())
     }
 
     pub fn by_source(&self, kind: StorefrontKind, source: &str) -> Option<&Storefront> {

@@ -104,7 +104,12 @@ struct GenericReturnCancel {
     cancelled_at: DateTime<Utc>,
 }
 
+/// The event in a delivery's body, checked (see [`Inbound::checked`]).
 pub fn parse(storefront: &str, body: &[u8]) -> Result<Inbound, PayloadError> {
+    parse_unchecked(storefront, body).and_then(Inbound::checked)
+}
+
+fn parse_unchecked(storefront: &str, body: &[u8]) -> Result<Inbound, PayloadError> {
     let env: Envelope = serde_json::from_slice(body)?;
     match env.kind.as_str() {
         "order.upserted" => {

@@ -39,6 +39,66 @@ pub enum Inbound {
     Ignored { topic: String },
 }
 
+/// Lines an order may have, and lines a return may name: far above any real order, and small
+/// enough that the order's record fits a DynamoDB item.
+pub const MAX_ORDER_LINES: usize = 500;
+pub const MAX_RETURN_LINES: usize = 50;
+/// Refunds one order may carry.
+pub const MAX_REFUNDS: usize = 200;
+/// The most an order may weigh as stored (a DynamoDB item holds 400 KB).
+pub const MAX_ORDER_BYTES: usize = 300 * 1024;
+
+impl Inbound {
+    /// The event if every time in it is sane and every list within its bound: what each
+    /// sender's parser answers, so that no payload can reach the store with a date chrono
+    /// cannot add to, or a record DynamoDB cannot hold.
+    pub fn checked(self) -> Result<Self, PayloadError> {
+        let too_many = |what: &str, max: usize| {
+            PayloadError(format!(
+                "more than {max} {what}: this system does not take it"
+            ))
+        };
+        match &self {
+            Inbound::Order(o) => {
+                if o.lines.len() > MAX_ORDER_LINES {
+                    return Err(too_many("order lines", MAX_ORDER_LINES));
+                }
+                if o.refunds.len() > MAX_REFUNDS {
+                    return Err(too_many("refunds", MAX_REFUNDS));
+                }
+                // A DynamoDB item holds 400 KB; the order is stored with its summary.
+                if serde_json::to_vec(o).map_or(usize::MAX, |v| v.len()) > MAX_ORDER_BYTES {
+                    return Err(PayloadError(format!(
+                        "the order is larger than {MAX_ORDER_BYTES} bytes once read: this system does not take it"
+                    )));
+                }
+                let times = [Some(o.created_at), Some(o.source_updated_at)]
+                    .into_iter()
+                    .chain([o.paid_at, o.shipped_at, o.delivered_at, o.cancelled_at])
+                    .flatten()
+                    .chain(o.refunds.iter().map(|r| r.at));
+                for t in times {
+                    sane(t)?;
+                }
+            }
+            Inbound::Refund { refund, .. } => {
+                sane(refund.at)?;
+            }
+            Inbound::ReturnRequested(r) => {
+                if r.lines.len() > MAX_RETURN_LINES {
+                    return Err(too_many("return lines", MAX_RETURN_LINES));
+                }
+                sane(r.requested_at)?;
+            }
+            Inbound::ReturnChanged { at, .. } => {
+                sane(*at)?;
+            }
+            Inbound::Ignored { .. } => {}
+        }
+        Ok(self)
+    }
+}
+
 /// Why a payload could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -89,6 +149,18 @@ pub fn parse_time(raw: &str) -> Result<DateTime<Utc>, PayloadError> {
         .map(|t| t.with_timezone(&Utc))
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").map(|n| n.and_utc()))
         .map_err(|_| PayloadError(format!("'{raw}' is not a time")))
+        .and_then(sane)
+}
+
+/// A time from a payload, if it lies in the calendar the system reasons in (1970 to 2200).
+pub fn sane(at: DateTime<Utc>) -> Result<DateTime<Utc>, PayloadError> {
+    if crate::domain::values::sane_time(at) {
+        Ok(at)
+    } else {
+        Err(PayloadError(format!(
+            "{at} is outside the dates this system accepts (1970 to 2200)"
+        )))
+    }
 }
 
 pub fn opt_time(raw: Option<&str>) -> Result<Option<DateTime<Utc>>, PayloadError> {

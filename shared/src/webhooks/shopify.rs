@@ -139,7 +139,10 @@ fn refund_of(r: &ShopifyRefund, exponent: u32) -> Result<Refund, PayloadError> {
             };
             parse_minor(&t.amount, exp).map_err(PayloadError)
         })
-        .sum::<Result<i64, _>>()?;
+        .try_fold(0i64, |sum, amount| {
+            sum.checked_add(amount?)
+                .ok_or_else(|| PayloadError("the refund's transactions sum too large".into()))
+        })?;
     Ok(Refund {
         refund_id: r.id.clone(),
         amount_minor: amount.abs(),
@@ -239,7 +242,17 @@ fn order(storefront: &str, o: ShopifyOrder) -> Result<Order, PayloadError> {
 
 /// Parses a Shopify delivery of `topic`. `triggered_at` (`X-Shopify-Triggered-At`) dates
 /// events whose payload has no modification time.
+/// The event in a delivery's body, checked (see [`Inbound::checked`]).
 pub fn parse(
+    storefront: &str,
+    topic: &str,
+    body: &[u8],
+    triggered_at: Option<DateTime<Utc>>,
+) -> Result<Inbound, PayloadError> {
+    parse_unchecked(storefront, topic, body, triggered_at).and_then(Inbound::checked)
+}
+
+fn parse_unchecked(
     storefront: &str,
     topic: &str,
     body: &[u8],

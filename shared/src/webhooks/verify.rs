@@ -61,7 +61,8 @@ pub fn standard_webhook(
     let Ok(ts) = timestamp.trim().parse::<i64>() else {
         return StandardCheck::BadSignature;
     };
-    if (now.timestamp() - ts).abs() > TOLERANCE_SECONDS {
+    // `abs_diff`: a timestamp such as i64::MIN must be stale, not an overflow.
+    if now.timestamp().abs_diff(ts) > TOLERANCE_SECONDS.unsigned_abs() {
         return StandardCheck::StaleTimestamp;
     }
     let candidates: Vec<Vec<u8>> = signatures
@@ -227,6 +228,12 @@ mod tests {
             standard_webhook(&s, "msg_1", &old.to_string(), body, &stale, now()),
             StandardCheck::StaleTimestamp
         );
+        for extreme in [i64::MIN, i64::MAX, 0] {
+            assert_eq!(
+                standard_webhook(&s, "msg_1", &extreme.to_string(), body, &good, now()),
+                StandardCheck::StaleTimestamp
+            );
+        }
         let ahead = ts + TOLERANCE_SECONDS + 1;
         let future = sign::standard(secret, "msg_1", ahead, body);
         assert_eq!(

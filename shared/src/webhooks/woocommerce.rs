@@ -157,7 +157,12 @@ fn order(storefront: &str, o: WooOrder) -> Result<Order, PayloadError> {
 }
 
 /// Parses a WooCommerce delivery of `topic` (`order.created`, `order.updated`, ...).
+/// The event in a delivery's body, checked (see [`Inbound::checked`]).
 pub fn parse(storefront: &str, topic: &str, body: &[u8]) -> Result<Inbound, PayloadError> {
+    parse_unchecked(storefront, topic, body).and_then(Inbound::checked)
+}
+
+fn parse_unchecked(storefront: &str, topic: &str, body: &[u8]) -> Result<Inbound, PayloadError> {
     match topic {
         "order.created" | "order.updated" | "order.restored" => Ok(Inbound::Order(order(
             storefront,
