@@ -20,6 +20,8 @@ say "starting DynamoDB Local in memory on 127.0.0.1:$DDB_PORT"
 start_dynamodb "$DDB_PORT" memory "$STATE_DIR/dynamodb-test.log"
 trap stop_dynamodb EXIT
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT"
+# The fault test freezes a DynamoDB Local of its own, started from here.
+export DYNAMODB_LOCAL_DIR="$DDB_DIR"
 
 say "cargo test"
 cargo test --workspace --all-targets "$@"

@@ -55,7 +55,19 @@ impl TestApp {
 
     /// With other storefronts than the default ones (JSON, as `STOREFRONTS`).
     pub async fn spawn_with_storefronts(storefronts_json: &str) -> Self {
-        let client = dynamodb();
+        Self::spawn_against(dynamodb(), storefronts_json).await
+    }
+
+    /// Against a DynamoDB of the test's own (a fault test freezes it).
+    pub async fn spawn_on(endpoint: &str) -> Self {
+        Self::spawn_against(
+            local_gateway::schema::dynamodb_local_client(endpoint),
+            STOREFRONTS,
+        )
+        .await
+    }
+
+    async fn spawn_against(client: aws_sdk_dynamodb::Client, storefronts_json: &str) -> Self {
         let table = format!(
             "t-{}-{}-{}",
             std::process::id(),

@@ -1008,15 +1008,17 @@ pub fn apply_return(
         .returns
         .as_ref()
         .ok_or_else(|| RuleError::new("not-a-return", "this case has no return to decide"))?;
-    if case.status == CaseStatus::Cancelled {
-        return Err(RuleError::new("not-cancellable", "the case is cancelled").into());
-    }
+    // The rules (the role first) answer before the case's state does: a role that may never
+    // take the step hears 403, whatever state the case is in.
     let (flow, changes) =
         returns::decide(flow, command, &actor, now, &policy.returns).map_err(|r| match r {
             returns::Refused::Forbidden(why) => Refusal::Forbidden(why),
             returns::Refused::Invalid(fields) => Refusal::Invalid(fields),
             returns::Refused::Rule(rule) => Refusal::Rule(rule),
         })?;
+    if case.status == CaseStatus::Cancelled {
+        return Err(RuleError::new("not-cancellable", "the case is cancelled").into());
+    }
     if changes.is_empty() {
         // Nothing happened (a deadline that no longer applies): only the flow's clock moves.
         let mut next = case.clone();

@@ -1,0 +1,644 @@
+//! The attack of issue 8, replayed against the real stack (the local gateway, DynamoDB Local):
+//! each finding, as the attacker sent it, now gets the right 4xx or the right effect, and
+//! nothing is written where nothing should be.
+
+use aftersales::domain::identity::Role;
+use e2e::{StatusCode, TestApp, fixture, json, merchant_day};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const ERP_ORDER: &str = "SO-2026-000731";
+
+fn repair(invoice_days_ago: i64) -> Value {
+    json!({
+        "type": "repair",
+        "description": "The picture flickers.",
+        "purchase": {"category": "television", "invoice_date": merchant_day(-invoice_days_ago)}
+    })
+}
+
+fn repair_on_erp_order() -> Value {
+    json!({
+        "type": "repair",
+        "description": "Lines across the screen.",
+        "order": {"storefront": "erp", "order_id": ERP_ORDER, "line_ids": ["1"]}
+    })
+}
+
+async fn file(app: &TestApp, token: &str, body: &Value) -> Value {
+    let (status, case) = json(app.post("/v1/cases", token, body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    case
+}
+
+/// Changes the policy as an admin would: read it, change some fields, put it back.
+async fn change_policy(app: &TestApp, change: impl FnOnce(&mut Value)) -> (StatusCode, Value) {
+    let admin = app.token(Role::Admin, "admin-1");
+    let (_, current) = json(app.get("/v1/policy", &admin).await).await;
+    let mut policy = current["policy"].clone();
+    change(&mut policy);
+    json(
+        app.request(Method::PUT, "/v1/policy", &admin)
+            .header("If-Match", current["version"].to_string())
+            .json(&policy)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn policy_version(app: &TestApp) -> Value {
+    let (_, current) = json(app.get("/v1/policy", &app.token(Role::Agent, "a")).await).await;
+    current["version"].clone()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn finding_1_a_customer_known_by_a_verified_email_lists_only_their_own_cases() {
+    let app = TestApp::spawn().await;
+    let alice = app.linked_customer("alice", None, Some(("alice@example.com", true)));
+    let bob = app.linked_customer("bob", None, Some(("bob@example.com", true)));
+    let plain = app.customer("carol");
+    let mine = file(&app, &alice, &repair(3)).await["id"].clone();
+    for token in [&bob, &plain] {
+        file(&app, token, &repair(3)).await;
+    }
+    let complaint = json!({"type": "complaint", "description": "Nobody called."});
+    file(&app, &bob, &complaint).await;
+
+    for query in [
+        "/v1/cases?limit=100",
+        "/v1/cases?status=submitted",
+        "/v1/cases?type=repair",
+        "/v1/cases?type=complaint&status=submitted",
+    ] {
+        let (status, list) = json(app.get(query, &alice).await).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {list}");
+        let found = ids(&list);
+        assert!(
+            found.iter().all(|id| *id == mine),
+            "{query} shows only alice's case: {list}"
+        );
+    }
+    let (_, list) = json(app.get("/v1/cases?limit=100", &alice).await).await;
+    assert_eq!(ids(&list), [mine.as_str().unwrap()]);
+    let (status, _) = json(app.get("/v1/cases?email=bob@example.com", &alice).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Staff still see everyone's.
+    let (_, all) = json(
+        app.get("/v1/cases?limit=100", &app.token(Role::Agent, "agent-1"))
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&all).len(), 4);
+}
+
+#[tokio::test]
+async fn finding_2_a_refund_on_an_order_with_sixty_open_cases_reaches_every_one() {
+    let app = TestApp::spawn().await;
+    let (status, body) =
+        change_policy(&app, |p| p["max_open_cases_per_order_line"] = json!(100)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.generic(&fixture("generic/order-upserted.json"), "msg-order")
+        .await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let mut cases = Vec::new();
+    for _ in 0..60 {
+        cases.push(file(&app, &wang, &repair_on_erp_order()).await["id"].clone());
+    }
+
+    let (status, out) = json(
+        app.generic(&fixture("generic/refund-created.json"), "msg-refund")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outcome"], "applied");
+    let agent = app.token(Role::Agent, "agent-1");
+    let (_, order) = json(
+        app.get(&format!("/v1/orders/erp/{ERP_ORDER}"), &agent)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        order["refunded_minor"], 20000,
+        "recorded on the order at once"
+    );
+
+    // What the request could not tell, the timers do.
+    let (_, run) = json(
+        app.http
+            .post(format!("{}/_dev/timers/run", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(run["cases_left"], 0, "{run}");
+    for id in &cases {
+        let (_, case) = json(
+            app.get(&format!("/v1/cases/{}", id.as_str().unwrap()), &agent)
+                .await,
+        )
+        .await;
+        let refunds = case["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "refunded_at_storefront")
+            .count();
+        assert_eq!(refunds, 1, "case {id} is told once: {case}");
+    }
+    // A retry of the delivery changes nothing.
+    let (_, again) = json(
+        app.generic(&fixture("generic/refund-created.json"), "msg-refund")
+            .await,
+    )
+    .await;
+    assert_eq!(again["outcome"], "duplicate");
+}
+
+#[tokio::test]
+async fn finding_2_one_customer_cannot_flood_an_order_line_even_all_at_once() {
+    let app = TestApp::spawn().await;
+    app.generic(&fixture("generic/order-upserted.json"), "msg-order")
+        .await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let body = repair_on_erp_order();
+    let sends = (0..12).map(|_| app.post("/v1/cases", &wang, &body));
+    let mut created = 0;
+    for response in futures::future::join_all(sends).await {
+        let (status, out) = json(response).await;
+        match status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(out["rule"], "too-many-open-cases"),
+            other => panic!("{other}: {out}"),
+        }
+    }
+    assert_eq!(
+        created, 5,
+        "the policy's five open cases per line, not one more"
+    );
+    // Closing one makes room for one.
+    let (_, list) = json(app.get("/v1/cases", &wang).await).await;
+    let first = ids(&list)[0].clone();
+    let (status, _) = json(
+        app.post(&format!("/v1/cases/{first}/cancel"), &wang, &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.post("/v1/cases", &wang, &body).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.post("/v1/cases", &wang, &body).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+/// A return on a 3 999 yuan television, approved, shipped and received: ready to inspect.
+async fn received_return(app: &TestApp) -> String {
+    let alice = app.customer("alice");
+    let case = file(
+        app,
+        &alice,
+        &json!({
+            "type": "return_refund",
+            "description": "No picture.",
+            "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
+            "return_terms": {"kind": "return_and_refund", "reason": "quality_fault", "units": 1,
+                             "model": "TV-55", "currency": "CNY", "unit_price_minor": 399900}
+        }),
+    )
+    .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let steps = [
+        (
+            app.token(Role::Agent, "agent-1"),
+            json!({"action": "approve", "reason_code": "fault", "note": "ok"}),
+        ),
+        (
+            alice.clone(),
+            json!({"action": "ship", "carrier": "SF", "tracking_number": "SF1"}),
+        ),
+        (
+            app.token(Role::Warehouse, "wh-1"),
+            json!({"action": "receive", "units_received": 1, "slip": {"item_number": "TV-55",
+                   "item_name": "TV", "quantity": 1, "defect": "no picture"}}),
+        ),
+    ];
+    for (token, step) in steps {
+        let (status, body) = json(
+            app.post(&format!("/v1/cases/{id}/return"), &token, &step)
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    id
+}
+
+#[tokio::test]
+async fn finding_3_the_refund_is_bounded_by_the_price_and_the_policys_shipping_cap() {
+    let app = TestApp::spawn().await;
+    let id = received_return(&app).await;
+    let quality = app.token(Role::Quality, "qc-1");
+    let inspect = |shipping: Value, damage: Value| {
+        json!({"action": "inspect", "fault_confirmed": true, "responsibility": "merchant",
+               "resaleable": false, "dispositions": ["rework"], "return_shipping_minor": shipping,
+               "damage": damage})
+    };
+    let path = format!("/v1/cases/{id}/return");
+    for (shipping, damage) in [
+        (json!(1_000_000_000_000_000i64), json!([])),
+        (json!(i64::MAX), json!([])),
+        (json!(-1), json!([])),
+        (
+            json!(3000),
+            json!([{"reason": "scratch", "amount_minor": i64::MAX}]),
+        ),
+        (
+            json!(3000),
+            json!([{"reason": "scratch", "amount_minor": 1e300}]),
+        ),
+    ] {
+        let (status, body) =
+            json(app.post(&path, &quality, &inspect(shipping, damage)).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let (status, body) = json(
+        app.post(&path, &quality, &inspect(json!(20001), json!([])))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["rule"], "return-shipping-above-cap");
+    let (_, case) = json(app.get(&format!("/v1/cases/{id}"), &quality).await).await;
+    assert_eq!(case["returns"]["stage"], "received", "nothing was written");
+
+    let (status, case) = json(
+        app.post(&path, &quality, &inspect(json!(20000), json!([])))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["returns"]["refund"]["total_minor"], 399900 + 20000);
+}
+
+#[tokio::test]
+async fn finding_4_a_policy_that_could_break_the_system_is_refused_field_by_field() {
+    let app = TestApp::spawn().await;
+    type Change = fn(&mut Value);
+    let cases: [(&str, Change); 6] = [
+        ("returns/decision_hours", |p| {
+            p["returns"]["decision_hours"] = json!(4294967295u32)
+        }),
+        ("returns/levels/default", |p| {
+            p["returns"]["levels"]["default"] = json!("customer")
+        }),
+        ("returns/fee_cap_minor", |p| {
+            p["returns"]["fee_cap_minor"] = json!(-1)
+        }),
+        ("returns/fee_percent", |p| {
+            p["returns"]["fee_percent"] = json!(4000000000u32)
+        }),
+        ("default_category", |p| {
+            p["default_category"]["key_component_days"] = json!(4294967295u32);
+            p["default_category"]["extension_days"] = json!(4294967295u32);
+        }),
+        ("returns/levels/batch", |p| {
+            p["returns"]["levels"]["batch"] = json!("finance")
+        }),
+    ];
+    for (field, change) in cases {
+        let (status, body) = change_policy(&app, change).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        let names: Vec<&str> = body["invalid-params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with(field)),
+            "{field}: {body}"
+        );
+    }
+    assert_eq!(policy_version(&app).await, 0, "no bad policy was stored");
+    // And the defaults still work.
+    let alice = app.customer("alice");
+    file(&app, &alice, &repair(3)).await;
+}
+
+#[tokio::test]
+async fn finding_5_edge_dates_extreme_timestamps_and_clock_moves_get_an_answer() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    for date in ["+262142-12-31", "-262143-01-01", "1969-12-31", "2201-01-01"] {
+        let (status, body) = json(
+            app.get(
+                &format!("/v1/entitlements?category=television&receipt_date={date}"),
+                &alice,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{date}: {body}");
+        let filing = json!({"type": "repair", "description": "x",
+                            "purchase": {"category": "television", "receipt_date": date}});
+        let (status, body) = json(app.post("/v1/cases", &alice, &filing).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{date}: {body}");
+    }
+    for ts in [i64::MIN, i64::MAX, 0] {
+        let body = fixture("generic/order-upserted.json");
+        let signature =
+            aftersales::webhooks::verify::sign::standard(e2e::GENERIC_SECRET, "msg-ts", ts, &body);
+        let (status, _) = json(app.generic_raw(&body, "msg-ts", ts, &signature).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "webhook-timestamp {ts}");
+    }
+    for by in [
+        json!({"hours": 9223372036854775807u64}),
+        json!({"hours": -1}),
+        json!({"minutes": 4294967295u32}),
+        json!({"hours": 1e9}),
+    ] {
+        let response = app
+            .http
+            .post(format!("{}/_dev/clock", app.base))
+            .json(&by)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{by}");
+    }
+    let (status, _) = json(app.get("/v1/cases", &alice).await).await;
+    assert_eq!(status, StatusCode::OK, "the gateway still answers");
+}
+
+#[tokio::test]
+async fn finding_6_a_crafted_or_foreign_cursor_is_a_400_and_shows_no_index_key() {
+    let app = TestApp::spawn().await;
+    let alice = app.linked_customer("alice", None, Some(("alice@example.com", true)));
+    for _ in 0..3 {
+        file(&app, &alice, &repair(3)).await;
+    }
+    let (_, page) = json(app.get("/v1/cases?limit=1", &alice).await).await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    assert!(!cursor.contains("alice") && !cursor.contains("EMAIL"));
+    let (status, next) = json(
+        app.get(&format!("/v1/cases?limit=1&cursor={cursor}"), &alice)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert_ne!(next["items"][0]["id"], page["items"][0]["id"]);
+
+    let mut flipped = cursor.clone().into_bytes();
+    let mid = flipped.len() / 2;
+    flipped[mid] = if flipped[mid] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let old_style = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            json!({"PK": "CASE#AS2611-00001", "SK": "", "GSI4PK": "EMAIL#alice@example.com", "GSI4SK": "ZZZZ"})
+                .to_string(),
+        )
+    };
+    let agent = app.token(Role::Agent, "agent-1");
+    for (who, bad) in [
+        (&alice, flipped.as_str()),
+        (&alice, old_style.as_str()),
+        (&alice, "%00%00"),
+        (&alice, "x"),
+        // Another query's cursor: the agent's queue.
+        (&agent, cursor.as_str()),
+    ] {
+        let (status, body) = json(
+            app.get(&format!("/v1/cases?limit=1&cursor={bad}"), who)
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    let (status, _) = json(
+        app.get(
+            &format!("/v1/cases?limit=1&type=complaint&cursor={cursor}"),
+            &alice,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a cursor belongs to its filters"
+    );
+}
+
+#[tokio::test]
+async fn finding_8_each_return_step_is_taken_by_its_role_and_the_approver_does_not_pay() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let case = file(
+        &app,
+        &alice,
+        &json!({
+            "type": "refund_only", "description": "Never arrived.", "order": {"order_id": "SO-1"},
+            "return_terms": {"kind": "refund_only", "reason": "merchant_error", "units": 1,
+                             "currency": "CNY", "unit_price_minor": 19900, "order_shipped": false}
+        }),
+    )
+    .await;
+    let path = format!("/v1/cases/{}/return", case["id"].as_str().unwrap());
+    let approve = json!({"action": "approve", "reason_code": "not_shipped", "note": "refunding"});
+    let (status, _) = json(
+        app.post(&path, &app.token(Role::Admin, "pat"), &approve)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "admin approves at the top level");
+    let pay = json!({"action": "execute_refund"});
+    let (status, body) = json(app.post(&path, &app.token(Role::Admin, "pat"), &pay).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "admin does not pay: {body}");
+    let (status, body) = json(
+        app.post(&path, &app.token(Role::Finance, "pat"), &pay)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the approver does not pay: {body}"
+    );
+    let (status, body) = json(
+        app.post(&path, &app.token(Role::Finance, "fin-1"), &pay)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let id = received_return(&app).await;
+    let inspect = json!({"action": "inspect", "fault_confirmed": true, "responsibility": "merchant",
+                         "resaleable": false, "dispositions": ["rework"]});
+    for role in [Role::Admin, Role::Reviewer, Role::Warehouse, Role::Manager] {
+        let (status, body) = json(
+            app.post(
+                &format!("/v1/cases/{id}/return"),
+                &app.token(role, "x"),
+                &inspect,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn finding_8_a_reviewer_or_an_admin_cannot_receive_goods() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let case = file(
+        &app,
+        &alice,
+        &json!({
+            "type": "return_refund", "description": "No picture.",
+            "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
+            "return_terms": {"kind": "return_and_refund", "reason": "quality_fault", "units": 1,
+                             "currency": "CNY", "unit_price_minor": 399900}
+        }),
+    )
+    .await;
+    let path = format!("/v1/cases/{}/return", case["id"].as_str().unwrap());
+    for (token, step) in [
+        (
+            app.token(Role::Agent, "agent-1"),
+            json!({"action": "approve", "reason_code": "fault"}),
+        ),
+        (
+            alice.clone(),
+            json!({"action": "ship", "carrier": "SF", "tracking_number": "SF1"}),
+        ),
+    ] {
+        assert_eq!(
+            app.post(&path, &token, &step).await.status(),
+            StatusCode::OK
+        );
+    }
+    let receive = json!({"action": "receive", "units_received": 1, "slip": {"item_number": "TV",
+                         "item_name": "TV", "quantity": 1, "defect": "none"}});
+    for role in [Role::Reviewer, Role::Admin] {
+        let (status, body) = json(app.post(&path, &app.token(role, "x"), &receive).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role}: {body}");
+    }
+    let (_, case) = json(app.get(&path.replace("/return", ""), &alice).await).await;
+    assert_eq!(case["returns"]["stage"], "in_transit");
+}
+
+#[tokio::test]
+async fn finding_9_future_tokens_newline_subjects_raw_urls_and_svg_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut claims = app.auth.claims("alice", Role::Customer, 1);
+    claims.nbf = Some(claims.iat + 3600);
+    let early = app.auth.sign(&claims);
+    let (status, _) = json(app.get("/v1/cases", &early).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "not valid yet");
+
+    let forged_line = app.customer("alice\nlevel=ERROR msg=\"forged\"");
+    let (status, _) = json(app.get("/v1/cases", &forged_line).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let alice = app.customer("alice");
+    let id = file(&app, &alice, &repair(3)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/cases/{id}/evidence");
+    let photo = |url: &str, ct: &str| json!({"evidence": [{"type": "photo", "url": url, "size_bytes": 9, "content_type": ct}]});
+    let (status, body) = json(
+        app.post(
+            &path,
+            &alice,
+            &photo("https://cdn.example/x.svg", "image/svg+xml"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, case) = json(
+        app.post(
+            &path,
+            &alice,
+            &photo("https://cdn.example/a.jpg\n", "image/jpeg"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(
+        case["evidence"][0]["url"], "https://cdn.example/a.jpg",
+        "stored as checked"
+    );
+}
+
+#[tokio::test]
+async fn finding_10_an_own_reason_return_weeks_after_receipt_is_refused_at_filing() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let own_reason = |receipt_days_ago: i64| {
+        json!({
+            "type": "return_refund", "description": "Changed my mind.",
+            "purchase": {"category": "clothing", "invoice_date": merchant_day(-receipt_days_ago - 1),
+                         "receipt_date": merchant_day(-receipt_days_ago)},
+            "return_terms": {"kind": "return_and_refund", "reason": "customer_reason", "units": 1,
+                             "currency": "CNY", "unit_price_minor": 19900}
+        })
+    };
+    let (status, body) = json(app.post("/v1/cases", &alice, &own_reason(21)).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["rule"], "no-reason-window-closed");
+    let (_, list) = json(app.get("/v1/cases", &alice).await).await;
+    assert!(ids(&list).is_empty(), "nothing was filed");
+    file(&app, &alice, &own_reason(6)).await;
+}
+
+#[tokio::test]
+async fn finding_10_two_requests_of_25_units_of_one_model_on_one_day_need_a_manager() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let batch = json!({
+        "type": "return_refund", "description": "Dead pixels on the whole batch.",
+        "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
+        "return_terms": {"kind": "return_and_refund", "reason": "quality_fault", "units": 25,
+                         "model": "TV-55", "currency": "CNY", "unit_price_minor": 399900}
+    });
+    let first = file(&app, &alice, &batch).await;
+    assert_eq!(first["returns"]["required_level"], "agent");
+    let second = file(&app, &alice, &batch).await;
+    assert_eq!(second["returns"]["required_level"], "manager", "{second}");
+    let path = format!("/v1/cases/{}/return", second["id"].as_str().unwrap());
+    let approve = json!({"action": "approve", "reason_code": "batch", "note": "ok"});
+    let (status, _) = json(
+        app.post(&path, &app.token(Role::Agent, "agent-1"), &approve)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = json(
+        app.post(&path, &app.token(Role::Manager, "mgr-1"), &approve)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
