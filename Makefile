@@ -1,5 +1,5 @@
 # Thin entry points; the scripts live in infra/local.
-.PHONY: dev test token lint package bench
+.PHONY: dev test token lint package storefronts-secret bench
 
 dev:  ## the whole system on http://127.0.0.1:3000 (Ctrl-C stops it)
 	infra/local/dev.sh
@@ -16,8 +16,11 @@ lint:  ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-package:  ## release Lambda builds for arm64 (needs cargo-lambda and zig: pip install cargo-lambda ziglang)
-	cargo lambda build --release --arm64 -p intake -p returns -p timers
+package:  ## release Lambda binaries for arm64, zipped in target/lambda/<function>/ (installs its tools)
+	infra/local/package.sh
+
+storefronts-secret:  ## checks FILE and stores it as the Secrets Manager secret SECRET (needs AWS credentials)
+	infra/local/storefronts-secret.sh
 
 bench:  ## figures: binary size, cold start, round trips and capacity per operation
 	infra/local/bench.sh

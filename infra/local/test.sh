@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: every test. Installs what it needs, lints the SAM template, starts DynamoDB Local
-# in memory on a free port (each test makes its own table, so tests run in parallel), runs the
-# Rust tests (unit, property, store, end-to-end over HTTP), then invokes the real intake Lambda
-# binary through cargo-lambda's runtime emulator.
+# `make test`: every test. Installs what it needs, validates the SAM template, starts DynamoDB
+# Local in memory on a free port (each test makes its own table, so tests run in parallel), runs
+# the Rust tests (unit, property, store, end-to-end over HTTP: the access matrix, the request
+# generator, the frozen-database fault test), then invokes the real Lambda binaries through
+# cargo-lambda's runtime emulator, and last the run command itself.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -12,8 +13,11 @@ install_python_tools
 mkdir -p "$STATE_DIR"
 cd "$ROOT"
 
-say "cfn-lint infra/template.yaml"
-cfn-lint infra/template.yaml || die "cfn-lint found problems in infra/template.yaml (above)"
+say "sam validate --lint infra/template.yaml (offline: no AWS account is asked)"
+AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy AWS_SESSION_TOKEN= AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0 \
+  sam validate --lint --template-file infra/template.yaml \
+  || die "sam validate --lint found problems in infra/template.yaml (above)"
 
 DDB_PORT=$(free_port)
 say "starting DynamoDB Local in memory on 127.0.0.1:$DDB_PORT"

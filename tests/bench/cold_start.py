@@ -59,7 +59,8 @@ def once():
                AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_port}",
                AWS_LAMBDA_FUNCTION_NAME="intake", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_LOG_STREAM_NAME="bench",
-               AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/intake", RUST_LOG="warn")
+               AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/intake", RUST_LOG="warn",
+               CURSOR_KEY=os.environ.get("CURSOR_KEY", "bench-cursor-key-of-at-least-32-characters"))
     start = time.perf_counter()
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while Runtime.answered is None and proc.poll() is None and time.perf_counter() - start < 20:

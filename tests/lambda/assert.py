@@ -56,5 +56,11 @@ elif kind == "approved":
 elif kind == "timers":
     expect({"due_read", "fired", "delivered"} <= set(body), "the timers report what they did", body)
     expect(body["fired"] == 0, "nothing is due right after filing", body)
+elif kind == "plain-groups-claim":
+    expect(status == 403, f"a token with only a plain groups claim read the policy: {status}", body)
+elif kind == "identity-issued":
+    with open(sys.argv[3]) as f:
+        sent = json.load(f)
+    expect(body == sent, "the trigger answers the event unchanged (the token is issued)", body)
 else:
     sys.exit(f"unknown check {kind}")

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# The real intake Lambda binary, run by cargo-lambda's runtime emulator and invoked with API
-# Gateway HTTP API (v2) events carrying JWT authorizer claims (tests/fixtures/apigw/).
-# Needs DYNAMODB_ENDPOINT (test.sh starts DynamoDB Local) and cargo-lambda on PATH.
+# The real Lambda binaries, run by cargo-lambda's runtime emulator: intake and returns invoked
+# with API Gateway HTTP API (v2) events carrying JWT authorizer claims (tests/fixtures/apigw/),
+# timers with a scheduled event, and the identity trigger with Cognito's pre-token-generation
+# events against moto's Cognito stand-in (tests/fixtures/cognito/).
+# Needs DYNAMODB_ENDPOINT (test.sh starts DynamoDB Local), cargo-lambda and moto on PATH.
 set -euo pipefail
 source "$(dirname "$0")/../../infra/local/lib.sh"
 [ -n "${DYNAMODB_ENDPOINT:-}" ] || die "DYNAMODB_ENDPOINT is not set: run this through 'make test'"
 need cargo-lambda "Run 'make test', which installs it into .venv."
+need moto_server "Run 'make test', which installs it into .venv."
 
 FIX="$ROOT/tests/fixtures/apigw"
 WORK=$(mktemp -d)
 TABLE="lambda-check-$$"
 PORT=$(free_port)
 cd "$ROOT"
-cargo build --quiet -p intake -p returns -p timers -p local-gateway
+cargo build --quiet -p intake -p returns -p timers -p identity -p local-gateway
 TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
 
 # The storefront the webhook event is signed for.
@@ -20,13 +23,22 @@ SHOP_SECRET="lambda-check-$$-secret"
 printf '[{"id": "main", "kind": "shopify", "source": "jsmith.myshopify.com", "secrets": ["%s"]}]' \
   "$SHOP_SECRET" >"$WORK/storefronts.json"
 
+# Cognito for the identity trigger: moto's stand-in, with a pool and its users.
+MOTO_PORT=$(free_port)
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+MOTO=$!
+wait_for_port "$MOTO_PORT" 60 "moto_server (log: $WORK/moto.log)"
+python "$ROOT/tests/lambda/cognito.py" "http://127.0.0.1:$MOTO_PORT" "$WORK" \
+  "$ROOT/tests/fixtures/cognito/pre-token-generation.json"
+
 cargo lambda watch --quiet --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$PORT" \
   --env-var "STOREFRONTS_FILE=$WORK/storefronts.json" \
   --env-var "TABLE_NAME=$TABLE,DYNAMODB_ENDPOINT=$DYNAMODB_ENDPOINT,AWS_ACCESS_KEY_ID=local,AWS_SECRET_ACCESS_KEY=local,AWS_REGION=us-east-1,RUST_LOG=warn" \
   --env-var "CURSOR_KEY=lambda-check-$$-cursor-key-of-at-least-32-chars" \
+  --env-var "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=http://127.0.0.1:$MOTO_PORT" \
   >"$WORK/watch.log" 2>&1 &
 WATCH=$!
-trap 'kill $WATCH 2>/dev/null || true; wait $WATCH 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $WATCH $MOTO 2>/dev/null || true; wait $WATCH $MOTO 2>/dev/null || true; rm -rf "$WORK"' EXIT
 wait_for_port "$PORT" 120 "cargo lambda watch (log: $WORK/watch.log)"
 
 invoke() { # fixture-file [function] -> prints the function's JSON answer
@@ -65,4 +77,23 @@ invoke "$WORK/approve.json" returns >"$WORK/approve.out.json"
 python3 "$ROOT/tests/lambda/assert.py" approved "$WORK/approve.out.json"
 invoke "$ROOT/tests/fixtures/eventbridge/scheduled.json" timers >"$WORK/timers.out.json"
 python3 "$ROOT/tests/lambda/assert.py" timers "$WORK/timers.out.json"
-echo "lambda: 9 passed, 0 failed"
+# Cognito's plain `groups` claim (Cognito never sets one) grants no staff role.
+invoke "$FIX/read-policy-plain-groups-claim.json" >"$WORK/groups-claim.out.json"
+python3 "$ROOT/tests/lambda/assert.py" plain-groups-claim "$WORK/groups-claim.out.json"
+
+# The identity trigger: a token for an agent and for finance with MFA (the event unchanged),
+# none for finance without MFA, none when the user cannot be looked up (fails closed).
+for ok in agent finance-mfa; do
+  invoke "$WORK/identity-$ok.json" identity >"$WORK/identity-$ok.out.json"
+  python3 "$ROOT/tests/lambda/assert.py" identity-issued "$WORK/identity-$ok.out.json" "$WORK/identity-$ok.json"
+done
+refused() { # event expected-words
+  if cargo lambda invoke identity --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+      --output-format json --data-file "$1" >"$WORK/refused.out" 2>&1; then
+    cat "$WORK/refused.out" >&2; die "the identity trigger issued a token for $1"
+  fi
+  grep -q "$2" "$WORK/refused.out" || { cat "$WORK/refused.out" >&2; die "refused, but without '$2'"; }
+}
+refused "$WORK/identity-finance-no-mfa.json" "authenticator app"
+refused "$WORK/identity-admin-unknown-pool.json" "could not be checked"
+echo "lambda: 14 passed, 0 failed"

@@ -286,7 +286,7 @@ pub struct ListParams {
     status: Option<String>,
     #[serde(rename = "type")]
     case_type: Option<String>,
-    customer_id: Option<String>,
+    customer_id: Option<CustomerId>,
     email: Option<String>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -327,11 +327,6 @@ pub async fn list(
     {
         errors.push(InvalidField::new("from", "must be before 'to'"));
     }
-    if let Some(id) = &params.customer_id
-        && let Err(e) = CustomerId::parse(id.clone())
-    {
-        errors.push(InvalidField::new("customer_id", e));
-    }
     if params
         .email
         .as_deref()
@@ -346,7 +341,7 @@ pub async fn list(
         &principal.caller(),
         Action::ListCases,
         Wanted {
-            customer_id: params.customer_id.as_deref(),
+            customer_id: params.customer_id.as_ref().map(CustomerId::as_str),
             email: params.email.as_deref(),
         },
     )?;

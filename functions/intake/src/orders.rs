@@ -48,7 +48,7 @@ pub(crate) async fn visible_order(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    customer_id: Option<String>,
+    customer_id: Option<CustomerId>,
     email: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
@@ -64,11 +64,6 @@ pub async fn list(
     if !(1..=100).contains(&limit) {
         errors.push(InvalidField::new("limit", "must be 1 to 100"));
     }
-    if let Some(id) = &params.customer_id
-        && let Err(e) = CustomerId::parse(id.clone())
-    {
-        errors.push(InvalidField::new("customer_id", e));
-    }
     if params
         .email
         .as_deref()
@@ -83,7 +78,7 @@ pub async fn list(
         &principal.caller(),
         Action::ReadOrders,
         Wanted {
-            customer_id: params.customer_id.as_deref(),
+            customer_id: params.customer_id.as_ref().map(CustomerId::as_str),
             email: params.email.as_deref(),
         },
     )?;

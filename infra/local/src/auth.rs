@@ -41,7 +41,7 @@ pub struct Claims {
     pub email_verified: Option<bool>,
     /// Set by the identity provider when it links the person to a storefront account.
     #[serde(
-        rename = "custom:storefront_customer_id",
+        rename = "custom:storefront_customer",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -141,7 +141,7 @@ pub fn flatten_claims(claims: &Claims) -> HashMap<String, String> {
         out.insert("email_verified".to_owned(), v.to_string());
     }
     if let Some(v) = &claims.storefront_customer_id {
-        out.insert("custom:storefront_customer_id".to_owned(), v.clone());
+        out.insert("custom:storefront_customer".to_owned(), v.clone());
     }
     out
 }

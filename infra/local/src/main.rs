@@ -4,6 +4,7 @@
 //! local-gateway serve [--port 3000]       every function's router on 127.0.0.1
 //! local-gateway token <role> [<subject>]  a bearer token for a role (customer, agent, ...)
 //! local-gateway create-table              the table from infra/template.yaml, if missing
+//! local-gateway check-storefronts <file>  a storefronts list, checked as the functions read it
 //! ```
 //!
 //! Reads `DYNAMODB_ENDPOINT` (default `http://127.0.0.1:8000`), `TABLE_NAME` (default
@@ -74,6 +75,15 @@ async fn run() -> Result<(), String> {
             println!("{}", dev_auth()?.token(&sub, role, None, 12));
             Ok(())
         }
+        "check-storefronts" => {
+            let path = args
+                .get(1)
+                .ok_or("usage: local-gateway check-storefronts <file>")?;
+            let json = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let storefronts = aftersales::webhooks::config::Storefronts::parse(&json)?;
+            println!("{path}: {}", storefronts.describe());
+            Ok(())
+        }
         "create-table" => {
             let created = schema::ensure_table(&client(), &table).await?;
             println!(
@@ -123,7 +133,7 @@ async fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         other => Err(format!(
-            "unknown command '{other}': use serve, token or create-table"
+            "unknown command '{other}': use serve, token, create-table or check-storefronts"
         )),
     }
 }

@@ -114,6 +114,12 @@ pub fn may(role: Role, action: Action) -> bool {
     roles(action).contains(&role)
 }
 
+/// Staff who pay refunds or administer the system sign in with a second factor (MFA): the
+/// identity trigger refuses them a token until they have one (see `functions/identity`).
+pub fn needs_mfa(role: Role) -> bool {
+    matches!(role, Finance | Admin)
+}
+
 /// Customer service roles, for the rules that speak of them (filing for a customer).
 pub fn is_customer_service(role: Role) -> bool {
     CUSTOMER_SERVICE.contains(&role)

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::FixedOffset;
+use chrono::{FixedOffset, Offset, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::InvalidField;
@@ -120,8 +120,10 @@ impl Policy {
     }
 
     pub fn time_zone(&self) -> FixedOffset {
-        FixedOffset::east_opt(self.utc_offset_minutes * 60)
-            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC is a valid offset"))
+        self.utc_offset_minutes
+            .checked_mul(60)
+            .and_then(FixedOffset::east_opt)
+            .unwrap_or(Utc.fix())
     }
 
     /// A policy an admin submits is checked before it is stored: every number in its range,

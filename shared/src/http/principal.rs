@@ -32,12 +32,13 @@ pub struct Principal {
     /// Only when the identity provider says it is verified; lower case.
     pub verified_email: Option<String>,
     /// The customer's id at a storefront (`<storefront>:<id>`, claim
-    /// `custom:storefront_customer_id`), set by the identity provider when it links accounts.
+    /// `custom:storefront_customer`), set by the identity provider when it links accounts.
     pub storefront_customer: Option<CustomerId>,
 }
 
-/// The claim that links a signed-in customer to their storefront account.
-pub const STOREFRONT_CUSTOMER_CLAIM: &str = "custom:storefront_customer_id";
+/// The claim that links a signed-in customer to their storefront account: the user pool's
+/// custom attribute `storefront_customer` (Cognito names custom attributes in 20 characters).
+pub const STOREFRONT_CUSTOMER_CLAIM: &str = "custom:storefront_customer";
 
 /// The claim that carries groups: Cognito's. A plain `groups` claim is never read: Cognito
 /// does not set it, so only another issuer could.
@@ -242,7 +243,7 @@ mod tests {
     fn a_linked_storefront_account_and_a_verified_email_make_records_the_customers() {
         let p = Principal::from_claims(&claims(&[
             ("sub", "c-1"),
-            ("custom:storefront_customer_id", "main:115310627314723954"),
+            ("custom:storefront_customer", "main:115310627314723954"),
             ("email", "Jon@Example.com"),
             ("email_verified", "true"),
         ]))

@@ -38,7 +38,9 @@ impl IdempotencyRecord {
             request_hash,
             case_id,
             created_at: now,
-            expires_at: (now + chrono::Duration::hours(i64::from(ttl_hours))).timestamp(),
+            expires_at: chrono::Duration::try_hours(i64::from(ttl_hours))
+                .and_then(|ttl| now.checked_add_signed(ttl))
+                .map_or(i64::MAX, |t| t.timestamp()),
         }
     }
 }

@@ -126,6 +126,25 @@ impl Storefronts {
         Self::new(list)
     }
 
+    /// What the list holds, without its secrets: `main (shopify, 2 secrets), erp (generic, ...)`.
+    pub fn describe(&self) -> String {
+        if self.0.is_empty() {
+            return "no storefronts".to_owned();
+        }
+        self.0
+            .iter()
+            .map(|s| {
+                let kind = match s.kind {
+                    StorefrontKind::Shopify => "shopify",
+                    StorefrontKind::Woocommerce => "woocommerce",
+                    StorefrontKind::Generic => "generic",
+                };
+                format!("{} ({kind}, {} secrets)", s.id, s.secrets.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn by_source(&self, kind: StorefrontKind, source: &str) -> Option<&Storefront> {
         self.0.iter().find(|s| s.matches_source(kind, source))
     }
