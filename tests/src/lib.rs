@@ -129,6 +129,26 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Changes the merchant's policy as an admin would: read it, change some fields, put it
+    /// back with the version read. Answers the status and body of the `PUT`.
+    pub async fn change_policy(&self, change: impl FnOnce(&mut Value)) -> (StatusCode, Value) {
+        let admin = self.token(Role::Admin, "admin-policy");
+        let (_, current) = json(self.get("/v1/policy", &admin).await).await;
+        let mut policy = current["policy"].clone();
+        change(&mut policy);
+        json(
+            self.request(Method::PUT, "/v1/policy", &admin)
+                .header("If-Match", current["version"].to_string())
+                .json(&policy)
+                .send()
+                .await
+                .expect("PUT /v1/policy"),
+        )
+        .await
+    }
+}
+
 /// The JSON body of a response, with its status, for assertions.
 pub async fn json(response: Response) -> (StatusCode, Value) {
     let status = response.status();

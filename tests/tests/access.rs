@@ -136,18 +136,10 @@ async fn world() -> (TestApp, Callers) {
     let app = TestApp::spawn().await;
     app.generic(&fixture("generic/order-upserted.json"), "msg-order")
         .await;
-    let admin = app.token(Role::Admin, "admin-setup");
-    let (_, current) = json(app.get("/v1/policy", &admin).await).await;
-    let mut policy = current["policy"].clone();
-    policy["max_open_cases_per_order_line"] = json!(100);
-    let saved = app
-        .request(Method::PUT, "/v1/policy", &admin)
-        .header("If-Match", "0")
-        .json(&policy)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let (status, saved) = app
+        .change_policy(|p| p["max_open_cases_per_order_line"] = json!(100))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
     let callers = Callers::new(&app);
     (app, callers)
 }

@@ -4,7 +4,6 @@
 
 use aftersales::domain::identity::Role;
 use e2e::{StatusCode, TestApp, fixture, json, merchant_day};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 const ERP_ORDER: &str = "SO-2026-000731";
@@ -29,23 +28,6 @@ async fn file(app: &TestApp, token: &str, body: &Value) -> Value {
     let (status, case) = json(app.post("/v1/cases", token, body).await).await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
     case
-}
-
-/// Changes the policy as an admin would: read it, change some fields, put it back.
-async fn change_policy(app: &TestApp, change: impl FnOnce(&mut Value)) -> (StatusCode, Value) {
-    let admin = app.token(Role::Admin, "admin-1");
-    let (_, current) = json(app.get("/v1/policy", &admin).await).await;
-    let mut policy = current["policy"].clone();
-    change(&mut policy);
-    json(
-        app.request(Method::PUT, "/v1/policy", &admin)
-            .header("If-Match", current["version"].to_string())
-            .json(&policy)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
 }
 
 async fn policy_version(app: &TestApp) -> Value {
@@ -105,8 +87,9 @@ async fn finding_1_a_customer_known_by_a_verified_email_lists_only_their_own_cas
 #[tokio::test]
 async fn finding_2_a_refund_on_an_order_with_sixty_open_cases_reaches_every_one() {
     let app = TestApp::spawn().await;
-    let (status, body) =
-        change_policy(&app, |p| p["max_open_cases_per_order_line"] = json!(100)).await;
+    let (status, body) = app
+        .change_policy(|p| p["max_open_cases_per_order_line"] = json!(100))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.generic(&fixture("generic/order-upserted.json"), "msg-order")
         .await;
@@ -322,7 +305,7 @@ async fn finding_4_a_policy_that_could_break_the_system_is_refused_field_by_fiel
         }),
     ];
     for (field, change) in cases {
-        let (status, body) = change_policy(&app, change).await;
+        let (status, body) = app.change_policy(change).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
         let names: Vec<&str> = body["invalid-params"]
             .as_array()

@@ -3,7 +3,6 @@
 
 use aftersales::domain::identity::Role;
 use e2e::{StatusCode, TestApp, json};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 fn return_request(kind: &str, case_type: &str) -> Value {
@@ -60,18 +59,10 @@ fn approve(code: &str) -> Value {
 async fn a_return_auto_approved_at_48_hours_goes_through_shipment_receipt_inspection_and_refund() {
     let app = TestApp::spawn().await;
     // This merchant wants its goods back even when the clock approves.
-    let admin = app.token(Role::Admin, "admin-1");
-    let (_, current) = json(app.get("/v1/policy", &admin).await).await;
-    let mut policy = current["policy"].clone();
-    policy["returns"]["auto_approval_refunds_without_return"] = json!(false);
-    let saved = app
-        .request(Method::PUT, "/v1/policy", &admin)
-        .header("If-Match", "0")
-        .json(&policy)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let (status, saved) = app
+        .change_policy(|p| p["returns"]["auto_approval_refunds_without_return"] = json!(false))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
 
     let alice = app.customer("alice");
     let id = file(

@@ -4,7 +4,7 @@ use aftersales::domain::access::{self, Action, Wanted};
 use aftersales::domain::case::{self, Case, CaseSummary, Channel, Event, Evidence, NewCase};
 use aftersales::domain::identity::Role;
 use aftersales::domain::values::{
-    CaseId, CustomerId, IdempotencyKey, date_out_of_range, sane_time,
+    CaseId, CustomerId, Email, IdempotencyKey, date_out_of_range, sane_time,
 };
 use aftersales::domain::{InvalidField, RuleError};
 use aftersales::http::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams};
@@ -287,7 +287,7 @@ pub struct ListParams {
     #[serde(rename = "type")]
     case_type: Option<String>,
     customer_id: Option<CustomerId>,
-    email: Option<String>,
+    email: Option<Email>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     limit: Option<usize>,
@@ -327,13 +327,6 @@ pub async fn list(
     {
         errors.push(InvalidField::new("from", "must be before 'to'"));
     }
-    if params
-        .email
-        .as_deref()
-        .is_some_and(|e| e.is_empty() || e.len() > 254)
-    {
-        errors.push(InvalidField::new("email", "must be 1 to 254 characters"));
-    }
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
@@ -342,7 +335,7 @@ pub async fn list(
         Action::ListCases,
         Wanted {
             customer_id: params.customer_id.as_ref().map(CustomerId::as_str),
-            email: params.email.as_deref(),
+            email: params.email.as_ref().map(Email::as_str),
         },
     )?;
     let query = CaseQuery {

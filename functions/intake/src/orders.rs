@@ -6,7 +6,7 @@ use aftersales::domain::access::{self, Action, Owner, Scope, Wanted};
 use aftersales::domain::case::merchant_date;
 use aftersales::domain::entitlement::{Entitlement, entitlement};
 use aftersales::domain::order::{Order, OrderLine, Refund, customer_key};
-use aftersales::domain::values::{CaseId, CustomerId, OrderId};
+use aftersales::domain::values::{CaseId, CustomerId, Email, OrderId};
 use aftersales::http::{ApiError, Principal, QueryParams};
 use aftersales::store::{OrderRecord, OrderSummary, Page};
 use axum::Json;
@@ -49,7 +49,7 @@ pub(crate) async fn visible_order(
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     customer_id: Option<CustomerId>,
-    email: Option<String>,
+    email: Option<Email>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -60,26 +60,18 @@ pub async fn list(
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<Page<OrderSummary>>, ApiError> {
     let limit = params.limit.unwrap_or(20);
-    let mut errors = Vec::new();
     if !(1..=100).contains(&limit) {
-        errors.push(InvalidField::new("limit", "must be 1 to 100"));
-    }
-    if params
-        .email
-        .as_deref()
-        .is_some_and(|e| e.is_empty() || e.len() > 254)
-    {
-        errors.push(InvalidField::new("email", "must be 1 to 254 characters"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
+        return Err(ApiError::invalid(vec![InvalidField::new(
+            "limit",
+            "must be 1 to 100",
+        )]));
     }
     let scope = access::list_scope(
         &principal.caller(),
         Action::ReadOrders,
         Wanted {
             customer_id: params.customer_id.as_ref().map(CustomerId::as_str),
-            email: params.email.as_deref(),
+            email: params.email.as_ref().map(Email::as_str),
         },
     )?;
     if scope == Scope::Everyone {

@@ -79,6 +79,23 @@ string_newtype!(
 );
 
 string_newtype!(
+    /// An e-mail address, as a listing names a customer by it: trimmed, lower case, with an
+    /// `@`, without spaces or control characters, at most 254 characters.
+    Email,
+    |raw| {
+        let email = raw.trim().to_ascii_lowercase();
+        let ok = email.len() <= 254
+            && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+            && !email.chars().any(|c| c.is_control() || c.is_whitespace());
+        if ok {
+            Ok(email)
+        } else {
+            Err(format!("'{raw}' is not an e-mail address"))
+        }
+    }
+);
+
+string_newtype!(
     /// The client's `Idempotency-Key` header: printable ASCII, at most 255 characters.
     IdempotencyKey,
     |raw| {

@@ -140,6 +140,31 @@ impl Store {
         Ok(out.item)
     }
 
+    /// Puts `item` if the stored one is still at `expected_version` (0: there is none yet):
+    /// the single-item optimistic write of records that change outside a transaction.
+    async fn put_versioned(
+        &self,
+        item: &impl serde::Serialize,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let request = if expected_version == 0 {
+            request.condition_expression("attribute_not_exists(PK)")
+        } else {
+            request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+        };
+        let out = request.send().await?;
+        self.metrics.record(out.consumed_capacity());
+        Ok(())
+    }
+
     /// Every item of one partition (an aggregate with its parts), strongly consistent, each
     /// with its `entity` name.
     async fn partition(&self, pk: String) -> Result<Vec<(String, Item)>, StoreError> {

@@ -4,7 +4,6 @@
 //! cases are then told one transaction each, each marked in the case's partition so that it is
 //! told once. A notice with cases left to tell waits in the due index (`GSI5`) for the timers.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -89,21 +88,11 @@ impl Store {
         notice: &Notice,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .put_item()
-            .table_name(self.table.as_ref())
-            .set_item(Some(serde_dynamo::to_item(item(
-                notice,
-                expected_version.saturating_add(1),
-            ))?))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        self.metrics.record(out.consumed_capacity());
-        Ok(())
+        self.put_versioned(
+            &item(notice, expected_version.saturating_add(1)),
+            expected_version,
+        )
+        .await
     }
 
     /// Marks a case told of a notice, in the transaction that tells it (label `notice-mark`):

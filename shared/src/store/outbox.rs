@@ -2,7 +2,6 @@
 //! same transaction as the change they report, and delivered later with retries by the timers.
 //! A message waiting for an attempt is in the due index (`GSI5`) at its next attempt time.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -79,20 +78,7 @@ impl Store {
         message: &OutboxMessage,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .put_item()
-            .table_name(self.table.as_ref())
-            .set_item(Some(serde_dynamo::to_item(item(
-                message,
-                expected_version + 1,
-            ))?))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        self.metrics.record(out.consumed_capacity());
-        Ok(())
+        self.put_versioned(&item(message, expected_version + 1), expected_version)
+            .await
     }
 }

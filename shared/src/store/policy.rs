@@ -1,6 +1,5 @@
 //! The merchant's policy, one versioned item.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use serde::{Deserialize, Serialize};
 
 use super::keys::PolicyKeys;
@@ -35,28 +34,14 @@ impl Store {
         expected_version: u64,
     ) -> Result<u64, StoreError> {
         let version = expected_version + 1;
-        let item = serde_dynamo::to_item(PolicyItem {
+        let item = PolicyItem {
             pk: PolicyKeys::PK.to_owned(),
             sk: PolicyKeys::SK.to_owned(),
             entity: "policy".to_owned(),
             version,
             policy: policy.clone(),
-        })?;
-        let request = self
-            .client
-            .put_item()
-            .table_name(self.table.as_ref())
-            .set_item(Some(item))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        let request = if expected_version == 0 {
-            request.condition_expression("attribute_not_exists(PK)")
-        } else {
-            request
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
         };
-        let out = request.send().await?;
-        self.metrics.record(out.consumed_capacity());
+        self.put_versioned(&item, expected_version).await?;
         Ok(version)
     }
 }
