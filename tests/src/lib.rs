@@ -129,7 +129,22 @@ impl TestApp {
     }
 }
 
+static ORDERS: AtomicU32 = AtomicU32::new(0);
+
 impl TestApp {
+    /// A new storefront order (the generic sample's: a 3 999 yuan television, delivered) of
+    /// customer `erp:C-88`, under a fresh id, which it answers.
+    pub async fn owners_order(&self) -> String {
+        let mut body: Value =
+            serde_json::from_slice(&fixture("generic/order-upserted.json")).expect("JSON");
+        let id = format!("SO-T-{}", ORDERS.fetch_add(1, Ordering::Relaxed));
+        body["data"]["order_id"] = Value::String(id.clone());
+        let body = serde_json::to_vec(&body).expect("JSON");
+        let response = self.generic(&body, &format!("order-{id}")).await;
+        assert!(response.status().is_success(), "the order {id} is stored");
+        id
+    }
+
     /// Changes the merchant's policy as an admin would: read it, change some fields, put it
     /// back with the version read. Answers the status and body of the `PUT`.
     pub async fn change_policy(&self, change: impl FnOnce(&mut Value)) -> (StatusCode, Value) {

@@ -390,12 +390,14 @@ async fn return_in(app: &TestApp, callers: &Callers, kind: &str, stage: &str) ->
     for (k, v) in json!({"reason": "quality_fault", "units": 1, "model": "TV-55-Q8", "currency": "CNY", "unit_price_minor": 399900}).as_object().unwrap() {
         terms[k] = v.clone();
     }
+    // An order of its own: a return claims what it asks of its order.
+    let order_id = app.owners_order().await;
     let id = owners_case(
         app,
         callers,
         Some(json!({
             "type": case_type, "description": "No picture.",
-            "order": {"storefront": "erp", "order_id": "SO-2026-000731", "line_ids": ["1"]},
+            "order": {"storefront": "erp", "order_id": order_id, "line_ids": ["1"]},
             "return_terms": terms
         })),
     )

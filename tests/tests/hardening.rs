@@ -538,9 +538,10 @@ async fn finding_9_future_tokens_newline_subjects_raw_urls_and_svg_are_refused()
     let (status, _) = json(app.get("/v1/cases", &early).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "not valid yet");
 
-    let forged_line = app.customer("alice\nlevel=ERROR msg=\"forged\"");
-    let (status, _) = json(app.get("/v1/cases", &forged_line).await).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for forged in ["alice\nlevel=ERROR msg=\"forged\"", "erp:C-88"] {
+        let (status, _) = json(app.get("/v1/cases", &app.customer(forged)).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{forged:?}");
+    }
 
     let alice = app.customer("alice");
     let id = file(&app, &alice, &repair(3)).await["id"]
@@ -624,4 +625,169 @@ async fn finding_10_two_requests_of_25_units_of_one_model_on_one_day_need_a_mana
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// The attack of the review before landing: amounts the customer declares, orders refunded
+/// many times, storefront returns larger than their order.
+fn refund_only_on(order: Option<&str>, unit_price: i64) -> Value {
+    let mut body = json!({
+        "type": "refund_only", "description": "It never worked.",
+        "order": {"order_id": "FAKE-1"},
+        "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
+        "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": 1,
+                         "currency": "CNY", "unit_price_minor": unit_price}
+    });
+    if let Some(order) = order {
+        body["order"] = json!({"storefront": "erp", "order_id": order, "line_ids": ["1"]});
+    }
+    body
+}
+
+#[tokio::test]
+async fn a_refund_the_customer_declared_is_never_paid_by_the_clock_alone() {
+    let app = TestApp::spawn().await;
+    let mallory = app.customer("mallory");
+    let case = file(&app, &mallory, &refund_only_on(None, 9_999_999_999_999)).await;
+    app.http
+        .post(format!("{}/_dev/clock", app.base))
+        .json(&json!({"hours": 49}))
+        .send()
+        .await
+        .unwrap();
+    let agent = app.token(Role::Agent, "agent-1");
+    let (_, case) = json(
+        app.get(
+            &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
+            &agent,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(case["returns"]["stage"], "refund_pending", "{case}");
+    assert!(case["returns"].get("refunded_at").is_none());
+}
+
+#[tokio::test]
+async fn an_order_is_refunded_no_more_than_it_was_paid_whatever_the_requests() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    // Another order, refunded in full at the storefront (signed before the clock moves).
+    let other = app.owners_order().await;
+    let mut refund: Value =
+        serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
+    refund["data"]["order_id"] = json!(other);
+    refund["data"]["amount"] = json!("3999.00");
+    let (status, _) = json(
+        app.generic(&serde_json::to_vec(&refund).unwrap(), "msg-full-refund")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = json(
+        app.post(
+            "/v1/cases",
+            &wang,
+            &refund_only_on(Some(&order), 100_000_000),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["rule"], "terms-exceed-order");
+
+    let first = file(&app, &wang, &refund_only_on(Some(&order), 399900)).await;
+    for _ in 0..3 {
+        let (status, body) = json(
+            app.post("/v1/cases", &wang, &refund_only_on(Some(&order), 399900))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["rule"], "order-already-refunded");
+    }
+    // A request that ends unpaid gives its claim back.
+    let path = format!("/v1/cases/{}/cancel", first["id"].as_str().unwrap());
+    assert_eq!(
+        app.post(&path, &wang, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let again = file(&app, &wang, &refund_only_on(Some(&order), 399900)).await;
+
+    // Paid by the clock, once; then nothing is left, and the storefront's own refunds count.
+    app.http
+        .post(format!("{}/_dev/clock", app.base))
+        .json(&json!({"hours": 49}))
+        .send()
+        .await
+        .unwrap();
+    let agent = app.token(Role::Agent, "agent-1");
+    let (_, paid) = json(
+        app.get(
+            &format!("/v1/cases/{}", again["id"].as_str().unwrap()),
+            &agent,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(paid["returns"]["stage"], "refunded", "{paid}");
+    let (status, _) = json(
+        app.post("/v1/cases", &wang, &refund_only_on(Some(&order), 100))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (status, body) = json(
+        app.post("/v1/cases", &wang, &refund_only_on(Some(&other), 399900))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["rule"], "order-already-refunded");
+}
+
+#[tokio::test]
+async fn a_storefront_order_with_a_negative_price_or_a_return_beyond_its_lines_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut order: Value = serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
+    order["data"]["lines"][0]["unit_price"] = json!("-5.00");
+    let (status, _) = json(
+        app.generic(&serde_json::to_vec(&order).unwrap(), "msg-negative")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = json(
+        app.get(
+            "/v1/orders/erp/SO-2026-000731",
+            &app.token(Role::Agent, "agent-1"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+
+    app.generic(&fixture("generic/order-upserted.json"), "msg-order")
+        .await;
+    for quantity in [2u64, 4294967295] {
+        let mut request: Value =
+            serde_json::from_slice(&fixture("generic/return-requested.json")).unwrap();
+        request["data"]["lines"][0]["quantity"] = json!(quantity);
+        request["data"]["return_id"] = json!(format!("RMA-{quantity}"));
+        let (status, body) = json(
+            app.generic(
+                &serde_json::to_vec(&request).unwrap(),
+                &format!("msg-return-{quantity}"),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{quantity}: {body}"
+        );
+        assert_eq!(body["rule"], "terms-exceed-order");
+    }
 }

@@ -149,10 +149,17 @@ async fn a_return_auto_approved_at_48_hours_goes_through_shipment_receipt_inspec
 }
 
 #[tokio::test]
-async fn by_default_a_refund_only_request_is_refunded_by_the_system_after_48_hours() {
+async fn by_default_a_refund_only_request_on_a_held_order_is_refunded_by_the_system_after_48_hours()
+{
     let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    let mut request = return_request("refund_only", "refund_only");
+    request["order"] = json!({"storefront": "erp", "order_id": order, "line_ids": ["1"]});
+    let id = file(&app, &wang, &request).await;
+    // A request whose amount nobody can check: the customer declared it.
     let alice = app.customer("alice");
-    let id = file(&app, &alice, &return_request("refund_only", "refund_only")).await;
+    let declared = file(&app, &alice, &return_request("refund_only", "refund_only")).await;
     advance(&app, 49).await;
     let agent = app.token(Role::Agent, "agent-1");
     let (_, case) = json(app.get(&format!("/v1/cases/{id}"), &agent).await).await;
@@ -161,6 +168,11 @@ async fn by_default_a_refund_only_request_is_refunded_by_the_system_after_48_hou
     assert_eq!(changes[0]["by_system"], true);
     assert_eq!(changes[2]["type"], "refunded");
     assert_eq!(changes[2]["amount_minor"], 399900);
+    let (_, case) = json(app.get(&format!("/v1/cases/{declared}"), &agent).await).await;
+    assert_eq!(
+        case["returns"]["stage"], "refund_pending",
+        "approved by the clock, paid by finance once the proof is checked: {case}"
+    );
 }
 
 #[tokio::test]

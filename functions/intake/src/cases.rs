@@ -1,14 +1,19 @@
 //! The case endpoints: file, list, read, add evidence, cancel.
 
 use aftersales::domain::access::{self, Action, Wanted};
-use aftersales::domain::case::{self, Case, CaseSummary, Channel, Event, Evidence, NewCase};
+use aftersales::domain::case::{
+    self, Case, CaseSummary, Channel, Event, Evidence, Held, History, NewCase,
+};
 use aftersales::domain::identity::Role;
+use aftersales::domain::order::Order;
 use aftersales::domain::values::{
     CaseId, CustomerId, Email, IdempotencyKey, date_out_of_range, sane_time,
 };
 use aftersales::domain::{InvalidField, RuleError};
 use aftersales::http::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams};
-use aftersales::store::{CaseQuery, CreateError, Filing, IdempotencyRecord, Page, StoreError};
+use aftersales::store::{
+    CaseQuery, CreateError, Filing, IdempotencyRecord, OrderRecord, Page, StoreError,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -70,7 +75,7 @@ pub async fn file(
     principal: Principal,
     headers: HeaderMap,
     JsonBody {
-        value: mut command,
+        value: request,
         raw,
     }: JsonBody<NewCase>,
 ) -> Result<Response, ApiError> {
@@ -89,30 +94,39 @@ pub async fn file(
     }
 
     let actor = principal.actor();
-    let customer = case::filing_customer(&actor, command.customer_id.as_ref())?;
+    let customer = case::filing_customer(&actor, request.customer_id.as_ref())?;
     let (policy, _) = app.policy.get(&app.store).await?;
-    with_order_as_proof(&app, &principal, &mut command, &policy).await?;
     let channel = if principal.role() == Role::Customer {
         Channel::App
     } else {
         Channel::Hotline
     };
     let day = case::merchant_date(now, &policy);
-    // A lost race on the customer's units of the day is decided again on the new count.
+    // A lost race on the customer's units of the day or on what the order has left is
+    // decided again on what is there now.
     retry_on_conflict(|| async {
+        let mut command = request.clone();
+        let order = with_order_as_proof(&app, &principal, &mut command, &policy).await?;
         let day_units = match &command.return_terms {
             Some(_) => Some(app.store.day_units(&customer, day).await?),
             None => None,
         };
         let earlier = day_units.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
+        let history = History {
+            earlier: &earlier,
+            held: order.as_ref().map(|(order, record)| Held {
+                order,
+                left_minor: record.left_minor(),
+            }),
+        };
         // Decide first with a provisional number, so that a refused request draws no number.
         let provisional = CaseId::new(day.year(), day.month(), 0);
         let (mut new_case, events) = case::file(
             provisional,
-            command.clone(),
+            command,
             actor.clone(),
             channel,
-            &earlier,
+            history,
             now,
             &policy,
         )?;
@@ -140,6 +154,7 @@ pub async fn file(
                 .as_ref()
                 .zip(day_units.as_ref())
                 .map(|(units, (_, version))| (day, units, *version)),
+            claims_read: order.as_ref().map(|(_, record)| record.claimed_minor),
         };
         match app.store.create_case(&new_case, &events, filing, now).await {
             Ok(()) => {
@@ -190,15 +205,16 @@ async fn with_order_as_proof(
     principal: &Principal,
     command: &mut NewCase,
     policy: &aftersales::domain::policy::Policy,
-) -> Result<(), ApiError> {
+) -> Result<Option<(Order, OrderRecord)>, ApiError> {
     let Some(order_ref) = command.order.as_mut() else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(storefront) = order_ref.storefront.clone() else {
-        return Ok(());
+        return Ok(None);
     };
     let order_id = order_ref.order_id.as_str().to_owned();
-    let (order, _) = crate::orders::visible_order(app, principal, &storefront, &order_id).await?;
+    let (order, record) =
+        crate::orders::visible_order(app, principal, &storefront, &order_id).await?;
     let line = match order_ref.line_ids.first() {
         Some(id) => order.line(id).ok_or_else(|| {
             RuleError::new(
@@ -236,7 +252,7 @@ async fn with_order_as_proof(
         .serial_number
         .take()
         .or_else(|| line.serial_numbers.first().cloned());
-    Ok(())
+    Ok(Some((order, record)))
 }
 
 async fn replay(

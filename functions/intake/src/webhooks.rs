@@ -15,7 +15,7 @@
 //! A bad or missing signature, an unknown storefront or a stale timestamp is 401 and writes
 //! nothing.
 
-use aftersales::domain::case::{self, Change};
+use aftersales::domain::case::{self, Change, Held};
 use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
 use aftersales::domain::values::{CaseId, CustomerId, OrderId};
 use aftersales::http::ApiError;
@@ -463,16 +463,13 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
     // A storefront's returns count towards the customer's units of the day too.
     let (earlier, units_version) = app.store.day_units(&customer, day).await?;
     let provisional = CaseId::new(day.year(), day.month(), 0);
-    let (mut new_case, events) = case::file_storefront_return(
-        provisional,
+    let held = Held {
         order,
-        request,
-        customer,
-        &earlier,
-        now,
-        &policy,
-    )
-    .map_err(|r| Failure::Refused(r.into()))?;
+        left_minor: record.left_minor(),
+    };
+    let (mut new_case, events) =
+        case::file_storefront_return(provisional, held, request, customer, &earlier, now, &policy)
+            .map_err(|r| Failure::Refused(r.into()))?;
     let sequence = app
         .store
         .next_case_sequence(day.year(), day.month())
@@ -484,6 +481,7 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
         // The storefront decided to take the return: its cases count, with no limit.
         open_cases_limit: None,
         day_units: units_after.as_ref().map(|u| (day, u, units_version)),
+        claims_read: Some(record.claimed_minor),
     };
     let mut tx = app.store.tx();
     app.store

@@ -15,7 +15,7 @@ use super::identity::{Actor, Role};
 use super::order::{Order, ReturnRequest};
 use super::policy::Policy;
 use super::returns::{
-    self, DayUnits, ReturnChange, ReturnFlow, ReturnKind, ReturnReason, ReturnTerms,
+    self, DayUnits, Paid, ReturnChange, ReturnFlow, ReturnKind, ReturnReason, ReturnTerms,
 };
 use super::values::{Amount, CaseId, CustomerId, OrderId, Phone, bounded_text};
 use super::{InvalidField, RuleError};
@@ -279,14 +279,21 @@ impl Evidence {
     /// that what was checked is exactly what is kept.
     fn normalised(&self, field: &str) -> Result<Evidence, InvalidField> {
         let url = self.url.trim();
-        let scheme_ok = url.starts_with("https://") || url.starts_with("s3://");
-        if !scheme_ok
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("s3://"));
+        // The characters an address may hold unescaped (RFC 3986), and no user:password@:
+        // what is stored is shown to staff as a link or an image, never as markup.
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&()*+,;=%".contains(c);
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        if rest.is_none()
             || url.len() > 2048
-            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            || !url.chars().all(allowed)
+            || host.is_none_or(|h| h.is_empty() || h.contains('@'))
         {
             return Err(InvalidField::new(
                 format!("{field}/url"),
-                "must be an https:// or s3:// address of at most 2048 characters",
+                "must be an https:// or s3:// address of at most 2048 characters, without credentials",
             ));
         }
         if self.size_bytes == 0 || self.size_bytes > MAX_EVIDENCE_BYTES {
@@ -709,16 +716,33 @@ fn check_no_reason_window(
     }
 }
 
+/// What the system knows that a request's rules weigh, besides the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct History<'a> {
+    /// What the same customer asked to return earlier on the merchant's day (batch returns are
+    /// judged by the day).
+    pub earlier: &'a DayUnits,
+    /// The storefront order the request names, if the system holds it.
+    pub held: Option<Held<'a>>,
+}
+
+/// A storefront order the system holds, and what is left of it to refund: its total, less
+/// the storefront's own refunds and what other requests on it claim.
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    pub order: &'a Order,
+    pub left_minor: i64,
+}
+
 /// Files a case (DOMAIN §2): validates the request, records the entitlement of the purchase
-/// on the day of filing and sets the first-answer deadline.
-/// `earlier` is what the same customer asked to return earlier on the merchant's day (batch
-/// returns are judged by the day).
+/// on the day of filing and sets the first-answer deadline. A refund, return or exchange of a
+/// held order is checked against what was paid for the line it names (its first).
 pub fn file(
     id: CaseId,
     cmd: NewCase,
     actor: Actor,
     channel: Channel,
-    earlier: &DayUnits,
+    history: History<'_>,
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<(Case, Vec<Event>), Refusal> {
@@ -859,7 +883,23 @@ pub fn file(
                 .into());
             }
             check_no_reason_window(&terms, entitlement.as_ref())?;
-            Some(ReturnFlow::open(terms, earlier, now, &policy.returns)?)
+            let paid = history.held.and_then(|held| {
+                let line_id = cmd.order.as_ref()?.line_ids.first()?;
+                let line = held.order.line(line_id)?;
+                Some(Paid {
+                    currency: held.order.currency,
+                    unit_price_minor: line.unit_price_minor,
+                    quantity: line.quantity,
+                    left_minor: held.left_minor,
+                })
+            });
+            Some(ReturnFlow::open(
+                terms,
+                paid.as_ref(),
+                history.earlier,
+                now,
+                &policy.returns,
+            )?)
         }
     };
 
@@ -936,7 +976,13 @@ pub fn cancel(
 ) -> Result<(Case, Vec<Event>), Refusal> {
     allowed(&actor, Action::CancelCase)?;
     let reason = optional_text("reason", &reason, 1000)?;
-    if !case.status.cancellable() {
+    // A return is cancellable by its own stage's rule (DOMAIN §4.1), whichever route asks.
+    if !case.status.cancellable()
+        || case
+            .returns
+            .as_ref()
+            .is_some_and(|f| !f.stage.cancellable())
+    {
         return Err(RuleError::new(
             "not-cancellable",
             format!(
@@ -1047,13 +1093,35 @@ pub fn storefront_actor(storefront: &str) -> Actor {
 /// request. Special goods take the refund-only path whatever the storefront asked.
 pub fn file_storefront_return(
     id: CaseId,
-    order: &Order,
+    held: Held<'_>,
     request: &ReturnRequest,
     customer_id: CustomerId,
     earlier: &DayUnits,
     now: DateTime<Utc>,
     policy: &Policy,
 ) -> Result<(Case, Vec<Event>), Refusal> {
+    let order = held.order;
+    // Each line asks no more units than it has, and names each line once.
+    let mut seen = std::collections::BTreeSet::new();
+    for asked in &request.lines {
+        let Some(line) = order.line(&asked.line_id) else {
+            return Err(RuleError::new(
+                "unknown-order-line",
+                format!("the order has no line {}", asked.line_id),
+            )
+            .into());
+        };
+        if asked.quantity == 0 || asked.quantity > line.quantity || !seen.insert(&asked.line_id) {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                format!(
+                    "line {} has {} units; a return asks 1 to {} of it, once",
+                    line.line_id, line.quantity, line.quantity
+                ),
+            )
+            .into());
+        }
+    }
     let first = request
         .lines
         .first()
@@ -1103,12 +1171,15 @@ pub fn file_storefront_return(
         .join("\n");
     let actor = storefront_actor(&order.storefront);
     let first_response_due = first_response_due(case_type, now, policy)?;
-    let flow = ReturnFlow::open(
-        storefront_terms(order, request, case_type),
-        earlier,
-        now,
-        &policy.returns,
-    )?;
+    let terms = storefront_terms(order, request, case_type)?;
+    // The terms are the order's own; what is checked is that the order has that much left.
+    let paid = Paid {
+        currency: order.currency,
+        unit_price_minor: terms.unit_price_minor.get(),
+        quantity: terms.units,
+        left_minor: held.left_minor,
+    };
+    let flow = ReturnFlow::open(terms, Some(&paid), earlier, now, &policy.returns)?;
     let case = Case {
         id,
         case_type,
@@ -1161,7 +1232,11 @@ pub fn file_storefront_return(
 
 /// What a storefront return asks, from its order: the lines' units and prices, the order's
 /// currency and whether it shipped; a defect named by the storefront is a quality fault.
-fn storefront_terms(order: &Order, request: &ReturnRequest, case_type: CaseType) -> ReturnTerms {
+fn storefront_terms(
+    order: &Order,
+    request: &ReturnRequest,
+    case_type: CaseType,
+) -> Result<ReturnTerms, RuleError> {
     let mut units: u32 = 0;
     let mut paid: i64 = 0;
     for line in &request.lines {
@@ -1177,7 +1252,13 @@ fn storefront_terms(order: &Order, request: &ReturnRequest, case_type: CaseType)
         )
     });
     let first = request.lines.first().and_then(|l| order.line(&l.line_id));
-    ReturnTerms {
+    let unit_price_minor = Amount::new(paid / i64::from(units)).map_err(|_| {
+        RuleError::new(
+            "invalid-return-terms",
+            "the order's prices for these lines are not amounts this system takes",
+        )
+    })?;
+    Ok(ReturnTerms {
         kind: if case_type == CaseType::RefundOnly {
             ReturnKind::RefundOnly
         } else {
@@ -1191,14 +1272,14 @@ fn storefront_terms(order: &Order, request: &ReturnRequest, case_type: CaseType)
         units,
         model: first.and_then(|l| l.sku.clone()),
         currency: order.currency,
-        unit_price_minor: Amount::new(paid / i64::from(units)).unwrap_or(Amount::MAX),
+        unit_price_minor,
         shipping_fee_minor: Amount::ZERO,
         amount_asked_minor: None,
         replacement_price_minor: None,
         order_shipped: order.shipped_at.is_some() || order.delivered_at.is_some(),
         promised_ship_by: None,
         quality_incident: false,
-    }
+    })
 }
 
 /// Records on a case what its storefront did (a cancellation, a refund, a return's new state).
@@ -1241,6 +1322,19 @@ pub fn note_storefront_all(
 mod tests {
     use super::*;
 
+    static NO_UNITS: DayUnits = DayUnits {
+        total: 0,
+        by_model: std::collections::BTreeMap::new(),
+    };
+
+    /// A customer with no earlier returns today, filing without a held order.
+    fn fresh() -> History<'static> {
+        History {
+            earlier: &NO_UNITS,
+            held: None,
+        }
+    }
+
     fn now() -> DateTime<Utc> {
         "2026-11-24T02:00:00Z".parse().unwrap()
     }
@@ -1270,7 +1364,7 @@ mod tests {
             repair_request(),
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         )
@@ -1285,7 +1379,7 @@ mod tests {
             repair_request(),
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         )
@@ -1310,7 +1404,7 @@ mod tests {
             cmd.clone(),
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         );
@@ -1326,7 +1420,7 @@ mod tests {
             cmd,
             agent.clone(),
             Channel::Hotline,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         )
@@ -1337,7 +1431,7 @@ mod tests {
             repair_request(),
             agent,
             Channel::Hotline,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         );
@@ -1357,7 +1451,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         )
@@ -1377,7 +1471,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         )
@@ -1398,7 +1492,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             friday,
             &Policy::default(),
         )
@@ -1472,7 +1566,7 @@ mod tests {
                 cmd,
                 customer("c-1"),
                 Channel::App,
-                &DayUnits::default(),
+                fresh(),
                 now(),
                 &Policy::default(),
             )
@@ -1575,7 +1669,7 @@ mod tests {
             cmd,
             customer("c-1"),
             Channel::App,
-            &DayUnits::default(),
+            fresh(),
             now(),
             &Policy::default(),
         )
@@ -1619,6 +1713,22 @@ mod tests {
         let (next, _) = add_evidence(&case, customer("c-1"), vec![photo.clone()], now()).unwrap();
         assert_eq!(next.evidence[0].url, "https://cdn.example/a.jpg");
         assert_eq!(next.evidence[0].content_type.as_deref(), Some("image/jpeg"));
+        for bad_url in [
+            "https://cdn.example/\"><script>alert(1)</script>",
+            "https://user:pass@cdn.example/a.jpg",
+            "https://cdn.example/\u{202E}gpj.exe",
+            "http://cdn.example/a.jpg",
+            "https:///a.jpg",
+        ] {
+            let bad = Evidence {
+                url: bad_url.into(),
+                ..photo.clone()
+            };
+            assert!(
+                matches!(add_evidence(&case, customer("c-1"), vec![bad], now()), Err(Refusal::Invalid(ref f)) if f[0].field == "evidence/0/url"),
+                "{bad_url}"
+            );
+        }
         for bad in ["image/svg+xml", "text/html", "image/"] {
             let svg = Evidence {
                 content_type: Some(bad.into()),
@@ -1644,7 +1754,7 @@ mod tests {
                 cmd,
                 customer("c-1"),
                 Channel::App,
-                &DayUnits::default(),
+                fresh(),
                 now(),
                 &Policy::default(),
             )
@@ -1654,5 +1764,136 @@ mod tests {
                 "{date}: {err:?}"
             );
         }
+    }
+
+    fn held_order() -> Order {
+        serde_json::from_value(serde_json::json!({
+            "storefront": "erp", "order_id": "SO-1",
+            "customer": {"id": "C-1", "email": "c@example.com"},
+            "currency": "CNY", "total_minor": 20000,
+            "lines": [{"line_id": "1", "sku": "TV", "title": "TV", "quantity": 2, "unit_price_minor": 10000,
+                       "category": "television"}],
+            "created_at": "2026-11-20T02:00:00Z", "paid_at": "2026-11-20T02:00:00Z",
+            "shipped_at": "2026-11-21T02:00:00Z", "delivered_at": "2026-11-22T02:00:00Z",
+            "source_updated_at": "2026-11-22T02:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn refund_of_held(units: u32, unit_price: i64, left: i64) -> Result<Case, Refusal> {
+        let order = held_order();
+        let cmd: NewCase = serde_json::from_value(serde_json::json!({
+            "type": "refund_only", "description": "Broken.",
+            "order": {"storefront": "erp", "order_id": "SO-1", "line_ids": ["1"]},
+            "purchase": order.purchase_of(&order.lines[0], &Policy::default()),
+            "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": units,
+                             "currency": "CNY", "unit_price_minor": unit_price}
+        }))
+        .unwrap();
+        let history = History {
+            earlier: &NO_UNITS,
+            held: Some(Held {
+                order: &order,
+                left_minor: left,
+            }),
+        };
+        file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            customer("erp:C-1"),
+            Channel::App,
+            history,
+            now(),
+            &Policy::default(),
+        )
+        .map(|(c, _)| c)
+    }
+
+    #[test]
+    fn a_request_on_a_held_order_is_checked_against_what_was_paid_and_what_is_left() {
+        let case = refund_of_held(2, 10000, 20000).unwrap();
+        assert!(case.returns.unwrap().amount_verified);
+        let rule = |r: Result<Case, Refusal>| match r {
+            Err(Refusal::Rule(r)) => r.rule,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            rule(refund_of_held(1, 10_000_000, 20000)),
+            "terms-exceed-order"
+        );
+        assert_eq!(rule(refund_of_held(3, 10000, 20000)), "terms-exceed-order");
+        assert_eq!(
+            rule(refund_of_held(1, 10000, 0)),
+            "order-already-refunded",
+            "refunded at the storefront, or claimed by another request"
+        );
+    }
+
+    #[test]
+    fn a_storefront_return_asks_no_more_units_than_its_lines_have() {
+        let order = held_order();
+        let request = |quantity: u32| ReturnRequest {
+            return_id: "R-1".into(),
+            order_id: order.order_id.clone(),
+            lines: vec![crate::domain::order::ReturnLine {
+                line_id: "1".into(),
+                quantity,
+                reason: Some("defective".into()),
+                note: None,
+            }],
+            refund_only: false,
+            requested_at: now(),
+            note: None,
+        };
+        let held = Held {
+            order: &order,
+            left_minor: 20000,
+        };
+        let file = |q| {
+            file_storefront_return(
+                CaseId::new(2026, 11, 1),
+                held,
+                &request(q),
+                CustomerId::parse("erp:C-1").unwrap(),
+                &NO_UNITS,
+                now(),
+                &Policy::default(),
+            )
+        };
+        let (case, _) = file(2).unwrap();
+        assert_eq!(case.returns.unwrap().terms.claim_minor(), 20000);
+        for q in [0, 3, u32::MAX] {
+            assert!(
+                matches!(file(q), Err(Refusal::Rule(ref r)) if r.rule == "terms-exceed-order"),
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_return_refused_on_inspection_cannot_be_cancelled_by_any_route() {
+        let mut case = file_repair();
+        let flow = returns::ReturnFlow::open(
+            serde_json::from_value(
+                serde_json::json!({"kind": "return_and_refund", "reason": "customer_reason",
+                "units": 1, "currency": "CNY", "unit_price_minor": 100}),
+            )
+            .unwrap(),
+            None,
+            &NO_UNITS,
+            now(),
+            &Policy::default().returns,
+        )
+        .unwrap();
+        case.returns = Some(returns::ReturnFlow {
+            stage: returns::Stage::SendBackPending,
+            ..flow
+        });
+        case.status = CaseStatus::InProgress;
+        let refused = cancel(&case, customer("c-1"), None, now()).unwrap_err();
+        assert!(
+            matches!(refused, Refusal::Rule(ref r) if r.rule == "not-cancellable"),
+            "{refused:?}"
+        );
     }
 }

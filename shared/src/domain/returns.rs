@@ -322,12 +322,81 @@ impl ReturnTerms {
             .filter(|paid| Amount::new(*paid).is_ok())
     }
 
+    /// The money this request claims of its order: the compensation or price difference asked,
+    /// or the price of the goods.
+    pub fn claim_minor(&self) -> i64 {
+        match self.kind {
+            ReturnKind::Compensation | ReturnKind::PriceProtection => {
+                self.amount_asked_minor.unwrap_or_default().get()
+            }
+            _ => self.paid_minor().unwrap_or(0),
+        }
+    }
+
+    /// DOMAIN §4.4, the refund never exceeds what was paid: checked against what the system
+    /// knows was paid for the order line (a storefront order it holds), and against what is
+    /// left of the order once the storefront's refunds and the other requests are counted.
+    pub fn check_paid(&self, paid: &Paid) -> Result<(), RuleError> {
+        if self.currency != paid.currency {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                format!("the order was paid in {}", paid.currency.as_str()),
+            ));
+        }
+        if self.unit_price_minor.get() > paid.unit_price_minor {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                format!(
+                    "the line was paid {} (minor units) a unit; a request cannot ask more",
+                    paid.unit_price_minor
+                ),
+            ));
+        }
+        if self.units > paid.quantity {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                format!("the line has {} units", paid.quantity),
+            ));
+        }
+        if self.claim_minor() > paid.left_minor {
+            return Err(RuleError::new(
+                "order-already-refunded",
+                format!(
+                    "{} (minor units) of this order is left to refund: the storefront's refunds and the other requests on it take the rest",
+                    paid.left_minor.max(0)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn goods_come_back(&self) -> bool {
         matches!(
             self.kind,
             ReturnKind::ReturnAndRefund | ReturnKind::Exchange
         ) && self.order_shipped
     }
+}
+
+/// What the system knows was paid for the order line a request concerns, from a storefront
+/// order it holds (the proof of purchase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paid {
+    pub currency: Currency,
+    pub unit_price_minor: i64,
+    pub quantity: u32,
+    /// The order's total, less what the storefront refunded and what other requests on the
+    /// order claim (open, or paid).
+    pub left_minor: i64,
+}
+
+/// A model as the batch rule counts it: "TV-55", "tv-55" and "TV-55 " are one model.
+pub fn model_key(model: &str) -> String {
+    model
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// The units of returns one customer asked for on one day of the merchant's calendar, in all
@@ -349,17 +418,17 @@ impl DayUnits {
     pub fn with(&self, terms: &ReturnTerms) -> DayUnits {
         let mut day = self.clone();
         day.total = day.total.saturating_add(terms.units);
-        if let Some(model) = &terms.model
-            && (day.by_model.len() < MAX_MODELS_PER_DAY || day.by_model.contains_key(model))
+        if let Some(model) = terms.model.as_deref().map(model_key)
+            && (day.by_model.len() < MAX_MODELS_PER_DAY || day.by_model.contains_key(&model))
         {
-            let n = day.by_model.entry(model.clone()).or_default();
+            let n = day.by_model.entry(model).or_default();
             *n = n.saturating_add(terms.units);
         }
         day
     }
 
     pub fn of_model(&self, model: &str) -> u32 {
-        self.by_model.get(model).copied().unwrap_or(0)
+        self.by_model.get(&model_key(model)).copied().unwrap_or(0)
     }
 }
 
@@ -527,7 +596,12 @@ pub fn refund_breakdown(
     inspection: Option<&Inspection>,
     policy: &ReturnPolicy,
 ) -> RefundBreakdown {
-    let goods = terms.paid_minor().unwrap_or(0);
+    // Only what came back is refunded: a receipt of fewer units than asked pays for those.
+    let units = receipt.map_or(terms.units, |r| r.units_received.min(terms.units));
+    let goods = terms
+        .unit_price_minor
+        .get()
+        .saturating_mul(i64::from(units));
     let paid = match terms.kind {
         ReturnKind::Compensation | ReturnKind::PriceProtection => {
             terms.amount_asked_minor.unwrap_or_default().get()
@@ -539,7 +613,7 @@ pub fn refund_breakdown(
                 .replacement_price_minor
                 .unwrap_or_default()
                 .get()
-                .saturating_mul(i64::from(terms.units));
+                .saturating_mul(i64::from(units));
             goods.saturating_sub(replacement)
         }
         ReturnKind::RefundOnly | ReturnKind::ReturnAndRefund => goods,
@@ -666,6 +740,12 @@ impl Stage {
         )
     }
 
+    /// A request that ends here paid nothing, and its claim on the order is released: what it
+    /// asked can be asked again.
+    pub fn releases_claim(self) -> bool {
+        matches!(self, Stage::Cancelled | Stage::Lapsed | Stage::SentBack)
+    }
+
     pub const ALL: [Stage; 14] = [
         Stage::AwaitingDecision,
         Stage::Rejected,
@@ -756,6 +836,11 @@ pub struct ReturnFlow {
     /// Approved without the goods coming back (48 h rule on a return-and-refund).
     #[serde(default)]
     pub refund_without_return: bool,
+    /// The amount was checked against a storefront order the system holds (and claims part of
+    /// it). Only such an amount is paid by the system on its own (the 48-hour rule); one the
+    /// customer declared waits for finance, who checks the proof.
+    #[serde(default)]
+    pub amount_verified: bool,
     /// Who approved the request (a person's id, or the timers): that person does not pay it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
@@ -792,14 +877,19 @@ fn days(n: u32) -> Option<Duration> {
 
 impl ReturnFlow {
     /// Opens the flow of a new request: the level it needs and the merchant's clock.
-    /// `earlier` is what the same customer asked to return earlier the same day.
+    /// `earlier` is what the same customer asked to return earlier the same day; `paid`, what
+    /// the system knows was paid for it, if it holds the order.
     pub fn open(
         terms: ReturnTerms,
+        paid: Option<&Paid>,
         earlier: &DayUnits,
         now: DateTime<Utc>,
         policy: &ReturnPolicy,
     ) -> Result<Self, RuleError> {
         terms.validate()?;
+        if let Some(paid) = paid {
+            terms.check_paid(paid)?;
+        }
         let (required_level, level_reasons) = required_level(&terms, earlier, policy);
         let mut deadline = Deadline {
             kind: DeadlineKind::Decision,
@@ -825,6 +915,7 @@ impl ReturnFlow {
             deadline: Some(deadline),
             follow_up_needed: false,
             refund_without_return: false,
+            amount_verified: paid.is_some(),
             approved_by: None,
             shipment: None,
             receipt: None,
@@ -1118,8 +1209,9 @@ fn approved(
         });
         flow.refund = Some(breakdown);
         flow.stage = Stage::RefundPending;
-        if by_system {
-            // Auto-approval refunds at once (DOMAIN §4.1): the system executes.
+        if by_system && flow.amount_verified {
+            // Auto-approval refunds at once (DOMAIN §4.1): the system executes, an amount it
+            // checked against the order. A declared one waits for finance.
             changes.extend(execute(flow, true, now));
         }
     }
@@ -1496,6 +1588,16 @@ mod tests {
     fn m(minor: i64) -> Amount {
         Amount::new(minor).unwrap()
     }
+    /// Opens a request whose amount was checked against a held order that paid exactly it.
+    fn open_held(t: ReturnTerms) -> Result<ReturnFlow, RuleError> {
+        let paid = Paid {
+            currency: t.currency,
+            unit_price_minor: t.unit_price_minor.get(),
+            quantity: t.units,
+            left_minor: t.claim_minor(),
+        };
+        ReturnFlow::open(t, Some(&paid), &DayUnits::default(), t0(), &policy())
+    }
     fn policy() -> ReturnPolicy {
         ReturnPolicy::default()
     }
@@ -1539,13 +1641,7 @@ mod tests {
 
     #[test]
     fn refund_only_is_refunded_by_the_system_after_48_hours() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
-        .unwrap();
+        let flow = open_held(terms(ReturnKind::RefundOnly, ReturnReason::QualityFault)).unwrap();
         assert_eq!(flow.deadline.unwrap().due, t0() + Duration::hours(48));
         assert!(
             matches!(run(&flow, Command::DeadlineDue, Role::System, t0() + Duration::hours(47)), Err(Refused::Rule(r)) if r.rule == "not-due")
@@ -1577,12 +1673,10 @@ mod tests {
 
     #[test]
     fn return_and_refund_becomes_refund_without_return_after_48_hours() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
+        let flow = open_held(terms(
+            ReturnKind::ReturnAndRefund,
+            ReturnReason::QualityFault,
+        ))
         .unwrap();
         let (next, changes) = run(
             &flow,
@@ -1607,7 +1701,7 @@ mod tests {
         let mut t = terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason);
         t.order_shipped = false;
         t.promised_ship_by = Some(t0() + Duration::hours(6));
-        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
+        let flow = open_held(t).unwrap();
         assert_eq!(flow.deadline.unwrap().kind, DeadlineKind::PromisedShipping);
         let next = ok(
             &flow,
@@ -1620,13 +1714,7 @@ mod tests {
 
     #[test]
     fn a_rejection_can_be_resubmitted_and_decided_again_or_lapses_after_7_days() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
-        .unwrap();
+        let flow = open_held(terms(ReturnKind::RefundOnly, ReturnReason::CustomerReason)).unwrap();
         let rejected = ok(
             &flow,
             Command::Reject(reason("used_goods")),
@@ -1682,13 +1770,7 @@ mod tests {
 
     #[test]
     fn an_escalation_is_decided_by_a_manager() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
-        .unwrap();
+        let flow = open_held(terms(ReturnKind::RefundOnly, ReturnReason::QualityFault)).unwrap();
         let rejected = ok(
             &flow,
             Command::Reject(reason("no_fault_found")),
@@ -1729,7 +1811,7 @@ mod tests {
     fn a_large_batch_approved_by_the_clock_still_comes_back_for_inspection() {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
         t.units = 20;
-        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
+        let flow = open_held(t).unwrap();
         let next = ok(
             &flow,
             Command::DeadlineDue,
@@ -1742,12 +1824,10 @@ mod tests {
 
     #[test]
     fn the_customer_cancels_in_every_stage_before_the_refund_and_in_none_after() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
+        let flow = open_held(terms(
+            ReturnKind::ReturnAndRefund,
+            ReturnReason::QualityFault,
+        ))
         .unwrap();
         let rejected = ok(&flow, Command::Reject(reason("no")), Role::Agent, t0());
         let escalated = ok(
@@ -1814,12 +1894,10 @@ mod tests {
 
     #[test]
     fn the_whole_return_path_pays_the_breakdown_once() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
+        let flow = open_held(terms(
+            ReturnKind::ReturnAndRefund,
+            ReturnReason::QualityFault,
+        ))
         .unwrap();
         let f = ok(
             &flow,
@@ -1952,7 +2030,7 @@ mod tests {
             required_level(&c, &DayUnits::default(), &policy()).0,
             Role::Manager
         );
-        let flow = ReturnFlow::open(c, &DayUnits::default(), t0(), &policy()).unwrap();
+        let flow = open_held(c).unwrap();
         assert!(matches!(
             run(
                 &flow,
@@ -1982,7 +2060,7 @@ mod tests {
             0,
             "a dearer one is paid on the new order"
         );
-        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
+        let flow = open_held(t).unwrap();
         let f = ok(&flow, Command::Approve(reason("fault")), Role::Agent, t0());
         let f = ok(
             &f,
@@ -2062,7 +2140,7 @@ mod tests {
 
     /// A return of `t` approved, shipped and received (one unit).
     fn received(t: ReturnTerms) -> ReturnFlow {
-        let flow = ReturnFlow::open(t, &DayUnits::default(), t0(), &policy()).unwrap();
+        let flow = open_held(t).unwrap();
         let f = ok(&flow, Command::Approve(reason("ok")), Role::Agent, t0());
         let f = ok(
             &f,
@@ -2113,13 +2191,7 @@ mod tests {
 
     #[test]
     fn the_person_who_approved_a_refund_does_not_pay_it() {
-        let flow = ReturnFlow::open(
-            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
-            &DayUnits::default(),
-            t0(),
-            &policy(),
-        )
-        .unwrap();
+        let flow = open_held(terms(ReturnKind::RefundOnly, ReturnReason::QualityFault)).unwrap();
         let same = Actor {
             id: "pat".into(),
             role: Role::Agent,
@@ -2219,6 +2291,122 @@ mod tests {
     }
 
     #[test]
+    fn a_declared_amount_is_approved_by_the_clock_but_paid_by_finance_only() {
+        let declared = ReturnFlow::open(
+            terms(ReturnKind::RefundOnly, ReturnReason::QualityFault),
+            None,
+            &DayUnits::default(),
+            t0(),
+            &policy(),
+        )
+        .unwrap();
+        assert!(!declared.amount_verified);
+        let approved = ok(
+            &declared,
+            Command::DeadlineDue,
+            Role::System,
+            t0() + Duration::hours(48),
+        );
+        assert_eq!(
+            approved.stage,
+            Stage::RefundPending,
+            "nobody checked the amount"
+        );
+        assert_eq!(approved.refunded_at, None);
+        assert_eq!(
+            ok(&approved, Command::ExecuteRefund, Role::Finance, t0()).stage,
+            Stage::Refunded
+        );
+    }
+
+    #[test]
+    fn a_request_asks_no_more_than_its_order_line_paid_and_the_order_has_left() {
+        let t = terms(ReturnKind::RefundOnly, ReturnReason::QualityFault);
+        let paid = Paid {
+            currency: Currency::CNY,
+            unit_price_minor: 3999_00,
+            quantity: 1,
+            left_minor: 3999_00,
+        };
+        assert_eq!(t.check_paid(&paid), Ok(()));
+        let rule = |t: &ReturnTerms, p: &Paid| t.check_paid(p).unwrap_err().rule;
+        let mut dearer = t.clone();
+        dearer.unit_price_minor = m(4000_00);
+        assert_eq!(rule(&dearer, &paid), "terms-exceed-order");
+        let mut more = t.clone();
+        more.units = 2;
+        assert_eq!(rule(&more, &paid), "terms-exceed-order");
+        let mut dollars = t.clone();
+        dollars.currency = Currency::parse("USD").unwrap();
+        assert_eq!(rule(&dollars, &paid), "terms-exceed-order");
+        let refunded = Paid {
+            left_minor: 100_00,
+            ..paid
+        };
+        assert_eq!(rule(&t, &refunded), "order-already-refunded");
+        let mut small = terms(ReturnKind::Compensation, ReturnReason::MerchantError);
+        small.amount_asked_minor = Some(m(100_00));
+        assert_eq!(
+            small.check_paid(&refunded),
+            Ok(()),
+            "compensation claims what it asks"
+        );
+    }
+
+    #[test]
+    fn fewer_units_received_than_asked_are_refunded_as_received() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        t.units = 10;
+        t.unit_price_minor = m(100_00);
+        let flow = open_held(t).unwrap();
+        let f = ok(&flow, Command::Approve(reason("ok")), Role::Agent, t0());
+        let f = ok(
+            &f,
+            Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "SF1".into(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Receive {
+                slip: slip(1),
+                units_received: 1,
+                missing_accessories: vec![],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Inspect(inspection(Responsibility::Merchant, 1)),
+            Role::Quality,
+            t0(),
+        );
+        assert_eq!(
+            f.refund.unwrap().total_minor,
+            100_00 + 30_00,
+            "one unit and its shipping"
+        );
+    }
+
+    #[test]
+    fn one_model_spelled_three_ways_is_one_model_for_the_batch_rule() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        t.units = 30;
+        let mut day = DayUnits::default();
+        for spelling in ["TV-55", "TV-55 ", "tv-55"] {
+            t.model = Some(spelling.into());
+            day = day.with(&t);
+        }
+        assert_eq!(day.of_model(" Tv-55"), 90);
+        t.model = Some("tv 55".into());
+        assert_eq!(required_level(&t, &day, &policy()).0, Role::Manager);
+    }
+
+    #[test]
     fn batch_thresholds_count_the_customers_units_of_the_day_not_the_request() {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
         t.units = 25;
@@ -2306,7 +2494,7 @@ mod tests {
             let mut t = terms(kind, reason);
             t.unit_price_minor = m(price);
             if kind == ReturnKind::Compensation { t.amount_asked_minor = Some(m(price.max(1))); t.unit_price_minor = m(price.max(1)); }
-            let mut flow = ReturnFlow::open(t.clone(), &DayUnits::default(), t0(), &policy()).unwrap();
+            let mut flow = open_held(t.clone()).unwrap();
             let mut now = t0();
             let mut refunds = 0;
             for (cmd, role, hours) in steps {

@@ -7,7 +7,7 @@
 //!
 //! Only claims Cognito sets are read (`cognito:groups`, never a plain `groups`), and every
 //! claim that ends up in a key, a record or a log line is checked first: a subject with a
-//! newline or a `#` is refused (401), a name is bounded.
+//! newline, a `#` or a `:` is refused (401), a name is bounded.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -61,10 +61,13 @@ impl Principal {
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Self, ApiError> {
         // The subject becomes a key (`CUSTOMER#<sub>`), an actor id on every record and a log
         // field: it is what a customer id may be, or the token is refused.
+        // A `:` is refused too: `<storefront>:<id>` and `email:<address>` name the records of
+        // linked and guest customers, and no subject may pass for one of them.
         let id = claims
             .get("sub")
             .and_then(|s| CustomerId::parse(s.clone()).ok())
             .filter(|s| claims.get("sub").is_some_and(|raw| raw == s.as_str()))
+            .filter(|s| !s.as_str().contains(':'))
             .ok_or_else(|| ApiError::Unauthorized("the token has no usable subject".into()))?
             .to_string();
         let roles: BTreeSet<Role> = claims

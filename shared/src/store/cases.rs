@@ -216,6 +216,21 @@ pub struct Filing<'a> {
     /// A return: the customer's units of the day (merchant's calendar) with this one, and the
     /// version they were read at.
     pub day_units: Option<(NaiveDate, &'a DayUnits, u64)>,
+    /// A return of a held order: what its requests claimed when the rules read it (the new
+    /// claim is written only if that is still so).
+    pub claims_read: Option<i64>,
+}
+
+/// The order a return claims part of, and how much: a return whose amount was checked
+/// against a held order (see `ReturnFlow::amount_verified`).
+fn order_claim(case: &Case) -> Option<((&str, &str), i64)> {
+    let flow = case.returns.as_ref().filter(|f| f.amount_verified)?;
+    let order = case.order.as_ref()?;
+    let storefront = order.storefront.as_deref()?;
+    Some((
+        (storefront, order.order_id.as_str()),
+        flow.terms.claim_minor(),
+    ))
 }
 
 impl Store {
@@ -249,6 +264,9 @@ impl Store {
         if let Some((day, units, version)) = filing.day_units {
             self.add_day_units(tx, &case.customer_id, day, units, version)?;
         }
+        if let Some((order, claim)) = order_claim(case) {
+            self.add_order_claim(tx, order, claim, Some(filing.claims_read.unwrap_or(0)))?;
+        }
         Ok(())
     }
 
@@ -270,10 +288,19 @@ impl Store {
         )?;
         add_events(tx, &after.id, events)?;
         match (before.status.open(), after.status.open()) {
-            (true, false) => add_open_cases(tx, after, -1, None),
-            (false, true) => add_open_cases(tx, after, 1, None),
-            _ => Ok(()),
+            (true, false) => add_open_cases(tx, after, -1, None)?,
+            (false, true) => add_open_cases(tx, after, 1, None)?,
+            _ => {}
         }
+        // A request that ends unpaid gives back what it claimed of its order.
+        let released = |c: &Case| c.returns.as_ref().is_some_and(|f| f.stage.releases_claim());
+        if released(after)
+            && !released(before)
+            && let Some((order, claim)) = order_claim(after)
+        {
+            self.add_order_claim(tx, order, -claim, None)?;
+        }
+        Ok(())
     }
 
     /// A customer's units of returns asked for on `day`, with the version to write back at

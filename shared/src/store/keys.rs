@@ -170,6 +170,8 @@ impl OrderKeys {
     pub fn case_sk(case: &CaseId) -> String {
         format!("CASE#{case}")
     }
+    /// What return requests claim of the order (money, minor units).
+    pub const CLAIMS_SK: &'static str = "CLAIMS";
     /// The number of open cases on one line of the order.
     pub fn open_cases_sk(line_id: &str) -> String {
         format!("OPEN#{line_id}")

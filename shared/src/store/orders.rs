@@ -86,7 +86,8 @@ struct IndexedOrder {
 }
 
 /// Everything stored about one order: the latest snapshot (if it has arrived), every refund
-/// known (from snapshots and from refund events, by id), and the cases opened for it.
+/// known (from snapshots and from refund events, by id), the cases opened for it, and what
+/// its return requests claim of it.
 #[derive(Debug, Clone, Default)]
 pub struct OrderRecord {
     pub order: Option<Order>,
@@ -94,6 +95,8 @@ pub struct OrderRecord {
     pub version: u64,
     pub refunds: Vec<Refund>,
     pub case_ids: Vec<CaseId>,
+    /// The money that return requests on this order claim (open, or paid), as last written.
+    pub claimed_minor: i64,
 }
 
 impl OrderRecord {
@@ -102,6 +105,26 @@ impl OrderRecord {
             .iter()
             .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
+
+    /// What is left of the order to refund: its total, less the storefront's refunds and what
+    /// requests here claim.
+    pub fn left_minor(&self) -> i64 {
+        self.order.as_ref().map_or(0, |o| {
+            o.total_minor
+                .saturating_sub(self.refunded_minor())
+                .saturating_sub(self.claimed_minor)
+                .max(0)
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct ClaimsItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    claimed_minor: i64,
 }
 
 impl Store {
@@ -175,6 +198,10 @@ impl Store {
                 "order_case" => record
                     .case_ids
                     .push(serde_dynamo::from_item::<_, LinkItem>(item)?.case_id),
+                "order_claims" => {
+                    record.claimed_minor =
+                        serde_dynamo::from_item::<_, ClaimsItem>(item)?.claimed_minor
+                }
                 _ => {}
             }
         }
@@ -259,6 +286,39 @@ impl Store {
             case_id: case_id.clone(),
         };
         tx.put("order-case", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// Adds `delta` to what return requests claim of the order (label `order-claims`). A new
+    /// claim is written only if the claims are still as `read` (the rules decided on them).
+    pub fn add_order_claim(
+        &self,
+        tx: &mut Tx,
+        (storefront, order_id): (&str, &str),
+        delta: i64,
+        read: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut values = vec![
+            (":d", AttributeValue::N(delta.to_string())),
+            (":e", AttributeValue::S("order_claims".to_owned())),
+        ];
+        let condition = read.map(|read| {
+            values.push((":read", AttributeValue::N(read.to_string())));
+            if read == 0 {
+                "attribute_not_exists(claimed_minor) OR claimed_minor = :read"
+            } else {
+                "claimed_minor = :read"
+            }
+        });
+        tx.update(
+            "order-claims",
+            (
+                OrderKeys::pk(storefront, order_id),
+                OrderKeys::CLAIMS_SK.to_owned(),
+            ),
+            "ADD claimed_minor :d SET entity = :e",
+            condition,
+            &values,
+        )
     }
 
     /// The case opened for a storefront's return, if any.

@@ -18,6 +18,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::domain::order::{Order, Refund};
 pub use crate::domain::order::{ReturnLine, ReturnRequest};
+use crate::domain::returns::MAX_UNITS;
+use crate::domain::values::Amount;
 use crate::domain::values::OrderId;
 
 /// What a storefront told us, in our terms.
@@ -63,6 +65,31 @@ impl Inbound {
                 if o.lines.len() > MAX_ORDER_LINES {
                     return Err(too_many("order lines", MAX_ORDER_LINES));
                 }
+                let amount = |what: &str, minor: i64| {
+                    Amount::new(minor).map(|_| ()).map_err(|e| {
+                        PayloadError(format!("{what}: {e} (a price is never negative)"))
+                    })
+                };
+                amount("the order's total", o.total_minor)?;
+                let mut ids = std::collections::BTreeSet::new();
+                for line in &o.lines {
+                    amount("a line's price", line.unit_price_minor)?;
+                    if line.quantity > MAX_UNITS {
+                        return Err(PayloadError(format!(
+                            "a line of more than {MAX_UNITS} units: this system does not take it"
+                        )));
+                    }
+                    if !ids.insert(line.line_id.as_str()) {
+                        return Err(PayloadError(format!(
+                            "line {} is listed twice",
+                            line.line_id
+                        )));
+                    }
+                    key_part("a line id", &line.line_id)?;
+                }
+                if let Some(id) = &o.customer.id {
+                    key_part("the customer id", id)?;
+                }
                 if o.refunds.len() > MAX_REFUNDS {
                     return Err(too_many("refunds", MAX_REFUNDS));
                 }
@@ -88,15 +115,27 @@ impl Inbound {
                 if r.lines.len() > MAX_RETURN_LINES {
                     return Err(too_many("return lines", MAX_RETURN_LINES));
                 }
+                key_part("the return id", &r.return_id)?;
                 sane(r.requested_at)?;
             }
-            Inbound::ReturnChanged { at, .. } => {
+            Inbound::ReturnChanged { at, return_id, .. } => {
+                key_part("the return id", return_id)?;
                 sane(*at)?;
             }
             Inbound::Ignored { .. } => {}
         }
         Ok(self)
     }
+}
+
+/// An id that becomes part of a key or a record: 1 to 128 characters, no control characters.
+fn key_part(what: &str, id: &str) -> Result<(), PayloadError> {
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(PayloadError(format!(
+            "{what} must be 1 to 128 characters without control characters"
+        )));
+    }
+    Ok(())
 }
 
 /// Why a payload could not be used.
