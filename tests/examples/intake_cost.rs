@@ -153,8 +153,10 @@ async fn main() {
     }
     let steps = [
         (
-            "return: approve (agent)",
-            app.token(Role::Agent, "agent-1"),
+            // Every request is the same customer's on one day: past 100 units, a batch that a
+            // manager decides (DOMAIN §4.2).
+            "return: approve (manager)",
+            app.token(Role::Manager, "manager-1"),
             json!({"action": "approve", "reason_code": "ok", "note": ""}),
         ),
         (

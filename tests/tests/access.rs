@@ -382,7 +382,7 @@ async fn return_in(app: &TestApp, callers: &Callers, kind: &str, stage: &str) ->
     let (case_type, terms) = match kind {
         "exchange" => (
             "exchange",
-            json!({"kind": "exchange", "replacement_price_minor": 349900}),
+            json!({"kind": "exchange", "replacement_price_minor": 399900}),
         ),
         _ => ("return_refund", json!({"kind": "return_and_refund"})),
     };

@@ -206,7 +206,7 @@ struct Route {
 
 fn routes() -> Vec<Route> {
     let return_terms = json!({"kind": "return_and_refund", "reason": "quality_fault", "units": 1,
-        "model": "TV-55", "currency": "CNY", "unit_price_minor": 399900, "shipping_fee_minor": 2000});
+        "model": "TV-55", "currency": "CNY", "unit_price_minor": 399900});
     vec![
         Route {
             method: Method::GET,

@@ -791,3 +791,82 @@ async fn a_storefront_order_with_a_negative_price_or_a_return_beyond_its_lines_i
         assert_eq!(body["rule"], "terms-exceed-order");
     }
 }
+
+#[tokio::test]
+async fn the_held_order_not_the_request_says_when_it_shipped_and_was_received() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    // Delivered on 2026-11-03: the no-reason window closed long ago, whatever the request says.
+    let mut own_reason = refund_only_on(Some(&order), 399900);
+    own_reason["type"] = json!("return_refund");
+    own_reason["return_terms"]["kind"] = json!("return_and_refund");
+    own_reason["return_terms"]["reason"] = json!("customer_reason");
+    own_reason["purchase"] = json!({"category": "television", "invoice_date": merchant_day(0), "receipt_date": merchant_day(0)});
+    let (status, body) = json(app.post("/v1/cases", &wang, &own_reason).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["rule"], "no-reason-window-closed");
+
+    let mut never_shipped = refund_only_on(Some(&order), 399900);
+    never_shipped["return_terms"]["order_shipped"] = json!(false);
+    never_shipped["return_terms"]["promised_ship_by"] = json!("2026-01-01T00:00:00Z");
+    let (status, body) = json(app.post("/v1/cases", &wang, &never_shipped).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["rule"], "terms-exceed-order");
+}
+
+#[tokio::test]
+async fn a_storefront_refund_after_a_request_leaves_its_payment_to_finance() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    let case = file(&app, &wang, &refund_only_on(Some(&order), 399900)).await;
+    let mut refund: Value =
+        serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
+    refund["data"]["order_id"] = json!(order);
+    refund["data"]["amount"] = json!("3999.00");
+    let (status, _) = json(
+        app.generic(&serde_json::to_vec(&refund).unwrap(), "msg-refund-after")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    app.http
+        .post(format!("{}/_dev/clock", app.base))
+        .json(&json!({"hours": 49}))
+        .send()
+        .await
+        .unwrap();
+    let (_, case) = json(
+        app.get(
+            &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
+            &app.token(Role::Agent, "agent-1"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(case["returns"]["stage"], "refund_pending", "{case}");
+    assert_eq!(case["returns"]["storefront_refunded"], true);
+}
+
+#[tokio::test]
+async fn customer_service_cannot_file_on_one_customers_order_for_another() {
+    let app = TestApp::spawn().await;
+    let order = app.owners_order().await;
+    let mut body = refund_only_on(Some(&order), 399900);
+    body["customer_id"] = json!("mallory");
+    let (status, out) = json(
+        app.post("/v1/cases", &app.token(Role::Agent, "agent-1"), &body)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "order-of-another-customer");
+    body["customer_id"] = json!("erp:C-88");
+    let (status, out) = json(
+        app.post("/v1/cases", &app.token(Role::Agent, "agent-1"), &body)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+}

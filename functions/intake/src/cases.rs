@@ -242,9 +242,13 @@ async fn with_order_as_proof(
     if order_ref.line_ids.is_empty() {
         order_ref.line_ids.push(line.line_id.clone());
     }
-    if command.purchase.is_none() {
-        command.purchase = Some(order.purchase_of(line, policy));
+    // The order is the proof of purchase: its dates stand, whatever the request says (the
+    // exclusions a request names, which only take away, are kept).
+    let mut purchase = order.purchase_of(line, policy);
+    if let Some(given) = command.purchase.take() {
+        purchase.exclusions = given.exclusions;
     }
+    command.purchase = Some(purchase);
     let product = &mut command.product;
     product.sku = product.sku.take().or_else(|| line.sku.clone());
     product.model = product.model.take().or_else(|| Some(line.title.clone()));

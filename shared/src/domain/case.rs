@@ -446,6 +446,13 @@ pub struct CaseSummary {
 pub const SUMMARY_TITLE_CHARS: usize = 80;
 
 impl Case {
+    /// Whether the case can still be cancelled: while it is open, and a return by its own
+    /// rule (DOMAIN §4.1: until the refund has succeeded, and no goods went out), whichever
+    /// route asks (the customer, customer service, the storefront).
+    pub fn cancellable(&self) -> bool {
+        self.status.cancellable() && self.returns.as_ref().is_none_or(ReturnFlow::cancellable)
+    }
+
     pub fn summary(&self) -> CaseSummary {
         let first_line = self.description.lines().next().unwrap_or("");
         let mut title: String = first_line.chars().take(SUMMARY_TITLE_CHARS).collect();
@@ -684,6 +691,31 @@ pub fn filing_customer(actor: &Actor, named: Option<&CustomerId>) -> Result<Cust
     }
 }
 
+/// Customer service files on an order for the order's own customer only.
+fn check_order_customer(
+    actor: &Actor,
+    customer: &CustomerId,
+    order: &Order,
+) -> Result<(), RuleError> {
+    if actor.role == Role::Customer {
+        // The order's visibility was the customer's to pass (their id, account or e-mail).
+        return Ok(());
+    }
+    let owner = super::order::customer_key(&order.storefront, &order.customer);
+    if owner.as_ref() == Some(customer) {
+        Ok(())
+    } else {
+        Err(RuleError::new(
+            "order-of-another-customer",
+            format!(
+                "order {} is {}'s: file it for them",
+                order.order_id,
+                owner.as_ref().map_or("nobody", CustomerId::as_str)
+            ),
+        ))
+    }
+}
+
 /// DOMAIN §3: a request for the customer's own reason (七天无理由) on goods that were shipped is
 /// a no-reason return: it is accepted only within the no-reason window of a category that
 /// allows it, counted from receipt.
@@ -874,7 +906,7 @@ pub fn file(
             )
             .into());
         }
-        (Some(kinds), Some(terms)) => {
+        (Some(kinds), Some(mut terms)) => {
             if !kinds.contains(&terms.kind) {
                 return Err(InvalidField::new(
                     "return_terms/kind",
@@ -883,16 +915,40 @@ pub fn file(
                 .into());
             }
             check_no_reason_window(&terms, entitlement.as_ref())?;
-            let paid = history.held.and_then(|held| {
+            // The customer asks for an exchange of like for like, or dearer: a cheaper
+            // replacement (a refund of the difference) is customer service's to state.
+            if actor.role == Role::Customer
+                && terms.kind == ReturnKind::Exchange
+                && terms
+                    .replacement_price_minor
+                    .is_some_and(|r| r < terms.unit_price_minor)
+            {
+                return Err(RuleError::new(
+                    "replacement-price-by-staff",
+                    "a cheaper replacement is agreed with customer service, who file it",
+                )
+                .into());
+            }
+            let held_line = history.held.and_then(|held| {
                 let line_id = cmd.order.as_ref()?.line_ids.first()?;
-                let line = held.order.line(line_id)?;
-                Some(Paid {
-                    currency: held.order.currency,
-                    unit_price_minor: line.unit_price_minor,
-                    quantity: line.quantity,
-                    left_minor: held.left_minor,
-                })
+                Some((held, held.order.line(line_id)?))
             });
+            let paid = match held_line {
+                Some((held, line)) => {
+                    check_order_customer(&actor, &customer_id, held.order)?;
+                    // The order says which model it is: the batch rule counts it so.
+                    terms.model = line.sku.clone().or_else(|| Some(line.title.clone()));
+                    Some(Paid {
+                        currency: held.order.currency,
+                        unit_price_minor: line.unit_price_minor,
+                        quantity: line.quantity,
+                        left_minor: held.left_minor,
+                        shipped: held.order.shipped(),
+                        shipping_minor: held.order.beyond_lines_minor(),
+                    })
+                }
+                None => None,
+            };
             Some(ReturnFlow::open(
                 terms,
                 paid.as_ref(),
@@ -976,13 +1032,7 @@ pub fn cancel(
 ) -> Result<(Case, Vec<Event>), Refusal> {
     allowed(&actor, Action::CancelCase)?;
     let reason = optional_text("reason", &reason, 1000)?;
-    // A return is cancellable by its own stage's rule (DOMAIN §4.1), whichever route asks.
-    if !case.status.cancellable()
-        || case
-            .returns
-            .as_ref()
-            .is_some_and(|f| !f.stage.cancellable())
-    {
+    if !case.cancellable() {
         return Err(RuleError::new(
             "not-cancellable",
             format!(
@@ -1178,6 +1228,8 @@ pub fn file_storefront_return(
         unit_price_minor: terms.unit_price_minor.get(),
         quantity: terms.units,
         left_minor: held.left_minor,
+        shipped: terms.order_shipped,
+        shipping_minor: order.beyond_lines_minor(),
     };
     let flow = ReturnFlow::open(terms, Some(&paid), earlier, now, &policy.returns)?;
     let case = Case {
@@ -1239,10 +1291,12 @@ fn storefront_terms(
 ) -> Result<ReturnTerms, RuleError> {
     let mut units: u32 = 0;
     let mut paid: i64 = 0;
+    let mut least = i64::MAX;
     for line in &request.lines {
         let price = order.line(&line.line_id).map_or(0, |l| l.unit_price_minor);
         units = units.saturating_add(line.quantity);
         paid = paid.saturating_add(price.saturating_mul(i64::from(line.quantity)));
+        least = least.min(price);
     }
     let units = units.clamp(1, returns::MAX_UNITS);
     let quality = request.lines.iter().any(|l| {
@@ -1276,9 +1330,12 @@ fn storefront_terms(
         shipping_fee_minor: Amount::ZERO,
         amount_asked_minor: None,
         replacement_price_minor: None,
-        order_shipped: order.shipped_at.is_some() || order.delivered_at.is_some(),
+        order_shipped: order.shipped(),
         promised_ship_by: None,
         quality_incident: false,
+        least_unit_price_minor: Amount::new(least)
+            .ok()
+            .filter(|least| *least < unit_price_minor),
     })
 }
 
@@ -1293,10 +1350,22 @@ pub fn note_storefront(
     let actor = storefront_actor(storefront);
     let return_cancelled = matches!(&change, Change::StorefrontReturnStatus { status, .. }
         if matches!(status.as_str(), "cancelled" | "canceled"));
+    let refunded = matches!(change, Change::RefundedAtStorefront { .. });
     let (mut next, event) = next_version(case, actor, now, change);
-    if return_cancelled && case.status.cancellable() {
+    if return_cancelled && case.cancellable() {
         next.status = CaseStatus::Cancelled;
         close_flow(&mut next);
+    }
+    // Money the storefront paid back on the order may be this very request's: its refund is
+    // finance's to check, never the clock's to pay.
+    if refunded
+        && let Some(flow) = next.returns.as_mut()
+        && !matches!(
+            flow.stage,
+            returns::Stage::Refunded | returns::Stage::Exchanged
+        )
+    {
+        flow.storefront_refunded = true;
     }
     (next, vec![event])
 }
@@ -1895,5 +1964,100 @@ mod tests {
             matches!(refused, Refusal::Rule(ref r) if r.rule == "not-cancellable"),
             "{refused:?}"
         );
+    }
+
+    #[test]
+    fn a_storefront_refund_on_the_order_leaves_a_pending_refund_to_finance() {
+        let case = refund_of_held(1, 10000, 20000).unwrap();
+        let refunded = Change::RefundedAtStorefront {
+            order_id: OrderId::parse("SO-1").unwrap(),
+            refund_id: "RF-1".into(),
+            amount_minor: 10000,
+            currency: crate::domain::values::Currency::CNY,
+        };
+        let (noted, _) = note_storefront_all(&case, "erp", &[refunded], now());
+        let flow = noted.returns.as_ref().unwrap();
+        let due = flow.deadline.unwrap().due;
+        let system = Actor {
+            id: "timers".into(),
+            role: Role::System,
+            name: None,
+        };
+        let (after, _) = apply_return(
+            &noted,
+            returns::Command::DeadlineDue,
+            system,
+            due,
+            &Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(after.returns.unwrap().stage, returns::Stage::RefundPending);
+    }
+
+    #[test]
+    fn customer_service_files_on_an_order_for_its_own_customer_only() {
+        let order = held_order();
+        let agent = Actor {
+            id: "agent-1".into(),
+            role: Role::Agent,
+            name: None,
+        };
+        let for_whom = |customer: &str| {
+            let cmd: NewCase = serde_json::from_value(serde_json::json!({
+                "type": "refund_only", "description": "Broken.", "customer_id": customer,
+                "order": {"storefront": "erp", "order_id": "SO-1", "line_ids": ["1"]},
+                "purchase": order.purchase_of(&order.lines[0], &Policy::default()),
+                "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": 1,
+                                 "model": "anything", "currency": "CNY", "unit_price_minor": 10000}
+            }))
+            .unwrap();
+            let history = History {
+                earlier: &NO_UNITS,
+                held: Some(Held {
+                    order: &order,
+                    left_minor: 20000,
+                }),
+            };
+            file(
+                CaseId::new(2026, 11, 1),
+                cmd,
+                agent.clone(),
+                Channel::Hotline,
+                history,
+                now(),
+                &Policy::default(),
+            )
+        };
+        let (case, _) = for_whom("erp:C-1").unwrap();
+        assert_eq!(
+            case.returns.unwrap().terms.model.as_deref(),
+            Some("TV"),
+            "the order says which model"
+        );
+        assert!(
+            matches!(for_whom("mallory"), Err(Refusal::Rule(ref r)) if r.rule == "order-of-another-customer")
+        );
+    }
+
+    #[test]
+    fn a_customer_asks_no_cheaper_replacement_than_the_goods() {
+        let cmd: NewCase = serde_json::from_value(serde_json::json!({
+            "type": "exchange", "description": "Wrong colour.",
+            "purchase": {"category": "television", "invoice_date": "2026-11-20"},
+            "return_terms": {"kind": "exchange", "reason": "quality_fault", "units": 1,
+                             "currency": "CNY", "unit_price_minor": 10000, "replacement_price_minor": 0}
+        }))
+        .unwrap();
+        let err = file(
+            CaseId::new(2026, 11, 1),
+            cmd,
+            customer("c-1"),
+            Channel::App,
+            fresh(),
+            now(),
+            &Policy::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Refusal::Rule(ref r) if r.rule == "replacement-price-by-staff"));
     }
 }

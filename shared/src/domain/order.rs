@@ -100,6 +100,19 @@ impl Order {
         }
     }
 
+    /// Whether the merchant has shipped it (or it has arrived).
+    pub fn shipped(&self) -> bool {
+        self.shipped_at.is_some() || self.delivered_at.is_some()
+    }
+
+    /// What the order paid beyond its lines (shipping and the like), never below zero.
+    pub fn beyond_lines_minor(&self) -> i64 {
+        let lines = self.lines.iter().fold(0i64, |sum, l| {
+            sum.saturating_add(l.unit_price_minor.saturating_mul(i64::from(l.quantity)))
+        });
+        self.total_minor.saturating_sub(lines).max(0)
+    }
+
     pub fn line(&self, line_id: &str) -> Option<&OrderLine> {
         self.lines.iter().find(|l| l.line_id == line_id)
     }

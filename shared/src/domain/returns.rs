@@ -270,6 +270,10 @@ pub struct ReturnTerms {
     /// Declared a quality incident (质量事故).
     #[serde(default)]
     pub quality_incident: bool,
+    /// A request across lines of different prices (a storefront return) states the average
+    /// unit price above; a partial receipt is paid at the least of them, never more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub least_unit_price_minor: Option<Amount>,
 }
 
 fn yes() -> bool {
@@ -358,6 +362,25 @@ impl ReturnTerms {
                 format!("the line has {} units", paid.quantity),
             ));
         }
+        if self.order_shipped != paid.shipped || (paid.shipped && self.promised_ship_by.is_some()) {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                if paid.shipped {
+                    "the order was shipped: the request says so, with no promised shipping time"
+                } else {
+                    "the order has not been shipped yet"
+                },
+            ));
+        }
+        if self.shipping_fee_minor.get() > paid.shipping_minor {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                format!(
+                    "the order paid {} (minor units) beyond its lines; the shipping fee cannot be more",
+                    paid.shipping_minor
+                ),
+            ));
+        }
         if self.claim_minor() > paid.left_minor {
             return Err(RuleError::new(
                 "order-already-refunded",
@@ -388,6 +411,11 @@ pub struct Paid {
     /// The order's total, less what the storefront refunded and what other requests on the
     /// order claim (open, or paid).
     pub left_minor: i64,
+    /// Whether the merchant has shipped the order.
+    pub shipped: bool,
+    /// What the order paid beyond its lines (shipping and the like): the most a request may
+    /// state as its shipping fee.
+    pub shipping_minor: i64,
 }
 
 /// A model as the batch rule counts it: "TV-55", "tv-55" and "TV-55 " are one model.
@@ -434,9 +462,12 @@ impl DayUnits {
 
 /// The level a request needs, and why (DOMAIN §4.2). `earlier` is what the same customer
 /// asked for earlier the same day.
+/// A shipping fee only counts when it was checked against the order (`verified`): a declared
+/// one could lower the level.
 pub fn required_level(
     terms: &ReturnTerms,
     earlier: &DayUnits,
+    verified: bool,
     policy: &ReturnPolicy,
 ) -> (Role, Vec<String>) {
     let l = &policy.levels;
@@ -467,8 +498,13 @@ pub fn required_level(
     if terms.kind == ReturnKind::PriceProtection {
         raise(l.price_protection, "price protection".into());
     }
+    let shipping = if verified {
+        terms.shipping_fee_minor
+    } else {
+        Amount::ZERO
+    };
     if terms.kind == ReturnKind::Compensation
-        && terms.amount_asked_minor.unwrap_or_default() > terms.shipping_fee_minor
+        && terms.amount_asked_minor.unwrap_or_default() > shipping
     {
         raise(
             l.compensation_above_shipping,
@@ -598,10 +634,16 @@ pub fn refund_breakdown(
 ) -> RefundBreakdown {
     // Only what came back is refunded: a receipt of fewer units than asked pays for those.
     let units = receipt.map_or(terms.units, |r| r.units_received.min(terms.units));
-    let goods = terms
-        .unit_price_minor
-        .get()
-        .saturating_mul(i64::from(units));
+    let unit_price = if units < terms.units {
+        terms
+            .least_unit_price_minor
+            .map_or(terms.unit_price_minor, |least| {
+                least.min(terms.unit_price_minor)
+            })
+    } else {
+        terms.unit_price_minor
+    };
+    let goods = unit_price.get().saturating_mul(i64::from(units));
     let paid = match terms.kind {
         ReturnKind::Compensation | ReturnKind::PriceProtection => {
             terms.amount_asked_minor.unwrap_or_default().get()
@@ -841,6 +883,14 @@ pub struct ReturnFlow {
     /// customer declared waits for finance, who checks the proof.
     #[serde(default)]
     pub amount_verified: bool,
+    /// The storefront refunded money on the order after the request was filed: whatever the
+    /// amount, finance pays it after checking, never the clock.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub storefront_refunded: bool,
+    /// Goods went out to the customer (an exchange's replacement): the request can no longer be
+    /// cancelled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub goods_sent: bool,
     /// Who approved the request (a person's id, or the timers): that person does not pay it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
@@ -876,6 +926,12 @@ fn days(n: u32) -> Option<Duration> {
 }
 
 impl ReturnFlow {
+    /// The customer may cancel until the refund has succeeded (DOMAIN §4.1), as long as no
+    /// goods have gone out to them.
+    pub fn cancellable(&self) -> bool {
+        self.stage.cancellable() && !self.goods_sent
+    }
+
     /// Opens the flow of a new request: the level it needs and the merchant's clock.
     /// `earlier` is what the same customer asked to return earlier the same day; `paid`, what
     /// the system knows was paid for it, if it holds the order.
@@ -890,7 +946,8 @@ impl ReturnFlow {
         if let Some(paid) = paid {
             terms.check_paid(paid)?;
         }
-        let (required_level, level_reasons) = required_level(&terms, earlier, policy);
+        let (required_level, level_reasons) =
+            required_level(&terms, earlier, paid.is_some(), policy);
         let mut deadline = Deadline {
             kind: DeadlineKind::Decision,
             due: later(now, hours(policy.decision_hours))?,
@@ -916,6 +973,8 @@ impl ReturnFlow {
             follow_up_needed: false,
             refund_without_return: false,
             amount_verified: paid.is_some(),
+            storefront_refunded: false,
+            goods_sent: false,
             approved_by: None,
             shipment: None,
             receipt: None,
@@ -1209,7 +1268,7 @@ fn approved(
         });
         flow.refund = Some(breakdown);
         flow.stage = Stage::RefundPending;
-        if by_system && flow.amount_verified {
+        if by_system && flow.amount_verified && !flow.storefront_refunded {
             // Auto-approval refunds at once (DOMAIN §4.1): the system executes, an amount it
             // checked against the order. A declared one waits for finance.
             changes.extend(execute(flow, true, now));
@@ -1471,6 +1530,7 @@ pub fn decide(
             tracking_number,
         } => match stage {
             Stage::ReshipPending => {
+                next.goods_sent = true;
                 let refund = next.refund.as_ref().map(|r| r.total_minor).unwrap_or(0);
                 let mut changes = vec![ReturnChange::Reshipped {
                     carrier,
@@ -1499,7 +1559,7 @@ pub fn decide(
             _ => return wrong_stage("reshipped"),
         },
         Command::Cancel { reason } => {
-            if !stage.cancellable() {
+            if !flow.cancellable() {
                 return refuse(
                     "not-cancellable",
                     "a return can be cancelled only until the refund has succeeded",
@@ -1583,6 +1643,7 @@ mod tests {
             order_shipped: true,
             promised_ship_by: None,
             quality_incident: false,
+            least_unit_price_minor: None,
         }
     }
     fn m(minor: i64) -> Amount {
@@ -1595,6 +1656,8 @@ mod tests {
             unit_price_minor: t.unit_price_minor.get(),
             quantity: t.units,
             left_minor: t.claim_minor(),
+            shipped: t.order_shipped,
+            shipping_minor: t.shipping_fee_minor.get(),
         };
         ReturnFlow::open(t, Some(&paid), &DayUnits::default(), t0(), &policy())
     }
@@ -1988,46 +2051,46 @@ mod tests {
     fn batches_quality_incidents_price_protection_and_large_compensation_raise_the_level() {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
         assert_eq!(
-            required_level(&t, &DayUnits::default(), &policy()).0,
+            required_level(&t, &DayUnits::default(), true, &policy()).0,
             Role::Agent
         );
         t.units = 50;
         assert_eq!(
-            required_level(&t, &DayUnits::default(), &policy()).0,
+            required_level(&t, &DayUnits::default(), true, &policy()).0,
             Role::Manager
         );
         t.units = 49;
         t.model = None;
         assert_eq!(
-            required_level(&t, &DayUnits::default(), &policy()).0,
+            required_level(&t, &DayUnits::default(), true, &policy()).0,
             Role::Agent
         );
         t.units = 100;
         assert_eq!(
-            required_level(&t, &DayUnits::default(), &policy()).0,
+            required_level(&t, &DayUnits::default(), true, &policy()).0,
             Role::Manager
         );
         t.quality_incident = true;
         assert_eq!(
-            required_level(&t, &DayUnits::default(), &policy()).0,
+            required_level(&t, &DayUnits::default(), true, &policy()).0,
             Role::Admin
         );
         let mut p = terms(ReturnKind::PriceProtection, ReturnReason::MerchantError);
         p.amount_asked_minor = Some(m(100_00));
         assert_eq!(
-            required_level(&p, &DayUnits::default(), &policy()).0,
+            required_level(&p, &DayUnits::default(), true, &policy()).0,
             Role::Manager
         );
         let mut c = terms(ReturnKind::Compensation, ReturnReason::MerchantError);
         c.amount_asked_minor = Some(m(20_00));
         assert_eq!(
-            required_level(&c, &DayUnits::default(), &policy()).0,
+            required_level(&c, &DayUnits::default(), true, &policy()).0,
             Role::Agent,
             "up to the shipping fee"
         );
         c.amount_asked_minor = Some(m(20_01));
         assert_eq!(
-            required_level(&c, &DayUnits::default(), &policy()).0,
+            required_level(&c, &DayUnits::default(), true, &policy()).0,
             Role::Manager
         );
         let flow = open_held(c).unwrap();
@@ -2327,6 +2390,8 @@ mod tests {
             unit_price_minor: 3999_00,
             quantity: 1,
             left_minor: 3999_00,
+            shipped: true,
+            shipping_minor: 20_00,
         };
         assert_eq!(t.check_paid(&paid), Ok(()));
         let rule = |t: &ReturnTerms, p: &Paid| t.check_paid(p).unwrap_err().rule;
@@ -2403,7 +2468,97 @@ mod tests {
         }
         assert_eq!(day.of_model(" Tv-55"), 90);
         t.model = Some("tv 55".into());
-        assert_eq!(required_level(&t, &day, &policy()).0, Role::Manager);
+        assert_eq!(required_level(&t, &day, true, &policy()).0, Role::Manager);
+    }
+
+    #[test]
+    fn a_request_states_the_orders_shipping_as_it_was() {
+        let t = terms(ReturnKind::RefundOnly, ReturnReason::QualityFault);
+        let paid = Paid {
+            currency: Currency::CNY,
+            unit_price_minor: 3999_00,
+            quantity: 1,
+            left_minor: 3999_00,
+            shipped: true,
+            shipping_minor: 20_00,
+        };
+        let mut unshipped = t.clone();
+        unshipped.order_shipped = false;
+        unshipped.promised_ship_by = Some(t0());
+        assert_eq!(
+            unshipped.check_paid(&paid).unwrap_err().rule,
+            "terms-exceed-order"
+        );
+        let mut promised = t.clone();
+        promised.promised_ship_by = Some(t0());
+        assert_eq!(
+            promised.check_paid(&paid).unwrap_err().rule,
+            "terms-exceed-order"
+        );
+        let mut dear_shipping = t.clone();
+        dear_shipping.shipping_fee_minor = m(1_000_000_000_000);
+        assert_eq!(
+            dear_shipping.check_paid(&paid).unwrap_err().rule,
+            "terms-exceed-order"
+        );
+    }
+
+    #[test]
+    fn a_declared_shipping_fee_does_not_lower_the_level_of_a_compensation() {
+        let mut c = terms(ReturnKind::Compensation, ReturnReason::MerchantError);
+        c.amount_asked_minor = Some(m(3999_00));
+        c.shipping_fee_minor = m(1_000_000_000_000);
+        assert_eq!(
+            required_level(&c, &DayUnits::default(), false, &policy()).0,
+            Role::Manager
+        );
+    }
+
+    #[test]
+    fn an_exchange_whose_replacement_went_out_can_no_longer_be_cancelled() {
+        let mut t = terms(ReturnKind::Exchange, ReturnReason::QualityFault);
+        t.replacement_price_minor = Some(m(3000_00));
+        let f = received(t);
+        let f = ok(
+            &f,
+            Command::Inspect(inspection(Responsibility::Merchant, 1)),
+            Role::Quality,
+            t0(),
+        );
+        let sent = ok(
+            &f,
+            Command::Reship {
+                carrier: "SF".into(),
+                tracking_number: "SF2".into(),
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        assert_eq!(
+            sent.stage,
+            Stage::RefundPending,
+            "the difference is still to pay"
+        );
+        assert!(
+            matches!(run(&sent, Command::Cancel { reason: None }, Role::Customer, t0()), Err(Refused::Rule(r)) if r.rule == "not-cancellable")
+        );
+    }
+
+    #[test]
+    fn a_partial_receipt_of_lines_of_different_prices_is_paid_at_the_least() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        // A television (3 999.00) and nine cables (1.00): 4 008.00 over 10 units.
+        t.units = 10;
+        t.unit_price_minor = m(400_80);
+        t.least_unit_price_minor = Some(m(1_00));
+        let receipt = Receipt {
+            slip: slip(9).unwrap(),
+            units_received: 9,
+            missing_accessories: vec![],
+            received_at: t0(),
+        };
+        let b = refund_breakdown(&t, Some(&receipt), None, &policy());
+        assert_eq!(b.total_minor, 9_00);
     }
 
     #[test]
@@ -2411,18 +2566,18 @@ mod tests {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
         t.units = 25;
         let none = DayUnits::default();
-        assert_eq!(required_level(&t, &none, &policy()).0, Role::Agent);
+        assert_eq!(required_level(&t, &none, true, &policy()).0, Role::Agent);
         let after_first = none.with(&t);
         assert_eq!(after_first.of_model("TV-55"), 25);
         assert_eq!(
-            required_level(&t, &after_first, &policy()).0,
+            required_level(&t, &after_first, true, &policy()).0,
             Role::Manager,
             "25 + 25 units of one model on one day"
         );
         let mut other = t.clone();
         other.model = Some("TV-65".into());
         assert_eq!(
-            required_level(&other, &after_first, &policy()).0,
+            required_level(&other, &after_first, true, &policy()).0,
             Role::Agent,
             "another model counts towards the total only"
         );
@@ -2432,7 +2587,7 @@ mod tests {
         };
         other.units = 10;
         assert_eq!(
-            required_level(&other, &busy, &policy()).0,
+            required_level(&other, &busy, true, &policy()).0,
             Role::Manager,
             "100 units in all on one day"
         );
