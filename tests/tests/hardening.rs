@@ -427,6 +427,19 @@ async fn finding_6_a_crafted_or_foreign_cursor_is_a_400_and_shows_no_index_key()
         StatusCode::BAD_REQUEST,
         "a cursor belongs to its filters"
     );
+    let (status, _) = json(
+        app.get(
+            &format!("/v1/cases?limit=1&email=alice@example.com&cursor={cursor}"),
+            &agent,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "and to its caller, even one who may make the same query"
+    );
 }
 
 #[tokio::test]
@@ -704,7 +717,10 @@ async fn an_order_is_refunded_no_more_than_it_was_paid_whatever_the_requests() {
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(body["rule"], "order-already-refunded");
+        assert_eq!(
+            body["rule"], "terms-exceed-order",
+            "the line's one unit is asked for"
+        );
     }
     // A request that ends unpaid gives its claim back.
     let path = format!("/v1/cases/{}/cancel", first["id"].as_str().unwrap());
@@ -846,7 +862,7 @@ async fn a_storefront_refund_after_a_request_leaves_its_payment_to_finance() {
     )
     .await;
     assert_eq!(case["returns"]["stage"], "refund_pending", "{case}");
-    assert_eq!(case["returns"]["storefront_refunded"], true);
+    assert_eq!(case["returns"]["order_changed"], true);
 }
 
 #[tokio::test]
@@ -869,4 +885,94 @@ async fn customer_service_cannot_file_on_one_customers_order_for_another() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{out}");
+}
+
+/// A storefront order of customer `erp:C-88` with changes to the generic sample's `data`.
+async fn order_with(app: &TestApp, id: &str, change: impl FnOnce(&mut Value)) {
+    let mut body: Value = serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
+    body["data"]["order_id"] = json!(id);
+    change(&mut body["data"]);
+    let response = app
+        .generic(&serde_json::to_vec(&body).unwrap(), &format!("msg-{id}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{id}");
+}
+
+#[tokio::test]
+async fn an_order_never_paid_has_nothing_to_refund() {
+    let app = TestApp::spawn().await;
+    order_with(&app, "UNPAID-1", |o| {
+        o["paid_at"] = Value::Null;
+        o["shipped_at"] = Value::Null;
+        o["delivered_at"] = Value::Null;
+    })
+    .await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let mut body = refund_only_on(Some("UNPAID-1"), 399900);
+    body["return_terms"]["order_shipped"] = json!(false);
+    let (status, out) = json(app.post("/v1/cases", &wang, &body).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "order-not-paid");
+}
+
+#[tokio::test]
+async fn one_order_line_is_claimed_once_even_when_the_order_has_money_left() {
+    let app = TestApp::spawn().await;
+    // One television (3 999.00) on an order of 7 998.00: money is left, the unit is not.
+    order_with(&app, "TWICE-1", |o| o["total"] = json!("7998.00")).await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    file(&app, &wang, &refund_only_on(Some("TWICE-1"), 399900)).await;
+    let (status, out) = json(
+        app.post("/v1/cases", &wang, &refund_only_on(Some("TWICE-1"), 399900))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "terms-exceed-order");
+}
+
+#[tokio::test]
+async fn a_storefront_refund_racing_a_filing_never_lets_the_clock_pay_twice() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let mut cases = Vec::new();
+    for round in 0..8 {
+        let order = format!("RACE-{round}");
+        order_with(&app, &order, |_| {}).await;
+        let mut refund: Value =
+            serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
+        refund["data"]["order_id"] = json!(order);
+        refund["data"]["refund_id"] = json!(format!("RF-{round}"));
+        refund["data"]["amount"] = json!("3999.00");
+        let refund = serde_json::to_vec(&refund).unwrap();
+        let filing = refund_only_on(Some(&order), 399900);
+        let id = format!("msg-race-{round}");
+        let (refunded, filed) = tokio::join!(
+            app.generic(&refund, &id),
+            app.post("/v1/cases", &wang, &filing)
+        );
+        assert_eq!(refunded.status(), StatusCode::OK);
+        let (status, case) = json(filed).await;
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{status} {case}"
+        );
+        if status == StatusCode::CREATED {
+            cases.push(case["id"].as_str().unwrap().to_owned());
+        }
+    }
+    app.http
+        .post(format!("{}/_dev/clock", app.base))
+        .json(&json!({"hours": 49}))
+        .send()
+        .await
+        .unwrap();
+    let agent = app.token(Role::Agent, "agent-1");
+    for id in cases {
+        let (_, case) = json(app.get(&format!("/v1/cases/{id}"), &agent).await).await;
+        assert_ne!(
+            case["returns"]["stage"], "refunded",
+            "the storefront refunded this order in full: {case}"
+        );
+    }
 }

@@ -117,6 +117,7 @@ pub async fn file(
             held: order.as_ref().map(|(order, record)| Held {
                 order,
                 left_minor: record.left_minor(),
+                claimed_units: &record.claims.units,
             }),
         };
         // Decide first with a provisional number, so that a refused request draws no number.
@@ -154,7 +155,7 @@ pub async fn file(
                 .as_ref()
                 .zip(day_units.as_ref())
                 .map(|(units, (_, version))| (day, units, *version)),
-            claims_read: order.as_ref().map(|(_, record)| record.claimed_minor),
+            claims_read: order.as_ref().map(|(_, record)| &record.claims),
         };
         match app.store.create_case(&new_case, &events, filing, now).await {
             Ok(()) => {
@@ -360,6 +361,7 @@ pub async fn list(
     )?;
     let query = CaseQuery {
         scope,
+        viewer: principal.caller_key(),
         status,
         case_type,
         from: params.from,

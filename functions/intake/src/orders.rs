@@ -8,7 +8,7 @@ use aftersales::domain::entitlement::{Entitlement, entitlement};
 use aftersales::domain::order::{Order, OrderLine, Refund, customer_key};
 use aftersales::domain::values::{CaseId, CustomerId, Email, OrderId};
 use aftersales::http::{ApiError, Principal, QueryParams};
-use aftersales::store::{OrderRecord, OrderSummary, Page};
+use aftersales::store::{OrderRecord, OrderSummary, Page, Paging};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -82,7 +82,14 @@ pub async fn list(
     }
     Ok(Json(
         app.store
-            .list_orders(&scope, limit, params.cursor.as_deref())
+            .list_orders(
+                &scope,
+                Paging {
+                    limit,
+                    cursor: params.cursor.as_deref(),
+                    viewer: &principal.caller_key(),
+                },
+            )
             .await?,
     ))
 }

@@ -327,7 +327,14 @@ fn add_notice(
     changes: Vec<Change>,
     d: &Delivery<'_>,
 ) -> Result<Option<String>, StoreError> {
-    if changes.is_empty() || record.case_ids.is_empty() {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    // Whatever the storefront did, a filing that read the order before it is decided again,
+    // and a filing that slipped in first makes this delivery read the order again.
+    app.store
+        .add_order_touch(tx, (d.storefront, order_id.as_str()), &record.claims)?;
+    if record.case_ids.is_empty() {
         return Ok(None);
     }
     let notice = Notice {
@@ -388,6 +395,11 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
         .filter(|r| !record.refunds.iter().any(|k| k.refund_id == r.refund_id))
     {
         changes.push(refunded(order, refund));
+    }
+    if order.shipped() && record.order.as_ref().is_some_and(|o| !o.shipped()) {
+        changes.push(Change::OrderShippedAtStorefront {
+            order_id: order.order_id.clone(),
+        });
     }
     let mut tx = app.store.tx();
     app.store.add_order(&mut tx, order, record.version)?;
@@ -466,6 +478,7 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
     let held = Held {
         order,
         left_minor: record.left_minor(),
+        claimed_units: &record.claims.units,
     };
     let (mut new_case, events) =
         case::file_storefront_return(provisional, held, request, customer, &earlier, now, &policy)
@@ -481,7 +494,7 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
         // The storefront decided to take the return: its cases count, with no limit.
         open_cases_limit: None,
         day_units: units_after.as_ref().map(|u| (day, u, units_version)),
-        claims_read: Some(record.claimed_minor),
+        claims_read: Some(&record.claims),
     };
     let mut tx = app.store.tx();
     app.store

@@ -19,7 +19,7 @@ use aftersales::http::{
     ApiError, CaseView, JsonBody, Principal, QueryParams, problem, retry_on_conflict,
 };
 use aftersales::policy_cache::PolicyCache;
-use aftersales::store::{Page, Store};
+use aftersales::store::{Page, Paging, Store};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -107,7 +107,14 @@ pub async fn queue(
     }
     Ok(Json(
         app.store
-            .stage_queue(params.stage, limit, params.cursor.as_deref())
+            .stage_queue(
+                params.stage,
+                Paging {
+                    limit,
+                    cursor: params.cursor.as_deref(),
+                    viewer: &principal.caller_key(),
+                },
+            )
             .await?,
     ))
 }

@@ -515,6 +515,10 @@ pub enum Change {
     OrderCancelledAtStorefront {
         order_id: OrderId,
     },
+    /// The storefront shipped the case's order (after the case was filed).
+    OrderShippedAtStorefront {
+        order_id: OrderId,
+    },
     /// The storefront refunded money on the case's order.
     RefundedAtStorefront {
         order_id: OrderId,
@@ -759,11 +763,33 @@ pub struct History<'a> {
 }
 
 /// A storefront order the system holds, and what is left of it to refund: its total, less
-/// the storefront's own refunds and what other requests on it claim.
+/// the storefront's own refunds and what other requests on it claim, money and units by line.
 #[derive(Debug, Clone, Copy)]
 pub struct Held<'a> {
     pub order: &'a Order,
     pub left_minor: i64,
+    pub claimed_units: &'a std::collections::BTreeMap<String, u32>,
+}
+
+impl Held<'_> {
+    fn claimed(&self, line_id: &str) -> u32 {
+        self.claimed_units.get(line_id).copied().unwrap_or(0)
+    }
+
+    /// Only a paid order has money to give back: an unpaid one is cancelled at the storefront.
+    fn paid(&self) -> Result<(), RuleError> {
+        if self.order.paid_at.is_some() {
+            Ok(())
+        } else {
+            Err(RuleError::new(
+                "order-not-paid",
+                format!(
+                    "order {} has not been paid: there is nothing to refund; cancel it at the storefront",
+                    self.order.order_id
+                ),
+            ))
+        }
+    }
 }
 
 /// Files a case (DOMAIN §2): validates the request, records the entitlement of the purchase
@@ -936,12 +962,23 @@ pub fn file(
             let paid = match held_line {
                 Some((held, line)) => {
                     check_order_customer(&actor, &customer_id, held.order)?;
+                    held.paid()?;
+                    // The promised shipping time is the merchant's, not the customer's to set.
+                    if actor.role == Role::Customer && terms.promised_ship_by.is_some() {
+                        return Err(RuleError::new(
+                            "terms-exceed-order",
+                            "the promised shipping time is the merchant's: leave it out",
+                        )
+                        .into());
+                    }
                     // The order says which model it is: the batch rule counts it so.
                     terms.model = line.sku.clone().or_else(|| Some(line.title.clone()));
                     Some(Paid {
                         currency: held.order.currency,
+                        line_id: line.line_id.clone(),
                         unit_price_minor: line.unit_price_minor,
                         quantity: line.quantity,
+                        claimed_units: held.claimed(&line.line_id),
                         left_minor: held.left_minor,
                         shipped: held.order.shipped(),
                         shipping_minor: held.order.beyond_lines_minor(),
@@ -1151,7 +1188,8 @@ pub fn file_storefront_return(
     policy: &Policy,
 ) -> Result<(Case, Vec<Event>), Refusal> {
     let order = held.order;
-    // Each line asks no more units than it has, and names each line once.
+    held.paid()?;
+    // Each line asks no more units than it has (less what other requests have), each once.
     let mut seen = std::collections::BTreeSet::new();
     for asked in &request.lines {
         let Some(line) = order.line(&asked.line_id) else {
@@ -1161,12 +1199,13 @@ pub fn file_storefront_return(
             )
             .into());
         };
-        if asked.quantity == 0 || asked.quantity > line.quantity || !seen.insert(&asked.line_id) {
+        let left = line.quantity.saturating_sub(held.claimed(&line.line_id));
+        if asked.quantity == 0 || asked.quantity > left || !seen.insert(&asked.line_id) {
             return Err(RuleError::new(
                 "terms-exceed-order",
                 format!(
-                    "line {} has {} units; a return asks 1 to {} of it, once",
-                    line.line_id, line.quantity, line.quantity
+                    "line {} has {} units, {left} not asked for already; a return asks 1 to {left} of it, once",
+                    line.line_id, line.quantity
                 ),
             )
             .into());
@@ -1225,13 +1264,23 @@ pub fn file_storefront_return(
     // The terms are the order's own; what is checked is that the order has that much left.
     let paid = Paid {
         currency: order.currency,
+        line_id: first.line_id.clone(),
         unit_price_minor: terms.unit_price_minor.get(),
         quantity: terms.units,
+        claimed_units: 0,
         left_minor: held.left_minor,
         shipped: terms.order_shipped,
         shipping_minor: order.beyond_lines_minor(),
     };
-    let flow = ReturnFlow::open(terms, Some(&paid), earlier, now, &policy.returns)?;
+    let mut flow = ReturnFlow::open(terms, Some(&paid), earlier, now, &policy.returns)?;
+    // The request claims each of its lines' units.
+    if let Some(claim) = flow.claim.as_mut() {
+        claim.lines = request
+            .lines
+            .iter()
+            .map(|l| (l.line_id.clone(), l.quantity))
+            .collect();
+    }
     let case = Case {
         id,
         case_type,
@@ -1350,22 +1399,26 @@ pub fn note_storefront(
     let actor = storefront_actor(storefront);
     let return_cancelled = matches!(&change, Change::StorefrontReturnStatus { status, .. }
         if matches!(status.as_str(), "cancelled" | "canceled"));
-    let refunded = matches!(change, Change::RefundedAtStorefront { .. });
+    let changes_order = matches!(
+        change,
+        Change::RefundedAtStorefront { .. } | Change::OrderShippedAtStorefront { .. }
+    );
     let (mut next, event) = next_version(case, actor, now, change);
     if return_cancelled && case.cancellable() {
         next.status = CaseStatus::Cancelled;
         close_flow(&mut next);
     }
-    // Money the storefront paid back on the order may be this very request's: its refund is
-    // finance's to check, never the clock's to pay.
-    if refunded
+    // Money the storefront paid back on the order may be this very request's, and an order
+    // shipped since changes what a refund-only request is: its refund is finance's to check,
+    // never the clock's to pay.
+    if changes_order
         && let Some(flow) = next.returns.as_mut()
         && !matches!(
             flow.stage,
             returns::Stage::Refunded | returns::Stage::Exchanged
         )
     {
-        flow.storefront_refunded = true;
+        flow.order_changed = true;
     }
     (next, vec![event])
 }
@@ -1390,6 +1443,8 @@ pub fn note_storefront_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    static NO_CLAIMS: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
 
     static NO_UNITS: DayUnits = DayUnits {
         total: 0,
@@ -1864,6 +1919,7 @@ mod tests {
             held: Some(Held {
                 order: &order,
                 left_minor: left,
+                claimed_units: &NO_CLAIMS,
             }),
         };
         file(
@@ -1881,7 +1937,7 @@ mod tests {
     #[test]
     fn a_request_on_a_held_order_is_checked_against_what_was_paid_and_what_is_left() {
         let case = refund_of_held(2, 10000, 20000).unwrap();
-        assert!(case.returns.unwrap().amount_verified);
+        assert!(case.returns.unwrap().amount_verified());
         let rule = |r: Result<Case, Refusal>| match r {
             Err(Refusal::Rule(r)) => r.rule,
             other => panic!("{other:?}"),
@@ -1917,6 +1973,7 @@ mod tests {
         let held = Held {
             order: &order,
             left_minor: 20000,
+            claimed_units: &NO_CLAIMS,
         };
         let file = |q| {
             file_storefront_return(
@@ -1977,6 +2034,7 @@ mod tests {
         };
         let (noted, _) = note_storefront_all(&case, "erp", &[refunded], now());
         let flow = noted.returns.as_ref().unwrap();
+        assert!(flow.order_changed);
         let due = flow.deadline.unwrap().due;
         let system = Actor {
             id: "timers".into(),
@@ -2016,6 +2074,7 @@ mod tests {
                 held: Some(Held {
                     order: &order,
                     left_minor: 20000,
+                    claimed_units: &NO_CLAIMS,
                 }),
             };
             file(
@@ -2059,5 +2118,62 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, Refusal::Rule(ref r) if r.rule == "replacement-price-by-staff"));
+    }
+
+    #[test]
+    fn an_unpaid_order_has_nothing_to_refund_and_its_promise_is_the_merchants() {
+        let mut unpaid = held_order();
+        unpaid.paid_at = None;
+        let cmd = |promise: Option<&str>| -> NewCase {
+            let mut body = serde_json::json!({
+                "type": "refund_only", "description": "Never came.",
+                "order": {"storefront": "erp", "order_id": "SO-1", "line_ids": ["1"]},
+                "purchase": {"category": "television", "invoice_date": "2026-11-20"},
+                "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": 1,
+                                 "currency": "CNY", "unit_price_minor": 10000}
+            });
+            if let Some(p) = promise {
+                body["return_terms"]["order_shipped"] = false.into();
+                body["return_terms"]["promised_ship_by"] = p.into();
+            }
+            serde_json::from_value(body).unwrap()
+        };
+        let file_on = |order: &Order, c: NewCase| {
+            file(
+                CaseId::new(2026, 11, 1),
+                c,
+                customer("erp:C-1"),
+                Channel::App,
+                History {
+                    earlier: &NO_UNITS,
+                    held: Some(Held {
+                        order,
+                        left_minor: 20000,
+                        claimed_units: &NO_CLAIMS,
+                    }),
+                },
+                now(),
+                &Policy::default(),
+            )
+        };
+        assert!(
+            matches!(file_on(&unpaid, cmd(None)), Err(Refusal::Rule(ref r)) if r.rule == "order-not-paid")
+        );
+        let mut unshipped = held_order();
+        unshipped.shipped_at = None;
+        unshipped.delivered_at = None;
+        assert!(
+            matches!(file_on(&unshipped, cmd(Some("2026-01-01T00:00:00Z"))), Err(Refusal::Rule(ref r)) if r.rule == "terms-exceed-order")
+        );
+    }
+
+    #[test]
+    fn an_order_shipped_after_a_refund_only_request_leaves_its_refund_to_finance() {
+        let case = refund_of_held(1, 10000, 20000).unwrap();
+        let shipped = Change::OrderShippedAtStorefront {
+            order_id: OrderId::parse("SO-1").unwrap(),
+        };
+        let (noted, _) = note_storefront_all(&case, "erp", &[shipped], now());
+        assert!(noted.returns.unwrap().order_changed);
     }
 }

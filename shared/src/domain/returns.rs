@@ -356,10 +356,14 @@ impl ReturnTerms {
                 ),
             ));
         }
-        if self.units > paid.quantity {
+        let left_units = paid.quantity.saturating_sub(paid.claimed_units);
+        if self.units > left_units {
             return Err(RuleError::new(
                 "terms-exceed-order",
-                format!("the line has {} units", paid.quantity),
+                format!(
+                    "the line has {} units, {left_units} of them not asked for already",
+                    paid.quantity
+                ),
             ));
         }
         if self.order_shipped != paid.shipped || (paid.shipped && self.promised_ship_by.is_some()) {
@@ -403,11 +407,15 @@ impl ReturnTerms {
 
 /// What the system knows was paid for the order line a request concerns, from a storefront
 /// order it holds (the proof of purchase).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paid {
     pub currency: Currency,
+    /// The line the request concerns, its unit price, its quantity, and the units of it that
+    /// other requests claim (open, or paid).
+    pub line_id: String,
     pub unit_price_minor: i64,
     pub quantity: u32,
+    pub claimed_units: u32,
     /// The order's total, less what the storefront refunded and what other requests on the
     /// order claim (open, or paid).
     pub left_minor: i64,
@@ -418,13 +426,24 @@ pub struct Paid {
     pub shipping_minor: i64,
 }
 
-/// A model as the batch rule counts it: "TV-55", "tv-55" and "TV-55 " are one model.
+/// A model as the batch rule counts it: its ASCII letters and digits, upper case, so that
+/// "TV-55", "tv 55", "TV-55\u{200b}" and "TV‑55" (a non-breaking hyphen) are one model. A
+/// model the customer declares is their word; on a held order it is the order's SKU.
 pub fn model_key(model: &str) -> String {
     model
         .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// What a request on a held order claims of it: money, and units of each line. Recorded on
+/// the request (and on the order), so that the order is never asked for more than it paid,
+/// and given back exactly when the request ends unpaid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub minor: i64,
+    pub lines: BTreeMap<String, u32>,
 }
 
 /// The units of returns one customer asked for on one day of the merchant's calendar, in all
@@ -878,15 +897,19 @@ pub struct ReturnFlow {
     /// Approved without the goods coming back (48 h rule on a return-and-refund).
     #[serde(default)]
     pub refund_without_return: bool,
-    /// The amount was checked against a storefront order the system holds (and claims part of
-    /// it). Only such an amount is paid by the system on its own (the 48-hour rule); one the
-    /// customer declared waits for finance, who checks the proof.
-    #[serde(default)]
-    pub amount_verified: bool,
-    /// The storefront refunded money on the order after the request was filed: whatever the
-    /// amount, finance pays it after checking, never the clock.
+    /// What the request claims of the storefront order the system holds, its amount checked
+    /// against it. Only such an amount is paid by the system on its own (the 48-hour rule);
+    /// one the customer declared (no claim) waits for finance, who checks the proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+    /// The storefront changed the order after the request was filed (refunded money on it,
+    /// shipped it): the refund is finance's to check, never the clock's to pay.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub storefront_refunded: bool,
+    pub order_changed: bool,
+    /// The customer's units of returns on the day of the request, this one included: the
+    /// inspection rule (DOMAIN §4.2, 20 units) is judged on them.
+    #[serde(default)]
+    pub day_units: u32,
     /// Goods went out to the customer (an exchange's replacement): the request can no longer be
     /// cancelled.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -932,6 +955,11 @@ impl ReturnFlow {
         self.stage.cancellable() && !self.goods_sent
     }
 
+    /// Whether the amount was checked against a held order (and claims part of it).
+    pub fn amount_verified(&self) -> bool {
+        self.claim.is_some()
+    }
+
     /// Opens the flow of a new request: the level it needs and the merchant's clock.
     /// `earlier` is what the same customer asked to return earlier the same day; `paid`, what
     /// the system knows was paid for it, if it holds the order.
@@ -963,6 +991,11 @@ impl ReturnFlow {
                 due: promised.max(now),
             };
         }
+        let claim = paid.map(|p| Claim {
+            minor: terms.claim_minor(),
+            lines: BTreeMap::from([(p.line_id.clone(), terms.units)]),
+        });
+        let day_units = earlier.with(&terms).total;
         Ok(Self {
             terms,
             stage: Stage::AwaitingDecision,
@@ -972,8 +1005,9 @@ impl ReturnFlow {
             deadline: Some(deadline),
             follow_up_needed: false,
             refund_without_return: false,
-            amount_verified: paid.is_some(),
-            storefront_refunded: false,
+            claim,
+            order_changed: false,
+            day_units,
             goods_sent: false,
             approved_by: None,
             shipment: None,
@@ -1249,7 +1283,7 @@ fn approved(
     let without_return = by_system
         && flow.terms.kind == ReturnKind::ReturnAndRefund
         && policy.auto_approval_refunds_without_return
-        && flow.terms.units < policy.quality_first_units;
+        && flow.terms.units.max(flow.day_units) < policy.quality_first_units;
     flow.refund_without_return = without_return;
     flow.approved_by = Some(by.id.clone());
     changes.push(ReturnChange::Approved {
@@ -1268,7 +1302,7 @@ fn approved(
         });
         flow.refund = Some(breakdown);
         flow.stage = Stage::RefundPending;
-        if by_system && flow.amount_verified && !flow.storefront_refunded {
+        if by_system && flow.claim.is_some() && !flow.order_changed {
             // Auto-approval refunds at once (DOMAIN §4.1): the system executes, an amount it
             // checked against the order. A declared one waits for finance.
             changes.extend(execute(flow, true, now));
@@ -1653,8 +1687,10 @@ mod tests {
     fn open_held(t: ReturnTerms) -> Result<ReturnFlow, RuleError> {
         let paid = Paid {
             currency: t.currency,
+            line_id: "1".into(),
             unit_price_minor: t.unit_price_minor.get(),
             quantity: t.units,
+            claimed_units: 0,
             left_minor: t.claim_minor(),
             shipped: t.order_shipped,
             shipping_minor: t.shipping_fee_minor.get(),
@@ -2363,7 +2399,7 @@ mod tests {
             &policy(),
         )
         .unwrap();
-        assert!(!declared.amount_verified);
+        assert!(!declared.amount_verified());
         let approved = ok(
             &declared,
             Command::DeadlineDue,
@@ -2387,8 +2423,10 @@ mod tests {
         let t = terms(ReturnKind::RefundOnly, ReturnReason::QualityFault);
         let paid = Paid {
             currency: Currency::CNY,
+            line_id: "1".into(),
             unit_price_minor: 3999_00,
             quantity: 1,
+            claimed_units: 0,
             left_minor: 3999_00,
             shipped: true,
             shipping_minor: 20_00,
@@ -2404,6 +2442,15 @@ mod tests {
         let mut dollars = t.clone();
         dollars.currency = Currency::parse("USD").unwrap();
         assert_eq!(rule(&dollars, &paid), "terms-exceed-order");
+        let taken = Paid {
+            claimed_units: 1,
+            ..paid.clone()
+        };
+        assert_eq!(
+            rule(&t, &taken),
+            "terms-exceed-order",
+            "another request has the unit"
+        );
         let refunded = Paid {
             left_minor: 100_00,
             ..paid
@@ -2462,7 +2509,7 @@ mod tests {
         let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
         t.units = 30;
         let mut day = DayUnits::default();
-        for spelling in ["TV-55", "TV-55 ", "tv-55"] {
+        for spelling in ["TV-55", "TV-55\u{200b}", "tv\u{2011}55"] {
             t.model = Some(spelling.into());
             day = day.with(&t);
         }
@@ -2476,8 +2523,10 @@ mod tests {
         let t = terms(ReturnKind::RefundOnly, ReturnReason::QualityFault);
         let paid = Paid {
             currency: Currency::CNY,
+            line_id: "1".into(),
             unit_price_minor: 3999_00,
             quantity: 1,
+            claimed_units: 0,
             left_minor: 3999_00,
             shipped: true,
             shipping_minor: 20_00,

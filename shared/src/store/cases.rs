@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::idempotency::IdempotencyRecord;
 use super::keys::{CaseKeys, DayUnitsKeys, Index, OrderKeys, sortable};
+use super::orders::Claims;
 use super::tx::Tx;
 use super::{Store, StoreError, cursor};
 use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
-use crate::domain::returns::DayUnits;
+use crate::domain::returns::{Claim, DayUnits};
 use crate::domain::values::{CaseId, CustomerId};
 
 #[derive(Serialize, Deserialize)]
@@ -107,6 +108,8 @@ struct EventItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseQuery {
     pub scope: Scope,
+    /// Who lists (the caller's role and subject): the cursor is sealed for them alone.
+    pub viewer: String,
     pub status: Option<CaseStatus>,
     pub case_type: Option<CaseType>,
     /// Filed at or after.
@@ -218,19 +221,15 @@ pub struct Filing<'a> {
     pub day_units: Option<(NaiveDate, &'a DayUnits, u64)>,
     /// A return of a held order: what its requests claimed when the rules read it (the new
     /// claim is written only if that is still so).
-    pub claims_read: Option<i64>,
+    pub claims_read: Option<&'a Claims>,
 }
 
-/// The order a return claims part of, and how much: a return whose amount was checked
-/// against a held order (see `ReturnFlow::amount_verified`).
-fn order_claim(case: &Case) -> Option<((&str, &str), i64)> {
-    let flow = case.returns.as_ref().filter(|f| f.amount_verified)?;
+/// The order a return claims part of, and its claim (see `ReturnFlow::claim`).
+fn order_claim(case: &Case) -> Option<((&str, &str), &Claim)> {
+    let claim = case.returns.as_ref()?.claim.as_ref()?;
     let order = case.order.as_ref()?;
     let storefront = order.storefront.as_deref()?;
-    Some((
-        (storefront, order.order_id.as_str()),
-        flow.terms.claim_minor(),
-    ))
+    Some(((storefront, order.order_id.as_str()), claim))
 }
 
 impl Store {
@@ -265,7 +264,8 @@ impl Store {
             self.add_day_units(tx, &case.customer_id, day, units, version)?;
         }
         if let Some((order, claim)) = order_claim(case) {
-            self.add_order_claim(tx, order, claim, Some(filing.claims_read.unwrap_or(0)))?;
+            let none = Claims::default();
+            self.add_claim(tx, order, claim, filing.claims_read.unwrap_or(&none))?;
         }
         Ok(())
     }
@@ -298,7 +298,7 @@ impl Store {
             && !released(before)
             && let Some((order, claim)) = order_claim(after)
         {
-            self.add_order_claim(tx, order, -claim, None)?;
+            self.add_claim_release(tx, order, claim)?;
         }
         Ok(())
     }
@@ -475,7 +475,8 @@ impl Store {
         );
         // The cursor is sealed for exactly this query: its partition, range and filters.
         let context = format!(
-            "{}|{pk}|{low}|{high}|{}",
+            "{}|{}|{pk}|{low}|{high}|{}",
+            query.viewer,
             index.name(),
             filter_values
                 .iter()
@@ -704,18 +705,10 @@ impl Store {
     pub async fn stage_queue(
         &self,
         stage: crate::domain::returns::Stage,
-        limit: usize,
-        cursor_in: Option<&str>,
+        paging: super::Paging<'_>,
     ) -> Result<Page<CaseSummary>, StoreError> {
         let page = self
-            .index_page::<IndexedCase>(
-                Index::Stage,
-                CaseKeys::stage_pk(stage),
-                None,
-                false,
-                limit,
-                cursor_in,
-            )
+            .index_page::<IndexedCase>(Index::Stage, CaseKeys::stage_pk(stage), None, false, paging)
             .await?;
         Ok(page.map(|c| c.summary))
     }

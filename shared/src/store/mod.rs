@@ -55,7 +55,7 @@ pub use cursor::CursorKey;
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
 pub use notices::Notice;
-pub use orders::{OrderRecord, OrderSummary};
+pub use orders::{Claims, OrderRecord, OrderSummary};
 pub use outbox::OutboxMessage;
 
 /// Round trips and consumed capacity, counted per store so that a benchmark can report the
@@ -201,19 +201,23 @@ impl Store {
 
 impl Store {
     /// One page of one index partition, newest (or earliest) first, each item read as `T`:
-    /// the listings that need no filter. The cursor must belong to this partition.
+    /// the listings that need no filter. The cursor must be this viewer's, for this partition.
     async fn index_page<T: serde::de::DeserializeOwned>(
         &self,
         index: keys::Index,
         pk: String,
         sk_prefix: Option<&str>,
         newest_first: bool,
-        limit: usize,
-        cursor_in: Option<&str>,
+        paging: Paging<'_>,
     ) -> Result<Page<T>, StoreError> {
+        let Paging {
+            limit,
+            cursor: cursor_in,
+            viewer,
+        } = paging;
         let key_attrs = ["PK", "SK", index.pk(), index.sk()];
         let context = format!(
-            "{}|{pk}|{}|{newest_first}",
+            "{viewer}|{}|{pk}|{}|{newest_first}",
             index.name(),
             sk_prefix.unwrap_or("")
         );
@@ -254,6 +258,15 @@ impl Store {
                 .and_then(|k| cursor::seal(&self.cursor_key, &context, k)),
         })
     }
+}
+
+/// Which page of a listing, for whom: a cursor is sealed for its viewer (the caller's
+/// role and subject) and works for no one else.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging<'a> {
+    pub limit: usize,
+    pub cursor: Option<&'a str>,
+    pub viewer: &'a str,
 }
 
 /// An item as the SDK holds it.

@@ -9,8 +9,11 @@ use super::cases::Page;
 use super::keys::{CaseKeys, Index, OrderKeys, WebhookKeys, sortable};
 use super::tx::Tx;
 use super::{Store, StoreError};
+use std::collections::BTreeMap;
+
 use crate::domain::access::Scope;
 use crate::domain::order::{Order, Refund, customer_key};
+use crate::domain::returns::Claim;
 use crate::domain::values::{CaseId, Currency, OrderId};
 
 /// How long a delivery is remembered: longer than any sender retries (Shopify: 48 hours).
@@ -95,8 +98,19 @@ pub struct OrderRecord {
     pub version: u64,
     pub refunds: Vec<Refund>,
     pub case_ids: Vec<CaseId>,
-    /// The money that return requests on this order claim (open, or paid), as last written.
-    pub claimed_minor: i64,
+    /// What return requests on this order claim (open, or paid), as last written.
+    pub claims: Claims,
+}
+
+/// What the return requests on one order claim of it, with the version the rules read: a new
+/// claim, and a storefront's refund, are written only if it is still that version, so that
+/// neither can slip past the other.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Claims {
+    pub version: u64,
+    pub minor: i64,
+    /// Units claimed by order line.
+    pub units: BTreeMap<String, u32>,
 }
 
 impl OrderRecord {
@@ -112,7 +126,7 @@ impl OrderRecord {
         self.order.as_ref().map_or(0, |o| {
             o.total_minor
                 .saturating_sub(self.refunded_minor())
-                .saturating_sub(self.claimed_minor)
+                .saturating_sub(self.claims.minor)
                 .max(0)
         })
     }
@@ -124,7 +138,24 @@ struct ClaimsItem {
     PK: String,
     SK: String,
     entity: String,
+    #[serde(default)]
+    version: u64,
+    #[serde(default)]
     claimed_minor: i64,
+    #[serde(default)]
+    units: BTreeMap<String, u32>,
+}
+
+/// The condition that the order's claims are still at `version` (0: none written yet).
+fn claims_at(version: u64) -> (&'static str, AttributeValue) {
+    (
+        if version == 0 {
+            "attribute_not_exists(version) OR version = :v"
+        } else {
+            "version = :v"
+        },
+        AttributeValue::N(version.to_string()),
+    )
 }
 
 impl Store {
@@ -199,8 +230,12 @@ impl Store {
                     .case_ids
                     .push(serde_dynamo::from_item::<_, LinkItem>(item)?.case_id),
                 "order_claims" => {
-                    record.claimed_minor =
-                        serde_dynamo::from_item::<_, ClaimsItem>(item)?.claimed_minor
+                    let item: ClaimsItem = serde_dynamo::from_item(item)?;
+                    record.claims = Claims {
+                        version: item.version,
+                        minor: item.claimed_minor,
+                        units: item.units,
+                    };
                 }
                 _ => {}
             }
@@ -288,36 +323,106 @@ impl Store {
         tx.put("order-case", &item, "attribute_not_exists(PK)", &[])
     }
 
-    /// Adds `delta` to what return requests claim of the order (label `order-claims`). A new
-    /// claim is written only if the claims are still as `read` (the rules decided on them).
-    pub fn add_order_claim(
+    /// Adds a request's claim to the order's, if the claims are still as `read` (label
+    /// `order-claims`): the rules decided on them.
+    pub fn add_claim(
         &self,
         tx: &mut Tx,
         (storefront, order_id): (&str, &str),
-        delta: i64,
-        read: Option<i64>,
+        claim: &Claim,
+        read: &Claims,
     ) -> Result<(), StoreError> {
+        let mut units = read.units.clone();
+        for (line, n) in &claim.lines {
+            let u = units.entry(line.clone()).or_default();
+            *u = u.saturating_add(*n);
+        }
+        let item = ClaimsItem {
+            PK: OrderKeys::pk(storefront, order_id),
+            SK: OrderKeys::CLAIMS_SK.to_owned(),
+            entity: "order_claims".to_owned(),
+            version: read.version.saturating_add(1),
+            claimed_minor: read.minor.saturating_add(claim.minor),
+            units,
+        };
+        let (condition, version) = claims_at(read.version);
+        tx.put("order-claims", &item, condition, &[(":v", version)])
+    }
+
+    /// Gives a request's claim back to its order (it ended unpaid), whatever else changed.
+    pub fn add_claim_release(
+        &self,
+        tx: &mut Tx,
+        (storefront, order_id): (&str, &str),
+        claim: &Claim,
+    ) -> Result<(), StoreError> {
+        let mut names = Vec::new();
         let mut values = vec![
-            (":d", AttributeValue::N(delta.to_string())),
-            (":e", AttributeValue::S("order_claims".to_owned())),
+            (
+                ":neg".to_owned(),
+                AttributeValue::N((-claim.minor).to_string()),
+            ),
+            (":one".to_owned(), AttributeValue::N("1".to_owned())),
+            (":zero".to_owned(), AttributeValue::N("0".to_owned())),
         ];
-        let condition = read.map(|read| {
-            values.push((":read", AttributeValue::N(read.to_string())));
-            if read == 0 {
-                "attribute_not_exists(claimed_minor) OR claimed_minor = :read"
-            } else {
-                "claimed_minor = :read"
-            }
-        });
+        let mut sets = Vec::new();
+        for (i, (line, units)) in claim.lines.iter().enumerate() {
+            names.push((format!("#l{i}"), line.clone()));
+            values.push((format!(":u{i}"), AttributeValue::N(units.to_string())));
+            sets.push(format!(
+                "units.#l{i} = if_not_exists(units.#l{i}, :zero) - :u{i}"
+            ));
+        }
+        let expression = if sets.is_empty() {
+            "ADD claimed_minor :neg, version :one".to_owned()
+        } else {
+            format!(
+                "ADD claimed_minor :neg, version :one SET {}",
+                sets.join(", ")
+            )
+        };
+        let values: Vec<(&str, AttributeValue)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        tx.update_named(
+            "order-claims",
+            (
+                OrderKeys::pk(storefront, order_id),
+                OrderKeys::CLAIMS_SK.to_owned(),
+            ),
+            &expression,
+            None,
+            &names,
+            &values,
+        )
+    }
+
+    /// Marks the order's claims as changed by the storefront (a refund, a cancellation, a
+    /// shipment), if they are still as `read` (label `order-claims`): a filing that read the
+    /// claims before this delivery is decided again, and this delivery, if a filing slipped in
+    /// first, reads the order again and tells that request too.
+    pub fn add_order_touch(
+        &self,
+        tx: &mut Tx,
+        (storefront, order_id): (&str, &str),
+        read: &Claims,
+    ) -> Result<(), StoreError> {
+        let (condition, version) = claims_at(read.version);
         tx.update(
             "order-claims",
             (
                 OrderKeys::pk(storefront, order_id),
                 OrderKeys::CLAIMS_SK.to_owned(),
             ),
-            "ADD claimed_minor :d SET entity = :e",
-            condition,
-            &values,
+            "ADD version :one SET entity = :e, units = if_not_exists(units, :none)",
+            Some(condition),
+            &[
+                (":v", version),
+                (":one", AttributeValue::N("1".to_owned())),
+                (":e", AttributeValue::S("order_claims".to_owned())),
+                (":none", AttributeValue::M(Default::default())),
+            ],
         )
     }
 
@@ -361,8 +466,7 @@ impl Store {
     pub async fn list_orders(
         &self,
         scope: &Scope,
-        limit: usize,
-        cursor_in: Option<&str>,
+        paging: super::Paging<'_>,
     ) -> Result<Page<OrderSummary>, StoreError> {
         let (index, pk) = match scope {
             Scope::Email(e) => (Index::Email, CaseKeys::email_pk(e)),
@@ -376,7 +480,7 @@ impl Store {
         };
         let prefix = Some(OrderKeys::CUSTOMER_SK_PREFIX);
         let page = self
-            .index_page::<IndexedOrder>(index, pk, prefix, true, limit, cursor_in)
+            .index_page::<IndexedOrder>(index, pk, prefix, true, paging)
             .await?;
         Ok(page.map(|o| o.summary))
     }

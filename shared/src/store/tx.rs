@@ -56,6 +56,19 @@ impl Tx {
         condition: Option<&str>,
         values: &[(&str, AttributeValue)],
     ) -> Result<(), StoreError> {
+        self.update_named(label, (pk, sk), expression, condition, &[], values)
+    }
+
+    /// [`Tx::update`] with attribute names (`#name` → a map key such as an order line's id).
+    pub fn update_named(
+        &mut self,
+        label: &'static str,
+        (pk, sk): (String, String),
+        expression: &str,
+        condition: Option<&str>,
+        names: &[(String, String)],
+        values: &[(&str, AttributeValue)],
+    ) -> Result<(), StoreError> {
         let mut builder = Update::builder()
             .table_name(&self.table)
             .key("PK", AttributeValue::S(pk))
@@ -64,6 +77,9 @@ impl Tx {
             .set_condition_expression(condition.map(str::to_owned));
         for (name, value) in values {
             builder = builder.expression_attribute_values(*name, value.clone());
+        }
+        for (placeholder, name) in names {
+            builder = builder.expression_attribute_names(placeholder, name);
         }
         let update = builder
             .build()

@@ -156,7 +156,9 @@ fn order(storefront: &str, o: ShopifyOrder) -> Result<Order, PayloadError> {
     let created_at = parse_time(&o.created_at)?;
     let paid = matches!(
         o.financial_status.as_deref(),
-        Some("paid" | "partially_refunded" | "refunded" | "partially_paid")
+        // Partly paid is not paid: what was paid is not known here, and nothing is refunded
+        // of an order that was not paid in full.
+        Some("paid" | "partially_refunded" | "refunded")
     );
     let lines = o
         .line_items
