@@ -145,6 +145,28 @@ impl TestApp {
         id
     }
 
+    /// Moves the gateway's clock forward, as `make dev` allows and no Lambda can; the timers
+    /// run then. Answers what the gateway said (the new time, the timers' report).
+    pub async fn advance_clock(&self, hours: i64) -> Value {
+        self.http
+            .post(format!("{}/_dev/clock", self.base))
+            .json(&serde_json::json!({ "hours": hours }))
+            .send()
+            .await
+            .expect("POST /_dev/clock")
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    }
+
+    /// A case as staff read it (an agent).
+    pub async fn case_as_staff(&self, id: &str) -> Value {
+        let agent = self.token(Role::Agent, "agent-read");
+        json(self.get(&format!("/v1/cases/{id}"), &agent).await)
+            .await
+            .1
+    }
+
     /// Changes the merchant's policy as an admin would: read it, change some fields, put it
     /// back with the version read. Answers the status and body of the `PUT`.
     pub async fn change_policy(&self, change: impl FnOnce(&mut Value)) -> (StatusCode, Value) {

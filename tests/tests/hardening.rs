@@ -661,21 +661,8 @@ async fn a_refund_the_customer_declared_is_never_paid_by_the_clock_alone() {
     let app = TestApp::spawn().await;
     let mallory = app.customer("mallory");
     let case = file(&app, &mallory, &refund_only_on(None, 9_999_999_999_999)).await;
-    app.http
-        .post(format!("{}/_dev/clock", app.base))
-        .json(&json!({"hours": 49}))
-        .send()
-        .await
-        .unwrap();
-    let agent = app.token(Role::Agent, "agent-1");
-    let (_, case) = json(
-        app.get(
-            &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
-            &agent,
-        )
-        .await,
-    )
-    .await;
+    app.advance_clock(49).await;
+    let case = app.case_as_staff(case["id"].as_str().unwrap()).await;
     assert_eq!(case["returns"]["stage"], "refund_pending", "{case}");
     assert!(case["returns"].get("refunded_at").is_none());
 }
@@ -731,21 +718,8 @@ async fn an_order_is_refunded_no_more_than_it_was_paid_whatever_the_requests() {
     let again = file(&app, &wang, &refund_only_on(Some(&order), 399900)).await;
 
     // Paid by the clock, once; then nothing is left, and the storefront's own refunds count.
-    app.http
-        .post(format!("{}/_dev/clock", app.base))
-        .json(&json!({"hours": 49}))
-        .send()
-        .await
-        .unwrap();
-    let agent = app.token(Role::Agent, "agent-1");
-    let (_, paid) = json(
-        app.get(
-            &format!("/v1/cases/{}", again["id"].as_str().unwrap()),
-            &agent,
-        )
-        .await,
-    )
-    .await;
+    app.advance_clock(49).await;
+    let paid = app.case_as_staff(again["id"].as_str().unwrap()).await;
     assert_eq!(paid["returns"]["stage"], "refunded", "{paid}");
     let (status, _) = json(
         app.post("/v1/cases", &wang, &refund_only_on(Some(&order), 100))
@@ -847,12 +821,7 @@ async fn a_storefront_refund_after_a_request_leaves_its_payment_to_finance() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    app.http
-        .post(format!("{}/_dev/clock", app.base))
-        .json(&json!({"hours": 49}))
-        .send()
-        .await
-        .unwrap();
+    app.advance_clock(49).await;
     let (_, case) = json(
         app.get(
             &format!("/v1/cases/{}", case["id"].as_str().unwrap()),
@@ -961,12 +930,7 @@ async fn a_storefront_refund_racing_a_filing_never_lets_the_clock_pay_twice() {
             cases.push(case["id"].as_str().unwrap().to_owned());
         }
     }
-    app.http
-        .post(format!("{}/_dev/clock", app.base))
-        .json(&json!({"hours": 49}))
-        .send()
-        .await
-        .unwrap();
+    app.advance_clock(49).await;
     let agent = app.token(Role::Agent, "agent-1");
     for id in cases {
         let (_, case) = json(app.get(&format!("/v1/cases/{id}"), &agent).await).await;

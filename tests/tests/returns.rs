@@ -39,18 +39,6 @@ async fn stage(app: &TestApp, id: &str) -> Value {
     case["returns"]["stage"].clone()
 }
 
-/// Moves the gateway's clock, as `make dev` allows and no Lambda can; the timers run then.
-async fn advance(app: &TestApp, hours: i64) -> Value {
-    let response = app
-        .http
-        .post(format!("{}/_dev/clock", app.base))
-        .json(&json!({ "hours": hours }))
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
-}
-
 fn approve(code: &str) -> Value {
     json!({"action": "approve", "reason_code": code, "note": "We will take it back."})
 }
@@ -73,9 +61,9 @@ async fn a_return_auto_approved_at_48_hours_goes_through_shipment_receipt_inspec
     .await;
     assert_eq!(stage(&app, &id).await, "awaiting_decision");
 
-    let moved = advance(&app, 47).await;
+    let moved = app.advance_clock(47).await;
     assert_eq!(moved["timers"]["fired"], 0, "not due yet: {moved}");
-    let moved = advance(&app, 1).await;
+    let moved = app.advance_clock(1).await;
     assert_eq!(moved["timers"]["fired"], 1, "{moved}");
     assert_eq!(stage(&app, &id).await, "awaiting_shipment");
 
@@ -162,7 +150,7 @@ async fn by_default_a_refund_only_request_on_a_held_order_is_refunded_by_the_sys
     // A request whose amount nobody can check: the customer declared it.
     let alice = app.customer("alice");
     let declared = file(&app, &alice, &return_request("refund_only", "refund_only")).await;
-    advance(&app, 49).await;
+    app.advance_clock(49).await;
     let agent = app.token(Role::Agent, "agent-1");
     let (_, case) = json(app.get(&format!("/v1/cases/{id}"), &agent).await).await;
     assert_eq!(case["returns"]["stage"], "refunded", "{case}");
@@ -202,7 +190,7 @@ async fn a_rejection_is_resubmitted_and_decided_again_and_an_unanswered_one_laps
 
     let other = file(&app, &alice, &return_request("refund_only", "refund_only")).await;
     step(&app, &agent, &other, reject).await;
-    advance(&app, 7 * 24).await;
+    app.advance_clock(7 * 24).await;
     assert_eq!(stage(&app, &other).await, "lapsed");
 }
 

@@ -21,6 +21,8 @@
 //! | a message to send (refund outcome)        | `PK = OUTBOX#<id>` (in the due index until sent)    |
 //! | a storefront's refund or cancellation, to note on its order's open cases | `PK = NOTICE#<id>` (in the due index until every case is told); each case told is marked `SK = NOTICE#<id>` in its partition |
 //! | open cases on one order line (the policy's limit) | `PK = ORDER#…`, `SK = OPEN#<line>` (a counter) |
+//! | what return requests claim of an order (money, units by line) | `PK = ORDER#…`, `SK = CLAIMS` (versioned; read with the order) |
+//! | a case's refund paid (one per case)       | `PK = CASE#<id>`, `SK = REFUND`                     |
 //! | a customer's return units of a day (batch levels) | `PK = UNITS#<customer>#<date>` (TTL)     |
 //!
 //! A type filter and a date range narrow the case indexes (the date range is a key condition,
@@ -29,7 +31,12 @@
 //! # Writes
 //!
 //! A state change is one `TransactWriteItems`: the case conditioned on the version it was read
-//! at, plus its timeline events conditioned on not existing. Items with a TTL may outlive it
+//! at, plus its timeline events conditioned on not existing, plus what the change means for the
+//! records it counts in: a case that opens or closes counts on its order lines' open cases, a
+//! return that is filed or ends unpaid adds or gives back its claim on its order. Whatever
+//! decides a request reads is conditioned in its transaction (the day's units, the order's
+//! claims), so that a concurrent writer makes it decide again instead of deciding on stale
+//! numbers. Items with a TTL may outlive it
 //! (DynamoDB deletes expired items within about 48 hours, DynamoDB Local never does), so every
 //! read of such an item checks `expires_at` itself.
 
