@@ -940,3 +940,125 @@ async fn a_storefront_refund_racing_a_filing_never_lets_the_clock_pay_twice() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_hundred_and_twenty_storefront_refunds_at_once_still_reach_the_open_request() {
+    let app = TestApp::spawn().await;
+    app.shopify(
+        "orders/create",
+        &fixture("shopify/orders-create.json"),
+        "evt-o",
+    )
+    .await;
+    let john = app.linked_customer("john", Some("main:115310627314723954"), None);
+    // The sample order takes 10.00 off its 398.00 of lines: each unit was paid 194.00.
+    let mut request = refund_only_on(None, 19400);
+    request["order"] = json!({"storefront": "main", "order_id": "820982911946154508", "line_ids": ["866550311766439020"]});
+    request["return_terms"]["currency"] = json!("USD");
+    // Not shipped yet: a refund-only request intercepts it.
+    request["return_terms"]["order_shipped"] = json!(false);
+    let case = file(&app, &john, &request).await;
+    let refunds: Vec<Value> = (0..120)
+        .map(|i| {
+            json!({"id": 7_000_000_000u64 + i, "order_id": 820982911946154508u64,
+                   "created_at": "2022-01-06T10:00:00-05:00",
+                   "transactions": [{"amount": "1.00", "kind": "refund", "status": "success"}]})
+        })
+        .collect();
+    let updated = e2e::fixture_with(
+        "shopify/orders-create.json",
+        json!({"updated_at": "2022-01-06T12:00:00-05:00", "refunds": refunds}),
+    );
+    let (status, out) = json(app.shopify("orders/updated", &updated, "evt-many").await).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let case = app.case_as_staff(case["id"].as_str().unwrap()).await;
+    assert_eq!(case["returns"]["order_changed"], true, "{case}");
+    let told: Vec<&Value> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "refunded_at_storefront")
+        .collect();
+    assert_eq!(told.len(), 1, "told as one");
+    assert_eq!(told[0]["amount_minor"], 12000);
+}
+
+#[tokio::test]
+async fn finance_pays_nothing_from_an_order_the_storefront_refunded_meanwhile() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    let case = file(&app, &wang, &refund_only_on(Some(&order), 399900)).await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let (status, _) = json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(Role::Agent, "agent-1"),
+            &json!({"action": "approve", "reason_code": "ok"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut refund: Value =
+        serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
+    refund["data"]["order_id"] = json!(order);
+    refund["data"]["amount"] = json!("3999.00");
+    app.generic(&serde_json::to_vec(&refund).unwrap(), "msg-meanwhile")
+        .await;
+    let (status, out) = json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(Role::Finance, "fin-1"),
+            &json!({"action": "execute_refund"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "order-already-refunded");
+    assert_eq!(
+        app.case_as_staff(&id).await["returns"]["stage"],
+        "refund_pending"
+    );
+}
+
+#[tokio::test]
+async fn an_order_cancelled_at_the_storefront_takes_no_request_and_discounts_are_shared() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    order_with(&app, "CANCELLED-1", |o| {
+        o["cancelled_at"] = json!("2026-11-04T00:00:00Z")
+    })
+    .await;
+    let (status, out) = json(
+        app.post(
+            "/v1/cases",
+            &wang,
+            &refund_only_on(Some("CANCELLED-1"), 399900),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "order-cancelled");
+
+    // Two televisions for the price of one: each was paid 1 999.50.
+    order_with(&app, "HALF-OFF", |o| {
+        o["lines"][0]["quantity"] = json!(2);
+        o["total"] = json!("3999.00");
+    })
+    .await;
+    let (status, out) = json(
+        app.post(
+            "/v1/cases",
+            &wang,
+            &refund_only_on(Some("HALF-OFF"), 399900),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "terms-exceed-order");
+    file(&app, &wang, &refund_only_on(Some("HALF-OFF"), 199950)).await;
+}

@@ -38,6 +38,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{AppState, retry_on_conflict};
 
+/// Refunds of one order snapshot told to its cases one by one; more are told as one.
+const NOTED_ONE_BY_ONE: usize = 10;
+
 /// Storefront payloads are bigger than app commands (an order with many lines); anything
 /// above this is refused with 413.
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
@@ -389,12 +392,24 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
             order_id: order.order_id.clone(),
         });
     }
-    for refund in order
+    let new_refunds: Vec<&Refund> = order
         .refunds
         .iter()
         .filter(|r| !record.refunds.iter().any(|k| k.refund_id == r.refund_id))
-    {
-        changes.push(refunded(order, refund));
+        .collect();
+    if new_refunds.len() <= NOTED_ONE_BY_ONE {
+        changes.extend(new_refunds.iter().map(|r| refunded(order, r)));
+    } else {
+        // Many refunds at once are told as one, so that telling a case stays one transaction.
+        let total = new_refunds
+            .iter()
+            .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor));
+        changes.push(Change::RefundedAtStorefront {
+            order_id: order.order_id.clone(),
+            refund_id: format!("{} refunds", new_refunds.len()),
+            amount_minor: total,
+            currency: order.currency,
+        });
     }
     if order.shipped() && record.order.as_ref().is_some_and(|o| !o.shipped()) {
         changes.push(Change::OrderShippedAtStorefront {

@@ -776,8 +776,18 @@ impl Held<'_> {
         self.claimed_units.get(line_id).copied().unwrap_or(0)
     }
 
-    /// Only a paid order has money to give back: an unpaid one is cancelled at the storefront.
+    /// Only a paid order that stands has money to give back: an unpaid one is cancelled at the
+    /// storefront, and a cancelled one was refunded there with its cancellation.
     fn paid(&self) -> Result<(), RuleError> {
+        if self.order.cancelled_at.is_some() {
+            return Err(RuleError::new(
+                "order-cancelled",
+                format!(
+                    "order {} was cancelled at the storefront, which refunds it",
+                    self.order.order_id
+                ),
+            ));
+        }
         if self.order.paid_at.is_some() {
             Ok(())
         } else {
@@ -976,7 +986,7 @@ pub fn file(
                     Some(Paid {
                         currency: held.order.currency,
                         line_id: line.line_id.clone(),
-                        unit_price_minor: line.unit_price_minor,
+                        unit_price_minor: held.order.paid_unit_price(line),
                         quantity: line.quantity,
                         claimed_units: held.claimed(&line.line_id),
                         left_minor: held.left_minor,
@@ -1125,6 +1135,7 @@ fn close_flow(case: &mut Case) {
     if let Some(flow) = case.returns.as_mut() {
         flow.stage = returns::Stage::Cancelled;
         flow.deadline = None;
+        flow.release_claim();
     }
 }
 
@@ -1342,7 +1353,9 @@ fn storefront_terms(
     let mut paid: i64 = 0;
     let mut least = i64::MAX;
     for line in &request.lines {
-        let price = order.line(&line.line_id).map_or(0, |l| l.unit_price_minor);
+        let price = order
+            .line(&line.line_id)
+            .map_or(0, |l| order.paid_unit_price(l));
         units = units.saturating_add(line.quantity);
         paid = paid.saturating_add(price.saturating_mul(i64::from(line.quantity)));
         least = least.min(price);
@@ -1399,10 +1412,20 @@ pub fn note_storefront(
     let actor = storefront_actor(storefront);
     let return_cancelled = matches!(&change, Change::StorefrontReturnStatus { status, .. }
         if matches!(status.as_str(), "cancelled" | "canceled"));
-    let changes_order = matches!(
-        change,
-        Change::RefundedAtStorefront { .. } | Change::OrderShippedAtStorefront { .. }
-    );
+    // The storefront decided the return itself (declined it, or closed it): the clock has
+    // nothing left to decide, and nothing to pay.
+    let decided = matches!(&change, Change::StorefrontReturnStatus { status, .. }
+    if matches!(
+        status.to_ascii_lowercase().as_str(),
+        "declined" | "decline" | "closed" | "close"
+    ));
+    let changes_order = decided
+        || matches!(
+            change,
+            Change::RefundedAtStorefront { .. }
+                | Change::OrderShippedAtStorefront { .. }
+                | Change::OrderCancelledAtStorefront { .. }
+        );
     let (mut next, event) = next_version(case, actor, now, change);
     if return_cancelled && case.cancellable() {
         next.status = CaseStatus::Cancelled;
@@ -1419,6 +1442,9 @@ pub fn note_storefront(
         )
     {
         flow.order_changed = true;
+        if decided && flow.stage == returns::Stage::AwaitingDecision {
+            flow.deadline = None;
+        }
     }
     (next, vec![event])
 }
@@ -2175,5 +2201,50 @@ mod tests {
         };
         let (noted, _) = note_storefront_all(&case, "erp", &[shipped], now());
         assert!(noted.returns.unwrap().order_changed);
+    }
+
+    #[test]
+    fn a_return_declined_or_an_order_cancelled_at_the_storefront_is_not_paid_by_the_clock() {
+        let case = refund_of_held(1, 10000, 20000).unwrap();
+        let declined = Change::StorefrontReturnStatus {
+            return_id: "R-1".into(),
+            status: "declined".into(),
+            changed_at: now(),
+        };
+        let (noted, _) = note_storefront_all(&case, "erp", &[declined], now());
+        let flow = noted.returns.unwrap();
+        assert!(flow.order_changed);
+        assert_eq!(flow.deadline, None, "the storefront decided: no clock runs");
+        let cancelled = Change::OrderCancelledAtStorefront {
+            order_id: OrderId::parse("SO-1").unwrap(),
+        };
+        let (noted, _) = note_storefront_all(&case, "erp", &[cancelled], now());
+        assert!(noted.returns.unwrap().order_changed);
+
+        let mut order = held_order();
+        order.cancelled_at = Some(now());
+        let held = Held {
+            order: &order,
+            left_minor: 20000,
+            claimed_units: &NO_CLAIMS,
+        };
+        assert_eq!(held.paid().unwrap_err().rule, "order-cancelled");
+    }
+
+    #[test]
+    fn an_order_level_discount_is_shared_by_its_lines() {
+        let mut order = held_order();
+        order.total_minor = 10000;
+        assert_eq!(
+            order.paid_unit_price(&order.lines[0]),
+            5000,
+            "two units, half off"
+        );
+        order.total_minor = 25000;
+        assert_eq!(
+            order.paid_unit_price(&order.lines[0]),
+            10000,
+            "shipping on top changes no price"
+        );
     }
 }

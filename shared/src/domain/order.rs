@@ -105,12 +105,27 @@ impl Order {
         self.shipped_at.is_some() || self.delivered_at.is_some()
     }
 
+    /// What a unit of `line` was paid, an order-level discount shared in proportion: when the
+    /// order's total is less than its lines' prices, each price is scaled down to it.
+    pub fn paid_unit_price(&self, line: &OrderLine) -> i64 {
+        let lines = self.lines_minor();
+        if lines <= 0 || self.total_minor >= lines {
+            return line.unit_price_minor;
+        }
+        let scaled = i128::from(line.unit_price_minor) * i128::from(self.total_minor.max(0))
+            / i128::from(lines);
+        i64::try_from(scaled).unwrap_or(0)
+    }
+
+    fn lines_minor(&self) -> i64 {
+        self.lines.iter().fold(0i64, |sum, l| {
+            sum.saturating_add(l.unit_price_minor.saturating_mul(i64::from(l.quantity)))
+        })
+    }
+
     /// What the order paid beyond its lines (shipping and the like), never below zero.
     pub fn beyond_lines_minor(&self) -> i64 {
-        let lines = self.lines.iter().fold(0i64, |sum, l| {
-            sum.saturating_add(l.unit_price_minor.saturating_mul(i64::from(l.quantity)))
-        });
-        self.total_minor.saturating_sub(lines).max(0)
+        self.total_minor.saturating_sub(self.lines_minor()).max(0)
     }
 
     pub fn line(&self, line_id: &str) -> Option<&OrderLine> {

@@ -438,12 +438,37 @@ pub fn model_key(model: &str) -> String {
 }
 
 /// What a request on a held order claims of it: money, and units of each line. Recorded on
-/// the request (and on the order), so that the order is never asked for more than it paid,
-/// and given back exactly when the request ends unpaid.
+/// the request (and on the order), so that the order is never asked for more than it paid.
+/// The rules shrink it (to nothing when the request ends unpaid, to what was paid when fewer
+/// units came back) and the store gives the order back exactly the difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub minor: i64,
     pub lines: BTreeMap<String, u32>,
+}
+
+impl Claim {
+    /// What `self` claims beyond `after`, if anything: what the order gets back.
+    pub fn beyond(&self, after: &Claim) -> Option<Claim> {
+        let lines: BTreeMap<String, u32> = self
+            .lines
+            .iter()
+            .map(|(line, units)| {
+                let left = after.lines.get(line).copied().unwrap_or(0);
+                (line.clone(), units.saturating_sub(left))
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let minor = self.minor.saturating_sub(after.minor).max(0);
+        (minor > 0 || !lines.is_empty()).then_some(Claim { minor, lines })
+    }
+}
+
+/// Whether an order has given back more than it was paid, counting what the storefront
+/// refunded and what requests here claim: no refund is then paid from it (finance checks
+/// whether the storefront's refund was this request's, and closes it).
+pub fn order_overdrawn(total_minor: i64, refunded_at_storefront: i64, claimed: i64) -> bool {
+    refunded_at_storefront.saturating_add(claimed) > total_minor
 }
 
 /// The units of returns one customer asked for on one day of the merchant's calendar, in all
@@ -801,12 +826,6 @@ impl Stage {
         )
     }
 
-    /// A request that ends here paid nothing, and its claim on the order is released: what it
-    /// asked can be asked again.
-    pub fn releases_claim(self) -> bool {
-        matches!(self, Stage::Cancelled | Stage::Lapsed | Stage::SentBack)
-    }
-
     pub const ALL: [Stage; 14] = [
         Stage::AwaitingDecision,
         Stage::Rejected,
@@ -958,6 +977,35 @@ impl ReturnFlow {
     /// Whether the amount was checked against a held order (and claims part of it).
     pub fn amount_verified(&self) -> bool {
         self.claim.is_some()
+    }
+
+    /// A request that ends unpaid (cancelled, lapsed, refused) gives back all it claimed.
+    pub fn release_claim(&mut self) {
+        if let Some(claim) = self.claim.as_mut() {
+            claim.minor = 0;
+            claim.lines.values_mut().for_each(|u| *u = 0);
+        }
+    }
+
+    /// A paid request keeps what it was paid of the order: the units received (when one line
+    /// was asked), and the order's money refunded (the shipping reimbursed is not the order's).
+    fn settle_claim(&mut self) {
+        let paid_of_order = self
+            .refund
+            .as_ref()
+            .map(|r| r.total_minor.saturating_sub(r.shipping_reimbursed_minor));
+        let received = self.receipt.as_ref().map(|r| r.units_received);
+        if let Some(claim) = self.claim.as_mut() {
+            if let Some(paid) = paid_of_order {
+                claim.minor = claim.minor.min(paid.max(0));
+            }
+            if let (Some(received), 1) = (received, claim.lines.len()) {
+                claim
+                    .lines
+                    .values_mut()
+                    .for_each(|u| *u = (*u).min(received));
+            }
+        }
     }
 
     /// Opens the flow of a new request: the level it needs and the merchant's clock.
@@ -1313,6 +1361,7 @@ fn approved(
 
 fn execute(flow: &mut ReturnFlow, by_system: bool, now: DateTime<Utc>) -> Vec<ReturnChange> {
     let amount = flow.refund.as_ref().map(|r| r.total_minor).unwrap_or(0);
+    flow.settle_claim();
     flow.stage = Stage::Refunded;
     flow.refunded_at = Some(now);
     flow.deadline = None;
@@ -1585,6 +1634,7 @@ pub fn decide(
             }
             Stage::SendBackPending => {
                 next.stage = Stage::SentBack;
+                next.release_claim();
                 vec![ReturnChange::SentBack {
                     carrier,
                     tracking_number,
@@ -1601,6 +1651,7 @@ pub fn decide(
             }
             next.stage = Stage::Cancelled;
             next.deadline = None;
+            next.release_claim();
             vec![ReturnChange::ReturnCancelled {
                 from: stage,
                 reason: reason
@@ -1629,6 +1680,7 @@ pub fn decide(
                 (DeadlineKind::Resubmit, Stage::Rejected) => {
                     next.stage = Stage::Lapsed;
                     next.deadline = None;
+                    next.release_claim();
                     vec![ReturnChange::Lapsed]
                 }
                 (DeadlineKind::ShipmentFollowUp, Stage::InTransit) => {
@@ -2608,6 +2660,60 @@ mod tests {
         };
         let b = refund_breakdown(&t, Some(&receipt), None, &policy());
         assert_eq!(b.total_minor, 9_00);
+    }
+
+    #[test]
+    fn a_claim_is_given_back_in_full_when_unpaid_and_down_to_what_was_paid_when_paid() {
+        let mut t = terms(ReturnKind::ReturnAndRefund, ReturnReason::QualityFault);
+        t.units = 2;
+        t.unit_price_minor = m(1000_00);
+        let flow = open_held(t).unwrap();
+        let claimed = flow.claim.clone().unwrap();
+        assert_eq!(claimed.minor, 2000_00);
+        let cancelled = ok(
+            &flow,
+            Command::Cancel { reason: None },
+            Role::Customer,
+            t0(),
+        );
+        let back = claimed.beyond(cancelled.claim.as_ref().unwrap()).unwrap();
+        assert_eq!((back.minor, back.lines["1"]), (2000_00, 2));
+
+        let f = ok(&flow, Command::Approve(reason("ok")), Role::Agent, t0());
+        let f = ok(
+            &f,
+            Command::Ship {
+                carrier: "SF".into(),
+                tracking_number: "SF1".into(),
+            },
+            Role::Customer,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Receive {
+                slip: slip(1),
+                units_received: 1,
+                missing_accessories: vec![],
+            },
+            Role::Warehouse,
+            t0(),
+        );
+        let f = ok(
+            &f,
+            Command::Inspect(inspection(Responsibility::Merchant, 1)),
+            Role::Quality,
+            t0(),
+        );
+        let paid = ok(&f, Command::ExecuteRefund, Role::Finance, t0());
+        let kept = paid.claim.as_ref().unwrap();
+        assert_eq!(
+            (kept.minor, kept.lines["1"]),
+            (1000_00, 1),
+            "the unit not returned is free again"
+        );
+        assert!(order_overdrawn(3999_00, 3999_00, 1));
+        assert!(!order_overdrawn(3999_00, 0, 3999_00));
     }
 
     #[test]

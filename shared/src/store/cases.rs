@@ -292,13 +292,12 @@ impl Store {
             (false, true) => add_open_cases(tx, after, 1, None)?,
             _ => {}
         }
-        // A request that ends unpaid gives back what it claimed of its order.
-        let released = |c: &Case| c.returns.as_ref().is_some_and(|f| f.stage.releases_claim());
-        if released(after)
-            && !released(before)
-            && let Some((order, claim)) = order_claim(after)
+        // A claim the rules shrank (a request ended unpaid, or was paid for fewer units) gives
+        // its order back the difference.
+        if let (Some((_, was)), Some((order, now))) = (order_claim(before), order_claim(after))
+            && let Some(back) = was.beyond(now)
         {
-            self.add_claim_release(tx, order, claim)?;
+            self.add_claim_release(tx, order, &back)?;
         }
         Ok(())
     }
