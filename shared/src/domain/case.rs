@@ -942,7 +942,7 @@ pub fn file(
             )
             .into());
         }
-        (Some(kinds), Some(mut terms)) => {
+        (Some(kinds), Some(terms)) => {
             if !kinds.contains(&terms.kind) {
                 return Err(InvalidField::new(
                     "return_terms/kind",
@@ -950,59 +950,13 @@ pub fn file(
                 )
                 .into());
             }
-            check_no_reason_window(&terms, entitlement.as_ref())?;
-            // The customer asks for an exchange of like for like, or dearer: a cheaper
-            // replacement (a refund of the difference) is customer service's to state.
-            if actor.role == Role::Customer
-                && terms.kind == ReturnKind::Exchange
-                && terms
-                    .replacement_price_minor
-                    .is_some_and(|r| r < terms.unit_price_minor)
-            {
-                return Err(RuleError::new(
-                    "replacement-price-by-staff",
-                    "a cheaper replacement is agreed with customer service, who file it",
-                )
-                .into());
-            }
-            let held_line = history.held.and_then(|held| {
-                let line_id = cmd.order.as_ref()?.line_ids.first()?;
-                Some((held, held.order.line(line_id)?))
-            });
-            let paid = match held_line {
-                Some((held, line)) => {
-                    check_order_customer(&actor, &customer_id, held.order)?;
-                    held.paid()?;
-                    // The promised shipping time is the merchant's, not the customer's to set.
-                    if actor.role == Role::Customer && terms.promised_ship_by.is_some() {
-                        return Err(RuleError::new(
-                            "terms-exceed-order",
-                            "the promised shipping time is the merchant's: leave it out",
-                        )
-                        .into());
-                    }
-                    // The order says which model it is: the batch rule counts it so.
-                    terms.model = line.sku.clone().or_else(|| Some(line.title.clone()));
-                    Some(Paid {
-                        currency: held.order.currency,
-                        line_id: line.line_id.clone(),
-                        unit_price_minor: held.order.paid_unit_price(line),
-                        quantity: line.quantity,
-                        claimed_units: held.claimed(&line.line_id),
-                        left_minor: held.left_minor,
-                        shipped: held.order.shipped(),
-                        shipping_minor: held.order.beyond_lines_minor(),
-                    })
-                }
-                None => None,
+            let filing = ReturnFiling {
+                actor: &actor,
+                customer: &customer_id,
+                line_id: cmd.order.as_ref().and_then(|o| o.line_ids.first()),
+                entitlement: entitlement.as_ref(),
             };
-            Some(ReturnFlow::open(
-                terms,
-                paid.as_ref(),
-                history.earlier,
-                now,
-                &policy.returns,
-            )?)
+            Some(open_return(terms, filing, history, now, policy)?)
         }
     };
 
@@ -1039,6 +993,84 @@ pub fn file(
     };
     let event = filed_event(&case, actor);
     Ok((case, vec![event]))
+}
+
+/// Who files a return, for whom, on which order line, owed what (see [`open_return`]).
+struct ReturnFiling<'a> {
+    actor: &'a Actor,
+    customer: &'a CustomerId,
+    line_id: Option<&'a String>,
+    entitlement: Option<&'a Entitlement>,
+}
+
+/// Opens the workflow of a refund, return or exchange filed in the app or by customer service:
+/// the no-reason window, the replacement's price, and on a held order everything the order
+/// says (what was paid, its customer, its shipping, its model).
+fn open_return(
+    mut terms: ReturnTerms,
+    filing: ReturnFiling<'_>,
+    history: History<'_>,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<ReturnFlow, Refusal> {
+    let ReturnFiling {
+        actor,
+        customer,
+        line_id,
+        entitlement,
+    } = filing;
+    check_no_reason_window(&terms, entitlement)?;
+    // The customer asks for an exchange of like for like, or dearer: a cheaper replacement
+    // (a refund of the difference) is customer service's to state.
+    if actor.role == Role::Customer
+        && terms.kind == ReturnKind::Exchange
+        && terms
+            .replacement_price_minor
+            .is_some_and(|r| r < terms.unit_price_minor)
+    {
+        return Err(RuleError::new(
+            "replacement-price-by-staff",
+            "a cheaper replacement is agreed with customer service, who file it",
+        )
+        .into());
+    }
+    let held_line = history
+        .held
+        .and_then(|held| Some((held, held.order.line(line_id?)?)));
+    let paid = match held_line {
+        Some((held, line)) => {
+            check_order_customer(actor, customer, held.order)?;
+            held.paid()?;
+            // The promised shipping time is the merchant's, not the customer's to set.
+            if actor.role == Role::Customer && terms.promised_ship_by.is_some() {
+                return Err(RuleError::new(
+                    "terms-exceed-order",
+                    "the promised shipping time is the merchant's: leave it out",
+                )
+                .into());
+            }
+            // The order says which model it is: the batch rule counts it so.
+            terms.model = line.sku.clone().or_else(|| Some(line.title.clone()));
+            Some(Paid {
+                currency: held.order.currency,
+                line_id: line.line_id.clone(),
+                unit_price_minor: held.order.paid_unit_price(line),
+                quantity: line.quantity,
+                claimed_units: held.claimed(&line.line_id),
+                left_minor: held.left_minor,
+                shipped: held.order.shipped(),
+                shipping_minor: held.order.beyond_lines_minor(),
+            })
+        }
+        None => None,
+    };
+    Ok(ReturnFlow::open(
+        terms,
+        paid.as_ref(),
+        history.earlier,
+        now,
+        &policy.returns,
+    )?)
 }
 
 /// The first event of every case: what was filed, through which channel, what the purchase
