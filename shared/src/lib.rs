@@ -12,13 +12,15 @@
 //! - [`config`]: the environment a function reads once at cold start;
 //! - [`clock`] and [`policy_cache`]: where handlers get `now` and the policy;
 //! - [`webhooks`]: storefront webhooks: secrets, signatures, and each sender's payloads;
-//! - [`notices`]: what a storefront did to an order, told to each of its open cases.
+//! - [`notices`]: what a storefront did to an order, told to each of its open cases;
+//! - [`payments`]: a refund paid from a held order only as the order stands.
 
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod notices;
+pub mod payments;
 pub mod policy_cache;
 pub mod store;
 pub mod webhooks;

@@ -861,8 +861,12 @@ async fn order_with(app: &TestApp, id: &str, change: impl FnOnce(&mut Value)) {
     let mut body: Value = serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
     body["data"]["order_id"] = json!(id);
     change(&mut body["data"]);
+    let delivery = format!(
+        "msg-{id}-{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
     let response = app
-        .generic(&serde_json::to_vec(&body).unwrap(), &format!("msg-{id}"))
+        .generic(&serde_json::to_vec(&body).unwrap(), &delivery)
         .await;
     assert_eq!(response.status(), StatusCode::OK, "{id}");
 }
@@ -1061,4 +1065,99 @@ async fn an_order_cancelled_at_the_storefront_takes_no_request_and_discounts_are
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
     assert_eq!(out["rule"], "terms-exceed-order");
     file(&app, &wang, &refund_only_on(Some("HALF-OFF"), 199950)).await;
+}
+
+async fn step(app: &TestApp, role: Role, id: &str, body: Value) -> (StatusCode, Value) {
+    json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(role, &format!("{role}-1")),
+            &body,
+        )
+        .await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_held_orders_refund_less_a_deduction_is_paid_and_the_order_keeps_what_was_paid() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    let mut body = refund_only_on(Some(&order), 399900);
+    body["type"] = json!("return_refund");
+    body["return_terms"]["kind"] = json!("return_and_refund");
+    let id = file(&app, &wang, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = step(
+        &app,
+        Role::Agent,
+        &id,
+        json!({"action": "approve", "reason_code": "ok"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &wang,
+            &json!({"action": "ship", "carrier": "SF", "tracking_number": "SF1"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let receive = json!({"action": "receive", "units_received": 1,
+        "slip": {"item_number": "TV", "item_name": "TV", "quantity": 1, "defect": "dead"},
+        "missing_accessories": [{"reason": "remote", "amount_minor": 5000}]});
+    assert_eq!(
+        step(&app, Role::Warehouse, &id, receive).await.0,
+        StatusCode::OK
+    );
+    let inspect = json!({"action": "inspect", "fault_confirmed": true, "responsibility": "merchant",
+        "resaleable": false, "dispositions": ["rework"]});
+    assert_eq!(
+        step(&app, Role::Quality, &id, inspect).await.0,
+        StatusCode::OK
+    );
+    let (status, case) = step(
+        &app,
+        Role::Finance,
+        &id,
+        json!({"action": "execute_refund"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["returns"]["stage"], "refunded");
+    assert_eq!(case["returns"]["claim"]["minor"], 399900 - 5000);
+}
+
+#[tokio::test]
+async fn an_order_whose_payment_is_withdrawn_after_a_request_is_not_paid_by_the_clock() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    order_with(&app, "WITHDRAWN-1", |_| {}).await;
+    let case = file(&app, &wang, &refund_only_on(Some("WITHDRAWN-1"), 399900)).await;
+    order_with(&app, "WITHDRAWN-1", |o| {
+        o["paid_at"] = Value::Null;
+        o["updated_at"] = json!("2026-11-05T00:00:00Z");
+    })
+    .await;
+    app.advance_clock(49).await;
+    let case = app.case_as_staff(case["id"].as_str().unwrap()).await;
+    assert_eq!(case["returns"]["order_changed"], true, "{case}");
+    assert_eq!(case["returns"]["stage"], "refund_pending");
+
+    // Nor may anyone state a promised shipping time on a held order.
+    let mut promise = refund_only_on(Some("WITHDRAWN-1"), 399900);
+    promise["customer_id"] = json!("erp:C-88");
+    promise["return_terms"]["promised_ship_by"] = json!("2026-01-01T00:00:00Z");
+    let (status, out) = json(
+        app.post("/v1/cases", &app.token(Role::Agent, "agent-1"), &promise)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
 }

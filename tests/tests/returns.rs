@@ -2,6 +2,7 @@
 //! clock) over HTTP against DynamoDB Local, one table per test.
 
 use aftersales::domain::identity::Role;
+use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{StatusCode, TestApp, json};
 use serde_json::{Value, json};
 
@@ -394,4 +395,41 @@ async fn a_timers_run_reads_the_deadlines_due_not_every_open_case() {
     assert_eq!((report.due_read, report.fired), (3, 3), "{report:?}");
     let again = app.stack.run_timers().await.unwrap();
     assert_eq!(again.due_read, 0, "fired deadlines leave the index");
+}
+
+#[tokio::test]
+async fn a_corrupt_due_item_is_logged_and_skipped_and_the_rest_still_fires() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let id = file(
+        &app,
+        &alice,
+        &return_request("return_and_refund", "return_refund"),
+    )
+    .await;
+    // An item no rule can read, due long ago: the first thing a run meets.
+    app.store
+        .client()
+        .put_item()
+        .table_name(app.store.table())
+        .item("PK", AttributeValue::S("CASE#AS0001-00001".into()))
+        .item("SK", AttributeValue::S("CASE".into()))
+        .item("entity", AttributeValue::S("case".into()))
+        .item("GSI5PK", AttributeValue::S("DUE".into()))
+        .item(
+            "GSI5SK",
+            AttributeValue::S("2000-01-01T00:00:00.000000Z#AS0001-00001".into()),
+        )
+        .item("case", AttributeValue::S("not a case".into()))
+        .send()
+        .await
+        .unwrap();
+    app.stack.clock.advance(chrono::Duration::hours(49));
+    let report = app.stack.run_timers().await.unwrap();
+    assert_eq!((report.failed, report.fired), (1, 1), "{report:?}");
+    assert_eq!(
+        stage(&app, &id).await,
+        "refund_pending",
+        "approved by the clock (a declared amount: finance pays)"
+    );
 }

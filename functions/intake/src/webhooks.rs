@@ -392,10 +392,21 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
             order_id: order.order_id.clone(),
         });
     }
-    let new_refunds: Vec<&Refund> = order
+    // A refund is new, or grew (a pending refund that succeeded): either way money went back.
+    let new_refunds: Vec<Refund> = order
         .refunds
         .iter()
-        .filter(|r| !record.refunds.iter().any(|k| k.refund_id == r.refund_id))
+        .filter_map(|r| {
+            let known = record
+                .refunds
+                .iter()
+                .find(|k| k.refund_id == r.refund_id)
+                .map_or(0, |k| k.amount_minor);
+            (r.amount_minor > known).then(|| Refund {
+                amount_minor: r.amount_minor - known,
+                ..r.clone()
+            })
+        })
         .collect();
     if new_refunds.len() <= NOTED_ONE_BY_ONE {
         changes.extend(new_refunds.iter().map(|r| refunded(order, r)));
@@ -411,10 +422,24 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
             currency: order.currency,
         });
     }
-    if order.shipped() && record.order.as_ref().is_some_and(|o| !o.shipped()) {
-        changes.push(Change::OrderShippedAtStorefront {
+    if let Some(stored) = &record.order {
+        // A cancellation changes the total and the payment too: its own note says it all.
+        let cancelled = order.cancelled_at.is_some();
+        if order.shipped() && !stored.shipped() {
+            changes.push(Change::OrderShippedAtStorefront {
+                order_id: order.order_id.clone(),
+            });
+        }
+        let amended = |what: &str| Change::OrderAmendedAtStorefront {
             order_id: order.order_id.clone(),
-        });
+            what: what.to_owned(),
+        };
+        if !cancelled && order.total_minor < stored.total_minor {
+            changes.push(amended("its total went down"));
+        }
+        if !cancelled && order.paid_at.is_none() && stored.paid_at.is_some() {
+            changes.push(amended("its payment was withdrawn"));
+        }
     }
     let mut tx = app.store.tx();
     app.store.add_order(&mut tx, order, record.version)?;

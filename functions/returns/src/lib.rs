@@ -10,13 +10,14 @@
 
 use aftersales::clock::SharedClock;
 use aftersales::domain::access::Action;
-use aftersales::domain::case::{self, Case, CaseSummary};
-use aftersales::domain::returns::{self, Command, Stage};
+use aftersales::domain::case::{self, CaseSummary};
+use aftersales::domain::returns::{Command, Stage};
 use aftersales::domain::values::CaseId;
 use aftersales::domain::{InvalidField, RuleError};
 use aftersales::http::{
     ApiError, CaseView, JsonBody, Principal, QueryParams, problem, retry_on_conflict,
 };
+use aftersales::payments;
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::{Page, Paging, Store};
 use axum::Json;
@@ -73,48 +74,31 @@ pub async fn step(
         let (policy, _) = app.policy.get(&app.store).await?;
         let (next, events) =
             case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
-        if pays(&current, &next) {
-            check_order_not_overdrawn(&app, &next).await?;
-        }
-        app.store.save_return_step(&current, &next, &events).await?;
+        // A payment from a held order is made from the order as it stands now.
+        let paid_from = if payments::pays_from_order(&current, &next) {
+            match payments::order_for_payment(&app.store, &next).await? {
+                Some((_, true)) => {
+                    return Err(RuleError::new(
+                        "order-already-refunded",
+                        "the storefront has refunded this order (or it is no longer paid): check whether its refund was this request's, and close the request instead of paying it again",
+                    )
+                    .into());
+                }
+                Some((record, false)) => Some(record),
+                None => None,
+            }
+        } else {
+            None
+        };
+        app.store
+            .save_return_step(&current, &next, &events, paid_from.as_ref())
+            .await?;
         tracing::info!(case = %case_id, stage = ?next.returns.as_ref().map(|f| f.stage), by = %principal.id, "return step");
         timeline.extend(events);
         Ok(CaseView { case: next, timeline })
     })
     .await?;
     Ok(Json(view))
-}
-
-/// Whether this step pays the refund of a request on a held order.
-fn pays(before: &Case, after: &Case) -> bool {
-    let refunded = |c: &Case| {
-        c.returns
-            .as_ref()
-            .is_some_and(|f| f.stage == Stage::Refunded && f.amount_verified())
-    };
-    refunded(after) && !refunded(before)
-}
-
-/// No refund is paid from an order that has given back more than it was paid (the
-/// storefront refunded it meanwhile, perhaps this very request): finance checks and closes it.
-async fn check_order_not_overdrawn(app: &AppState, case: &Case) -> Result<(), ApiError> {
-    let Some((storefront, order_id)) = case
-        .order
-        .as_ref()
-        .and_then(|o| Some((o.storefront.as_deref()?, o.order_id.as_str())))
-    else {
-        return Ok(());
-    };
-    let record = app.store.order_record(storefront, order_id).await?;
-    let total = record.order.as_ref().map_or(0, |o| o.total_minor);
-    if returns::order_overdrawn(total, record.refunded_minor(), record.claims.minor) {
-        return Err(RuleError::new(
-            "order-already-refunded",
-            "the storefront has refunded this order: check whether its refund was this request's, and close the request instead of paying it again",
-        )
-        .into());
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

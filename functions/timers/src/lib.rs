@@ -17,10 +17,11 @@
 //! both send it.
 
 use aftersales::clock::SharedClock;
-use aftersales::domain::case::{self, Refusal};
+use aftersales::domain::case;
 use aftersales::domain::identity::{Actor, Role};
 use aftersales::domain::returns::Command;
 use aftersales::notices;
+use aftersales::payments;
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::{Due, OutboxMessage, Store, StoreError};
 use aftersales::webhooks::config::Storefronts;
@@ -43,6 +44,8 @@ pub struct Report {
     /// Cases told of a storefront's notice, and cases left for the next run.
     pub cases_told: usize,
     pub cases_left: usize,
+    /// Due items that failed (logged; tried again next run): none unless something is wrong.
+    pub failed: usize,
 }
 
 /// Where outbox messages go: the storefronts' addresses and secrets, and an HTTP client.
@@ -105,44 +108,41 @@ pub async fn run(
         report.due_read += read;
         let mut fired_this_page = 0;
         for entry in due {
-            let id = match entry {
-                Due::Case(id) => id,
-                Due::Notice(id) => {
-                    let progress = notices::tell(store, &id, now, NOTICE_CASES_PER_RUN).await?;
-                    report.cases_told += progress.told;
-                    report.cases_left += progress.left;
-                    fired_this_page += 1;
-                    continue;
-                }
-                Due::Outbox(id) => {
-                    match deliver(store, outbound, &id, now).await? {
-                        Some(true) => report.delivered += 1,
-                        Some(false) => report.failed_attempts += 1,
-                        None => report.skipped += 1,
+            let outcome = match &entry {
+                Due::Case(id) => fire(store, id, now, &policy).await,
+                Due::Notice(id) => notices::tell(store, id, now, NOTICE_CASES_PER_RUN)
+                    .await
+                    .map(|p| {
+                        report.cases_told += p.told;
+                        report.cases_left += p.left;
+                        Fired::Done
+                    }),
+                Due::Outbox(id) => deliver(store, outbound, id, now).await.map(|d| match d {
+                    Some(true) => {
+                        report.delivered += 1;
+                        Fired::Done
                     }
-                    fired_this_page += 1;
-                    continue;
-                }
-            };
-            let Some(current) = store.case(&id).await? else {
-                report.skipped += 1;
-                continue;
-            };
-            match case::apply_return(&current, Command::DeadlineDue, system(), now, &policy) {
-                Ok((next, events)) => {
-                    match store.save_return_step(&current, &next, &events).await {
-                        Ok(()) => {
-                            report.fired += 1;
-                            fired_this_page += 1;
-                            tracing::info!(case = %id, "deadline fired");
-                        }
-                        // Someone acted on the case meanwhile: its new state decides next time.
-                        Err(StoreError::Conflict) => report.skipped += 1,
-                        Err(e) => return Err(e),
+                    Some(false) => {
+                        report.failed_attempts += 1;
+                        Fired::Done
                     }
+                    None => Fired::Skipped,
+                }),
+            };
+            match outcome {
+                Ok(Fired::Deadline) => {
+                    report.fired += 1;
+                    fired_this_page += 1;
                 }
-                Err(Refusal::Rule(_) | Refusal::Forbidden(_) | Refusal::Invalid(_)) => {
-                    report.skipped += 1
+                Ok(Fired::Done) => fired_this_page += 1,
+                Ok(Fired::Skipped) => report.skipped += 1,
+                // The database is away: the next run starts over.
+                Err(e @ StoreError::Unavailable(_)) => return Err(e),
+                // One item that cannot be handled must not hold up everything due after it:
+                // it is logged (and alarmed on) and left for the next run.
+                Err(e) => {
+                    tracing::error!(?entry, error = %e, "a due item failed");
+                    report.failed += 1;
                 }
             }
         }
@@ -153,6 +153,68 @@ pub async fn run(
         }
     }
     Ok(report)
+}
+
+/// What handling one due item came to.
+enum Fired {
+    /// A case's deadline fired: the case moved on.
+    Deadline,
+    /// A notice or an outbox message was handled.
+    Done,
+    /// Nothing to do (gone, no longer due, or someone acted meanwhile).
+    Skipped,
+}
+
+/// Fires a case's due deadline through the return rules, as the system. A payment the clock
+/// would make from a held order is made only from the order as it stands: if the storefront
+/// refunded it (or it is no longer paid) meanwhile, the request is approved but its refund
+/// waits for finance.
+async fn fire(
+    store: &Store,
+    id: &aftersales::domain::values::CaseId,
+    now: DateTime<Utc>,
+    policy: &aftersales::domain::policy::Policy,
+) -> Result<Fired, StoreError> {
+    let Some(current) = store.case(id).await? else {
+        return Ok(Fired::Skipped);
+    };
+    let Ok((mut next, mut events)) =
+        case::apply_return(&current, Command::DeadlineDue, system(), now, policy)
+    else {
+        return Ok(Fired::Skipped);
+    };
+    let mut paid_from = None;
+    if payments::pays_from_order(&current, &next) {
+        match payments::order_for_payment(store, &next).await? {
+            Some((_, true)) => {
+                let mut changed = current.clone();
+                if let Some(flow) = changed.returns.as_mut() {
+                    flow.order_changed = true;
+                }
+                let Ok(decided) =
+                    case::apply_return(&changed, Command::DeadlineDue, system(), now, policy)
+                else {
+                    return Ok(Fired::Skipped);
+                };
+                (next, events) = decided;
+                tracing::warn!(case = %id, "the order is overdrawn: the refund waits for finance");
+            }
+            Some((record, false)) => paid_from = Some(record),
+            None => {}
+        }
+    }
+    match store
+        .save_return_step(&current, &next, &events, paid_from.as_ref())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(case = %id, "deadline fired");
+            Ok(Fired::Deadline)
+        }
+        // Someone acted on the case (or its order) meanwhile: its new state decides next time.
+        Err(StoreError::Conflict) => Ok(Fired::Skipped),
+        Err(e) => Err(e),
+    }
 }
 
 /// One attempt at an outbox message: `Some(true)` delivered, `Some(false)` failed (retried

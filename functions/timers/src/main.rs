@@ -34,6 +34,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         async move {
             let report = timers::run(&store, &policy, &clock, &outbound).await?;
             tracing::info!(?report, "timers run");
+            // Items that failed are retried next run; the run reports an error so that the
+            // stack's alarm on the timers' errors goes off.
+            if report.failed > 0 {
+                return Err(format!("{} due items failed (see the log)", report.failed).into());
+            }
             Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
         }
     }))

@@ -519,6 +519,12 @@ pub enum Change {
     OrderShippedAtStorefront {
         order_id: OrderId,
     },
+    /// The storefront changed what the order was paid (its total, its payment, a refund's
+    /// amount) after the case was filed.
+    OrderAmendedAtStorefront {
+        order_id: OrderId,
+        what: String,
+    },
     /// The storefront refunded money on the case's order.
     RefundedAtStorefront {
         order_id: OrderId,
@@ -1041,11 +1047,12 @@ fn open_return(
         Some((held, line)) => {
             check_order_customer(actor, customer, held.order)?;
             held.paid()?;
-            // The promised shipping time is the merchant's, not the customer's to set.
-            if actor.role == Role::Customer && terms.promised_ship_by.is_some() {
+            // The promised shipping time is the storefront's to tell, and an order held here
+            // does not: no request states one (the merchant's 48 hours apply).
+            if terms.promised_ship_by.is_some() {
                 return Err(RuleError::new(
                     "terms-exceed-order",
-                    "the promised shipping time is the merchant's: leave it out",
+                    "the order's promised shipping time is the storefront's: leave it out",
                 )
                 .into());
             }
@@ -1457,6 +1464,7 @@ pub fn note_storefront(
             Change::RefundedAtStorefront { .. }
                 | Change::OrderShippedAtStorefront { .. }
                 | Change::OrderCancelledAtStorefront { .. }
+                | Change::OrderAmendedAtStorefront { .. }
         );
     let (mut next, event) = next_version(case, actor, now, change);
     if return_cancelled && case.cancellable() {

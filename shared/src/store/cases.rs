@@ -279,6 +279,20 @@ impl Store {
         after: &Case,
         events: &[Event],
     ) -> Result<(), StoreError> {
+        self.add_case_update_from(tx, before, after, events, None)
+    }
+
+    /// [`Store::add_case_update`], and for a request on a held order, checks in the same
+    /// transaction that the order's claims are still at `claims_read` (a payment is made from
+    /// the order as it was read).
+    fn add_case_update_from(
+        &self,
+        tx: &mut Tx,
+        before: &Case,
+        after: &Case,
+        events: &[Event],
+        claims_read: Option<u64>,
+    ) -> Result<(), StoreError> {
         let expected = AttributeValue::N(before.version.to_string());
         tx.put(
             "case-version",
@@ -294,10 +308,11 @@ impl Store {
         }
         // A claim the rules shrank (a request ended unpaid, or was paid for fewer units) gives
         // its order back the difference.
-        if let (Some((_, was)), Some((order, now))) = (order_claim(before), order_claim(after))
-            && let Some(back) = was.beyond(now)
-        {
-            self.add_claim_release(tx, order, &back)?;
+        if let (Some((_, was)), Some((order, now))) = (order_claim(before), order_claim(after)) {
+            let back = was.beyond(now);
+            if back.is_some() || claims_read.is_some() {
+                self.add_claim_change(tx, order, back.as_ref(), claims_read)?;
+            }
         }
         Ok(())
     }
@@ -596,15 +611,24 @@ impl Store {
     /// Writes one step of a return workflow: the case at its read version, its event, and —
     /// when this step paid the refund — the case's one refund record. Two executions of one
     /// refund cannot both commit: the version moved, and the record exists.
+    /// A step that pays from a held order names the order as it was read (`paid_from`): the
+    /// transaction then holds only if the order's claims have not moved since.
     pub async fn save_return_step(
         &self,
         before: &Case,
         after: &Case,
         events: &[Event],
+        paid_from: Option<&super::OrderRecord>,
     ) -> Result<(), StoreError> {
         use crate::domain::returns::Stage;
         let mut tx = self.tx();
-        self.add_case_update(&mut tx, before, after, events)?;
+        self.add_case_update_from(
+            &mut tx,
+            before,
+            after,
+            events,
+            paid_from.map(|r| r.claims.version),
+        )?;
         let paid = |c: &Case| {
             c.returns
                 .as_ref()

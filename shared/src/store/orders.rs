@@ -240,9 +240,17 @@ impl Store {
                 _ => {}
             }
         }
+        // One refund by id, at the most the storefront ever said it was (a pending refund
+        // grows when it succeeds).
         for r in snapshot_refunds.into_iter().chain(event_refunds) {
-            if !record.refunds.iter().any(|k| k.refund_id == r.refund_id) {
-                record.refunds.push(r);
+            match record
+                .refunds
+                .iter_mut()
+                .find(|k| k.refund_id == r.refund_id)
+            {
+                Some(known) if known.amount_minor < r.amount_minor => *known = r,
+                Some(_) => {}
+                None => record.refunds.push(r),
             }
         }
         Ok(record)
@@ -349,38 +357,50 @@ impl Store {
         tx.put("order-claims", &item, condition, &[(":v", version)])
     }
 
-    /// Gives a request's claim back to its order (it ended unpaid), whatever else changed.
-    pub fn add_claim_release(
+    /// Gives `back` (part of a request's claim) back to its order, and with `expect` checks
+    /// in the same write that the order's claims are still at that version (label
+    /// `order-claims`): a payment is made only from the order as it was read.
+    pub fn add_claim_change(
         &self,
         tx: &mut Tx,
         (storefront, order_id): (&str, &str),
-        claim: &Claim,
+        back: Option<&Claim>,
+        expect: Option<u64>,
     ) -> Result<(), StoreError> {
         let mut names = Vec::new();
-        let mut values = vec![
-            (
+        let mut values = vec![(
+            ":e".to_owned(),
+            AttributeValue::S("order_claims".to_owned()),
+        )];
+        let mut adds = Vec::new();
+        let mut sets = vec!["entity = :e".to_owned()];
+        if let Some(back) = back {
+            adds.push("claimed_minor :neg, version :one".to_owned());
+            values.push((
                 ":neg".to_owned(),
-                AttributeValue::N((-claim.minor).to_string()),
-            ),
-            (":one".to_owned(), AttributeValue::N("1".to_owned())),
-            (":zero".to_owned(), AttributeValue::N("0".to_owned())),
-        ];
-        let mut sets = Vec::new();
-        for (i, (line, units)) in claim.lines.iter().enumerate() {
-            names.push((format!("#l{i}"), line.clone()));
-            values.push((format!(":u{i}"), AttributeValue::N(units.to_string())));
-            sets.push(format!(
-                "units.#l{i} = if_not_exists(units.#l{i}, :zero) - :u{i}"
+                AttributeValue::N(back.minor.saturating_neg().to_string()),
             ));
+            values.push((":one".to_owned(), AttributeValue::N("1".to_owned())));
+            if !back.lines.is_empty() {
+                values.push((":zero".to_owned(), AttributeValue::N("0".to_owned())));
+            }
+            for (i, (line, units)) in back.lines.iter().enumerate() {
+                names.push((format!("#l{i}"), line.clone()));
+                values.push((format!(":u{i}"), AttributeValue::N(units.to_string())));
+                sets.push(format!(
+                    "units.#l{i} = if_not_exists(units.#l{i}, :zero) - :u{i}"
+                ));
+            }
         }
-        let expression = if sets.is_empty() {
-            "ADD claimed_minor :neg, version :one".to_owned()
-        } else {
-            format!(
-                "ADD claimed_minor :neg, version :one SET {}",
-                sets.join(", ")
-            )
-        };
+        let condition = expect.map(|version| {
+            let (condition, v) = claims_at(version);
+            values.push((":v".to_owned(), v));
+            condition
+        });
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !adds.is_empty() {
+            expression = format!("ADD {} {expression}", adds.join(", "));
+        }
         let values: Vec<(&str, AttributeValue)> = values
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))
@@ -392,7 +412,7 @@ impl Store {
                 OrderKeys::CLAIMS_SK.to_owned(),
             ),
             &expression,
-            None,
+            condition,
             &names,
             &values,
         )
