@@ -151,6 +151,58 @@ async fn finding_2_a_refund_on_an_order_with_sixty_open_cases_reaches_every_one(
 }
 
 #[tokio::test]
+async fn what_the_storefront_does_to_an_order_is_told_at_once_to_its_open_cases_only() {
+    let app = TestApp::spawn().await;
+    app.generic(&fixture("generic/order-upserted.json"), "msg-order")
+        .await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    // Fifty-five requests filed and withdrawn, then one still open: the closed ones must not
+    // take the request's share of tellings (50) and leave the open one to the timers.
+    let mut closed = Vec::new();
+    for _ in 0..55 {
+        let id = file(&app, &wang, &repair_on_erp_order()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, body) = json(
+            app.post(&format!("/v1/cases/{id}/cancel"), &wang, &json!({}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        closed.push(id);
+    }
+    let open = file(&app, &wang, &repair_on_erp_order()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, out) = json(
+        app.generic(&fixture("generic/refund-created.json"), "msg-refund")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let agent = app.token(Role::Agent, "agent-1");
+    let told = |id: String| {
+        let (app, agent) = (&app, &agent);
+        async move {
+            let (_, case) = json(app.get(&format!("/v1/cases/{id}"), agent).await).await;
+            case["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "refunded_at_storefront")
+                .count()
+        }
+    };
+    assert_eq!(told(open).await, 1, "told in the webhook's own request");
+    for id in [&closed[0], &closed[54]] {
+        assert_eq!(told(id.clone()).await, 0, "a closed case {id} is not told");
+    }
+}
+
+#[tokio::test]
 async fn finding_2_one_customer_cannot_flood_an_order_line_even_all_at_once() {
     let app = TestApp::spawn().await;
     app.generic(&fixture("generic/order-upserted.json"), "msg-order")
@@ -1160,4 +1212,81 @@ async fn an_order_whose_payment_is_withdrawn_after_a_request_is_not_paid_by_the_
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+}
+
+#[tokio::test]
+async fn storefront_fields_no_storefront_sends_are_refused_and_a_free_form_category_is_dropped() {
+    let app = TestApp::spawn().await;
+    let agent = app.token(Role::Agent, "agent-1");
+    let base: Value = serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
+    let oversized: [(&str, fn(&mut Value)); 4] = [
+        ("e-mail", |o| {
+            o["data"]["customer"]["email"] = json!(format!("{}@example.com", "a".repeat(300)))
+        }),
+        ("category", |o| {
+            o["data"]["lines"][0]["category"] = json!("Home Appliances")
+        }),
+        ("title", |o| {
+            o["data"]["lines"][0]["title"] = json!("t".repeat(1001))
+        }),
+        ("serial numbers", |o| {
+            o["data"]["lines"][0]["serial_numbers"] = json!(vec!["SN"; 101])
+        }),
+    ];
+    for (i, (what, change)) in oversized.iter().enumerate() {
+        let mut order = base.clone();
+        change(&mut order);
+        let (status, body) = json(
+            app.generic(
+                &serde_json::to_vec(&order).unwrap(),
+                &format!("msg-big-{i}"),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+    }
+    let (status, _) = json(
+        app.get(&format!("/v1/orders/erp/{ERP_ORDER}"), &agent)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+    app.generic(&fixture("generic/order-upserted.json"), "msg-order")
+        .await;
+    let mut refund: Value =
+        serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
+    refund["data"]["refund_id"] = json!("r".repeat(300));
+    let (status, body) = json(
+        app.generic(&serde_json::to_vec(&refund).unwrap(), "msg-big-refund")
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (_, stored) = json(
+        app.get(&format!("/v1/orders/erp/{ERP_ORDER}"), &agent)
+            .await,
+    )
+    .await;
+    assert_eq!(stored["refunded_minor"], 0, "{stored}");
+
+    // A merchant's own words in Shopify's line properties cannot name a policy category:
+    // the order is kept, without one.
+    let mut order: Value = serde_json::from_slice(&fixture("shopify/orders-create.json")).unwrap();
+    order["line_items"][0]["properties"] =
+        json!([{"name": "category", "value": "Home Appliances"}]);
+    let (status, body) = json(
+        app.shopify(
+            "orders/create",
+            &serde_json::to_vec(&order).unwrap(),
+            "evt-cat",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = order["id"].to_string();
+    let (status, stored) = json(app.get(&format!("/v1/orders/main/{id}"), &agent).await).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["lines"][0]["category"], Value::Null, "{stored}");
 }

@@ -337,7 +337,7 @@ fn add_notice(
     // and a filing that slipped in first makes this delivery read the order again.
     app.store
         .add_order_touch(tx, (d.storefront, order_id.as_str()), &record.claims)?;
-    if record.case_ids.is_empty() {
+    if record.open_case_ids.is_empty() {
         return Ok(None);
     }
     let notice = Notice {
@@ -345,7 +345,7 @@ fn add_notice(
         storefront: d.storefront.to_owned(),
         order_id: order_id.clone(),
         changes,
-        pending: record.case_ids.clone(),
+        pending: record.open_case_ids.clone(),
         created_at: d.now,
         attempts: 0,
         next_attempt_at: Some(d.now),

@@ -104,7 +104,7 @@ pub async fn run(
     let (policy, _) = policy.get(store).await?;
     for _ in 0..MAX_PAGES {
         let now = clock.now();
-        let (due, read) = store.due(now, PAGE).await?;
+        let (due, read, more) = store.due(now, PAGE).await?;
         report.due_read += read;
         let mut fired_this_page = 0;
         for entry in due {
@@ -146,9 +146,9 @@ pub async fn run(
                 }
             }
         }
-        // A short page means everything due has been read; a page where nothing could fire
+        // The last page means everything due has been read; a page where nothing could fire
         // would only be read again.
-        if read < PAGE || fired_this_page == 0 {
+        if !more || fired_this_page == 0 {
             break;
         }
     }

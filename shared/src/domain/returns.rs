@@ -993,7 +993,9 @@ impl ReturnFlow {
         let paid_of_order = self
             .refund
             .as_ref()
-            .map(|r| r.total_minor.saturating_sub(r.shipping_reimbursed_minor));
+            .map(|r| r.total_minor.saturating_sub(r.shipping_reimbursed_minor))
+            // An exchange pays nothing, whether or not a refund was ever computed.
+            .or((self.stage == Stage::Exchanged).then_some(0));
         let received = self.receipt.as_ref().map(|r| r.units_received);
         if let Some(claim) = self.claim.as_mut() {
             if let Some(paid) = paid_of_order {
@@ -1624,6 +1626,8 @@ pub fn decide(
                     next.stage = Stage::RefundPending;
                 } else {
                     next.stage = Stage::Exchanged;
+                    // Nothing paid: the claim keeps the units exchanged, no money.
+                    next.settle_claim();
                     changes.push(ReturnChange::Refunded {
                         amount_minor: 0,
                         currency: flow.terms.currency,
@@ -2212,6 +2216,7 @@ mod tests {
             "a dearer one is paid on the new order"
         );
         let flow = open_held(t).unwrap();
+        assert!(flow.claim.as_ref().is_some_and(|c| c.minor > 0));
         let f = ok(&flow, Command::Approve(reason("fault")), Role::Agent, t0());
         let f = ok(
             &f,
@@ -2248,6 +2253,16 @@ mod tests {
             t0(),
         );
         assert_eq!(f.stage, Stage::Exchanged);
+        let claim = f.claim.expect("an exchange keeps its claim");
+        assert_eq!(
+            claim.minor, 0,
+            "the order's money is left for other requests"
+        );
+        assert_eq!(
+            claim.lines.values().sum::<u32>(),
+            1,
+            "the unit exchanged stays claimed"
+        );
     }
 
     #[test]

@@ -301,10 +301,16 @@ impl Store {
             &[(":expected", expected)],
         )?;
         add_events(tx, &after.id, events)?;
-        match (before.status.open(), after.status.open()) {
-            (true, false) => add_open_cases(tx, after, -1, None)?,
-            (false, true) => add_open_cases(tx, after, 1, None)?,
-            _ => {}
+        let opens = match (before.status.open(), after.status.open()) {
+            (true, false) => Some(false),
+            (false, true) => Some(true),
+            _ => None,
+        };
+        if let Some(open) = opens {
+            add_open_cases(tx, after, if open { 1 } else { -1 }, None)?;
+            if let Some((storefront, order_id, _)) = counted_lines(after) {
+                self.add_link_open(tx, (storefront, order_id), &after.id, open)?;
+            }
         }
         // A claim the rules shrank (a request ended unpaid, or was paid for fewer units) gives
         // its order back the difference.
@@ -680,14 +686,14 @@ impl Store {
         Ok(self.commit(tx).await?)
     }
 
-    /// What is due at `now` (case deadlines and outbox messages), earliest first, at most
-    /// `limit`; and how many index items were read (the cost grows with what is due, not with
-    /// open cases).
+    /// What is due at `now` (case deadlines, outbox messages, notices), earliest first, at
+    /// most `limit`; how many index items were read (the cost grows with what is due, not with
+    /// open cases); and whether more may be due (DynamoDB ends a page at `limit` or at 1 MB).
     pub async fn due(
         &self,
         now: DateTime<Utc>,
         limit: usize,
-    ) -> Result<(Vec<Due>, usize), StoreError> {
+    ) -> Result<(Vec<Due>, usize, bool), StoreError> {
         let index = Index::Due;
         let out = self
             .client
@@ -705,6 +711,7 @@ impl Store {
             .send()
             .await?;
         self.metrics.record(out.consumed_capacity());
+        let more = out.last_evaluated_key.is_some();
         let items = out.items.unwrap_or_default();
         let read = items.len();
         let due = items
@@ -721,7 +728,7 @@ impl Store {
                 }
             })
             .collect();
-        Ok((due, read))
+        Ok((due, read, more))
     }
 
     /// A return queue: the cases in `stage`, earliest deadline first.

@@ -70,6 +70,10 @@ struct LinkItem {
     SK: String,
     entity: String,
     case_id: CaseId,
+    /// An order's link to a case: whether the case is open (kept as it opens and closes), so
+    /// that what the storefront does to the order is told to its open cases only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    open: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -98,6 +102,8 @@ pub struct OrderRecord {
     pub version: u64,
     pub refunds: Vec<Refund>,
     pub case_ids: Vec<CaseId>,
+    /// Those of them that are open.
+    pub open_case_ids: Vec<CaseId>,
     /// What return requests on this order claim (open, or paid), as last written.
     pub claims: Claims,
 }
@@ -226,9 +232,13 @@ impl Store {
                 "refund" => {
                     event_refunds.push(serde_dynamo::from_item::<_, RefundItem>(item)?.refund)
                 }
-                "order_case" => record
-                    .case_ids
-                    .push(serde_dynamo::from_item::<_, LinkItem>(item)?.case_id),
+                "order_case" => {
+                    let link: LinkItem = serde_dynamo::from_item(item)?;
+                    if link.open != Some(false) {
+                        record.open_case_ids.push(link.case_id.clone());
+                    }
+                    record.case_ids.push(link.case_id);
+                }
                 "order_claims" => {
                     let item: ClaimsItem = serde_dynamo::from_item(item)?;
                     record.claims = Claims {
@@ -327,8 +337,30 @@ impl Store {
             SK: OrderKeys::case_sk(case_id),
             entity: "order_case".to_owned(),
             case_id: case_id.clone(),
+            open: Some(true),
         };
         tx.put("order-case", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// Keeps an order's link to a case as open or closed as the case.
+    pub fn add_link_open(
+        &self,
+        tx: &mut Tx,
+        (storefront, order_id): (&str, &str),
+        case_id: &CaseId,
+        open: bool,
+    ) -> Result<(), StoreError> {
+        tx.update_named(
+            "order-case",
+            (
+                OrderKeys::pk(storefront, order_id),
+                OrderKeys::case_sk(case_id),
+            ),
+            "SET #o = :o",
+            Some("attribute_exists(PK)"),
+            &[("#o".to_owned(), "open".to_owned())],
+            &[(":o", AttributeValue::Bool(open))],
+        )
     }
 
     /// Adds a request's claim to the order's, if the claims are still as `read` (label
@@ -477,6 +509,7 @@ impl Store {
             SK: WebhookKeys::RETURN_SK.to_owned(),
             entity: "return".to_owned(),
             case_id: case_id.clone(),
+            open: None,
         };
         tx.put("return", &item, "attribute_not_exists(PK)", &[])
     }

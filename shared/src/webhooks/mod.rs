@@ -86,9 +86,47 @@ impl Inbound {
                         )));
                     }
                     key_part("a line id", &line.line_id)?;
+                    text("a line's title", &line.title, 1000)?;
+                    text("a line's SKU", line.sku.as_deref().unwrap_or(""), 255)?;
+                    if line
+                        .category
+                        .as_deref()
+                        .is_some_and(|c| !crate::domain::policy::is_category_key(c))
+                    {
+                        return Err(PayloadError(
+                            "a line's category is a category key: 1 to 64 letters, digits, '_' or '-'"
+                                .into(),
+                        ));
+                    }
+                    if line.serial_numbers.len() > 100 {
+                        return Err(too_many("serial numbers on a line", 100));
+                    }
+                    for serial in &line.serial_numbers {
+                        text("a serial number", serial, 100)?;
+                    }
                 }
                 if let Some(id) = &o.customer.id {
                     key_part("the customer id", id)?;
+                }
+                // The e-mail is an index key (at most 2 KB): an address is at most 254.
+                text(
+                    "the customer's e-mail",
+                    o.customer.email.as_deref().unwrap_or(""),
+                    254,
+                )?;
+                text(
+                    "the customer's name",
+                    o.customer.name.as_deref().unwrap_or(""),
+                    200,
+                )?;
+                text(
+                    "the customer's phone",
+                    o.customer.phone.as_deref().unwrap_or(""),
+                    50,
+                )?;
+                text("the order's name", o.name.as_deref().unwrap_or(""), 100)?;
+                for refund in &o.refunds {
+                    key_part("a refund id", &refund.refund_id)?;
                 }
                 if o.refunds.len() > MAX_REFUNDS {
                     return Err(too_many("refunds", MAX_REFUNDS));
@@ -109,6 +147,7 @@ impl Inbound {
                 }
             }
             Inbound::Refund { refund, .. } => {
+                key_part("the refund id", &refund.refund_id)?;
                 sane(refund.at)?;
             }
             Inbound::ReturnRequested(r) => {
@@ -116,6 +155,16 @@ impl Inbound {
                     return Err(too_many("return lines", MAX_RETURN_LINES));
                 }
                 key_part("the return id", &r.return_id)?;
+                text("the return's note", r.note.as_deref().unwrap_or(""), 2000)?;
+                for line in &r.lines {
+                    key_part("a line id", &line.line_id)?;
+                    text("a return reason", line.reason.as_deref().unwrap_or(""), 200)?;
+                    text(
+                        "a return line's note",
+                        line.note.as_deref().unwrap_or(""),
+                        2000,
+                    )?;
+                }
                 sane(r.requested_at)?;
             }
             Inbound::ReturnChanged { at, return_id, .. } => {
@@ -133,6 +182,26 @@ fn key_part(what: &str, id: &str) -> Result<(), PayloadError> {
     if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
         return Err(PayloadError(format!(
             "{what} must be 1 to 128 characters without control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A storefront's category property, kept only when it can name a policy category: the
+/// merchant types these freely, and one that cannot match must not cost the whole order.
+pub(crate) fn category_key(values: Vec<String>) -> Option<String> {
+    values
+        .into_iter()
+        .map(|v| v.trim().to_owned())
+        .find(|v| crate::domain::policy::is_category_key(v))
+}
+
+/// Free text from a payload, at most `max` characters (the case and order records that keep
+/// it must fit a DynamoDB item).
+fn text(what: &str, value: &str, max: usize) -> Result<(), PayloadError> {
+    if value.chars().count() > max {
+        return Err(PayloadError(format!(
+            "{what} is longer than {max} characters: this system does not take it"
         )));
     }
     Ok(())

@@ -181,7 +181,7 @@ fn order(storefront: &str, o: ShopifyOrder) -> Result<Order, PayloadError> {
                     .unwrap_or_default(),
                 quantity: l.quantity,
                 unit_price_minor: parse_minor(&l.price, exp).map_err(PayloadError)?,
-                category: prop(&["category", "_category"]).into_iter().next(),
+                category: super::category_key(prop(&["category", "_category"])),
                 serial_numbers: prop(&["serial_number", "serial number", "_serial_number"]),
             })
         })

@@ -109,7 +109,7 @@ fn order(storefront: &str, o: WooOrder) -> Result<Order, PayloadError> {
                 } else {
                     total / i64::from(l.quantity)
                 },
-                category: meta(&["category", "_category"]).into_iter().next(),
+                category: super::category_key(meta(&["category", "_category"])),
                 serial_numbers: meta(&["serial_number", "_serial_number"]),
             })
         })
