@@ -1219,7 +1219,8 @@ async fn storefront_fields_no_storefront_sends_are_refused_and_a_free_form_categ
     let app = TestApp::spawn().await;
     let agent = app.token(Role::Agent, "agent-1");
     let base: Value = serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
-    let oversized: [(&str, fn(&mut Value)); 4] = [
+    type Change = fn(&mut Value);
+    let oversized: [(&str, Change); 4] = [
         ("e-mail", |o| {
             o["data"]["customer"]["email"] = json!(format!("{}@example.com", "a".repeat(300)))
         }),
