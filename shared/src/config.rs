@@ -106,11 +106,36 @@ pub fn dynamodb_settings(
                 .build(),
         )
         .retry_config(dynamodb_retries())
+        .http_client(http_client())
 }
 
-/// The AWS configuration (region, credentials), loaded once per process.
+/// The roots that AWS's endpoints chain to (Amazon Trust Services: Amazon Root CA 1–4, and
+/// Starfield Services Root G2 that cross-signs them). The functions speak HTTPS to AWS alone.
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+
+/// The HTTP client of the AWS SDK's clients: hyper 1 and rustls with ring, trusting
+/// [`AWS_ROOTS`]. The SDK's default would read and parse every certificate of the system's
+/// store (a few milliseconds of every cold start) and link a second TLS stack. Plain `http://`
+/// is spoken too, for DynamoDB Local. Built per SDK configuration, not shared by the process:
+/// its pooled connections belong to the runtime that opened them.
+pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust = TrustStore::empty().with_pem_certificate(AWS_ROOTS);
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a trust store of certificates alone always builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https()
+}
+
+/// The AWS configuration (region, credentials), loaded once per process, with
+/// [`http_client`] for every client made from it.
 pub async fn aws() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client())
         .load()
         .await
 }

@@ -1,12 +1,17 @@
-"""Benchmark: the intake Lambda binary's cold start, from process start to its first answer.
+"""Benchmark: cold starts of Lambda binaries, each beside a hello-world `lambda_http` binary built
+with the same profile (the yardstick: what the runtime itself costs).
 
-A minimal Lambda Runtime API (the interface AWS's own runtime serves the function) hands the
-binary one API Gateway v2 event and times when it asks for it (its initialisation: Lambda's
-Init Duration) and when the answer comes back (with DynamoDB round trips); then the process is
-ended and started again, ten times unmeasured (to warm DynamoDB Local), then RUNS times.
-Prints the median; fails on nothing but a wrong answer.
+A minimal Lambda Runtime API (the interface AWS's own runtime serves the function) hands each
+binary one event and times when the binary asks for it (its initialisation: Lambda's Init
+Duration) and when its answer comes back; then the process is ended and started again. The
+binaries take turns, so that a busy moment of the machine falls on all of them alike; ten
+rounds are run unmeasured first (they warm the disk cache and DynamoDB Local's JVM, which
+DynamoDB itself never needs). Prints a Markdown table of medians and the ratio to the first
+binary; fails on nothing but a wrong answer.
 
-usage: cold_start.py BINARY FIXTURE RUNS   (env: DYNAMODB_ENDPOINT, TABLE_NAME)
+usage: cold_start.py RUNS NAME=BINARY:FIXTURE:STATUS ...
+  STATUS: the statusCode the answer must carry, or "any" for a function that is not HTTP.
+  The first NAME is the yardstick. env: DYNAMODB_ENDPOINT, TABLE_NAME, CURSOR_KEY.
 """
 import http.server
 import json
@@ -14,15 +19,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
-binary, fixture, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with open(fixture) as f:
-    event = f.read().encode()
-
 
 class Runtime(http.server.BaseHTTPRequestHandler):
+    event = b""
     answered = None
     asked = None
     handed_out = False
@@ -41,11 +44,11 @@ class Runtime(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Lambda-Runtime-Aws-Request-Id", "bench-1")
             self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
-            self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:intake")
+            self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-1:123456789012:function:bench")
             self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
-            self.send_header("Content-Length", str(len(event)))
+            self.send_header("Content-Length", str(len(self.event)))
             self.end_headers()
-            self.wfile.write(event)
+            self.wfile.write(self.event)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -55,48 +58,70 @@ class Runtime(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def once():
+def once(name, binary, event, status):
     # Each run has a state of its own: the last process may still ask its old server for a
     # second event while this one starts.
     class Run(Runtime):
-        answered, asked, handed_out, result = None, None, False, None
+        pass
 
+    Run.event = event
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Run)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(os.environ,
                AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_port}",
-               AWS_LAMBDA_FUNCTION_NAME="intake", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+               AWS_LAMBDA_FUNCTION_NAME=name, AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256", AWS_LAMBDA_LOG_STREAM_NAME="bench",
-               AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/intake", RUST_LOG="warn",
+               AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{name}", RUST_LOG="warn",
                CURSOR_KEY=os.environ.get("CURSOR_KEY", "bench-cursor-key-of-at-least-32-characters"))
-    start = time.perf_counter()
-    log = open(os.environ.get("COLD_START_LOG", "/tmp/cold-start.log"), "wb")
-    proc = subprocess.Popen([binary], env=env, stdout=log, stderr=log)
-    while Run.answered is None and proc.poll() is None and time.perf_counter() - start < 20:
-        time.sleep(0.0005)
-    proc.kill()
-    proc.wait()
-    server.shutdown()
-    server.server_close()
-    log.close()
-    if Run.answered is None:
-        with open(log.name, "rb") as f:
-            sys.exit(f"the binary gave no answer (exit {proc.returncode}); its log:\n{f.read()[-2000:].decode(errors='replace')}")
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen([binary], env=env, stdout=log, stderr=log)
+        while Run.answered is None and proc.poll() is None and time.perf_counter() - start < 20:
+            time.sleep(0.0002)
+        proc.kill()
+        proc.wait()
+        server.shutdown()
+        server.server_close()
+        if Run.answered is None:
+            log.seek(0)
+            sys.exit(f"{name} gave no answer (exit {proc.returncode}); its log:\n"
+                     f"{log.read()[-2000:].decode(errors='replace')}")
     path, body = Run.result
-    answer = json.loads(body)
-    if not path.endswith("/response") or answer.get("statusCode") not in (200, 201):
-        sys.exit(f"unexpected answer on {path}: {body[:500]!r}")
+    answer = json.loads(body or b"null")
+    if not path.endswith("/response") or (
+            status != "any" and str((answer or {}).get("statusCode")) != status):
+        sys.exit(f"{name}: unexpected answer on {path}: {body[:500]!r}")
     return (Run.asked - start) * 1000, (Run.answered - start) * 1000
 
 
-# DynamoDB Local is a JVM that was just started: its first answers are slow until it has
-# compiled its hot paths, which DynamoDB itself never is. Warm it, then measure.
-for _ in range(10):
-    once()
-runs = [once() for _ in range(runs)]
-init = [r[0] for r in runs]
-times = [r[1] for r in runs]
-print(f"cold start of {os.path.basename(binary)}: initialised (asks for its first event) median "
-      f"{statistics.median(init):.1f} ms, min {min(init):.1f}, max {max(init):.1f}; first answer "
-      f"({os.path.basename(fixture)}, {len(runs)} runs) median {statistics.median(times):.1f} ms, "
-      f"min {min(times):.1f} ms, max {max(times):.1f} ms")
+def main():
+    runs = int(sys.argv[1])
+    specs = []
+    for arg in sys.argv[2:]:
+        name, rest = arg.split("=", 1)
+        binary, fixture, status = rest.rsplit(":", 2)
+        with open(fixture, "rb") as f:
+            specs.append((name, binary, f.read(), status, os.path.basename(fixture)))
+    for _ in range(10):
+        for name, binary, event, status, _ in specs:
+            once(name, binary, event, status)
+    times = {name: [] for name, *_ in specs}
+    for _ in range(runs):
+        for name, binary, event, status, _ in specs:
+            times[name].append(once(name, binary, event, status))
+
+    def med(name, i):
+        return statistics.median(t[i] for t in times[name])
+
+    base = specs[0][0]
+    print(f"cold starts, median of {runs} runs each (process start to asking for the first event, "
+          f"and to the first answer); ratio to {base}")
+    print("| function | event | init ms | × | first answer ms | × | binary MiB |")
+    print("|---|---|---|---|---|---|---|")
+    for name, binary, _, _, fixture in specs:
+        size = os.path.getsize(binary) / 1048576
+        print(f"| {name} | {fixture} | {med(name, 0):.1f} | {med(name, 0) / med(base, 0):.2f} "
+              f"| {med(name, 1):.1f} | {med(name, 1) / med(base, 1):.2f} | {size:.1f} |")
+
+
+main()

@@ -30,6 +30,14 @@ const STOREFRONTS: &str = r#"[
   {"id": "erp", "kind": "generic", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}
 ]"#;
 
+/// An HTTP client builder for the tests (plain HTTP to the gateway). The workspace's reqwest
+/// speaks TLS with no crypto provider of its own (the timers bring theirs): ring is installed
+/// as the process's default first.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
@@ -92,7 +100,7 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         Self {
             base,
-            http: reqwest::Client::new(),
+            http: http_client().build().expect("an HTTP client"),
             auth,
             store,
             stack,

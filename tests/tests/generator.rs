@@ -447,7 +447,7 @@ async fn thousands_of_generated_bad_requests_over_every_route_get_no_5xx_and_no_
 
     // A connection per request: a server that closes a connection after an answer (a 413 it
     // did not read the body of) must not make the next request look unanswered.
-    let http = reqwest::Client::builder()
+    let http = e2e::http_client()
         .pool_max_idle_per_host(0)
         .build()
         .expect("an HTTP client");

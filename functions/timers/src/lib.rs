@@ -57,11 +57,22 @@ pub struct Outbound {
 
 impl Outbound {
     pub fn new(storefronts: Storefronts) -> Self {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             // Storefronts answer quickly or not at all; a retry comes later.
             .timeout(std::time::Duration::from_secs(5))
             .build()
-            .unwrap_or_default();
+            .expect("a client with a preconfigured rustls always builds");
         Self {
             storefronts: std::sync::Arc::new(storefronts),
             http,
