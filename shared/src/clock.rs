@@ -1,4 +1,4 @@
-//! Where `now` comes from. Functions in AWS use the system clock; the local gateway may give
+//! Where `now` (and chance) come from. Functions in AWS use the system clock; the local gateway may give
 //! its routers a clock it can move forward (to show a 48-hour rule in seconds). Because that
 //! clock lives in `infra/local`, no Lambda build can contain it.
 
@@ -20,3 +20,10 @@ impl Clock for SystemClock {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// A random number from the operating system: the random part of a new case's number.
+pub fn random_u64() -> u64 {
+    use chacha20poly1305::aead::OsRng;
+    use chacha20poly1305::aead::rand_core::RngCore;
+    OsRng.next_u64()
+}

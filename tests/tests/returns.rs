@@ -415,7 +415,10 @@ async fn a_corrupt_due_item_is_logged_and_skipped_and_the_rest_still_fires() {
         .item("PK", AttributeValue::S("CASE#AS0001-00001".into()))
         .item("SK", AttributeValue::S("CASE".into()))
         .item("entity", AttributeValue::S("case".into()))
-        .item("GSI5PK", AttributeValue::S("DUE".into()))
+        .item(
+            "GSI5PK",
+            AttributeValue::S(aftersales::store::keys::DueKeys::pk("CASE#AS0001-00001")),
+        )
         .item(
             "GSI5SK",
             AttributeValue::S("2000-01-01T00:00:00.000000Z#AS0001-00001".into()),

@@ -1,5 +1,6 @@
 //! The case endpoints: file, list, read, add evidence, cancel.
 
+use aftersales::clock::random_u64;
 use aftersales::domain::access::{self, Action, Wanted};
 use aftersales::domain::case::{
     self, Case, CaseSummary, Channel, Event, Evidence, Held, History, NewCase,
@@ -18,7 +19,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -120,10 +121,8 @@ pub async fn file(
                 claimed_units: &record.claims.units,
             }),
         };
-        // Decide first with a provisional number, so that a refused request draws no number.
-        let provisional = CaseId::new(day.year(), day.month(), 0);
         let (mut new_case, events) = case::file(
-            provisional,
+            CaseId::draw(day, random_u64()),
             command,
             actor.clone(),
             channel,
@@ -134,8 +133,6 @@ pub async fn file(
         if principal.role() == Role::Customer {
             new_case.customer_email = principal.verified_email.clone();
         }
-        let sequence = app.store.next_case_sequence(day.year(), day.month()).await?;
-        new_case.id = CaseId::new(day.year(), day.month(), sequence);
 
         let record = key.as_ref().map(|key| {
             IdempotencyRecord::new(
@@ -168,6 +165,8 @@ pub async fn file(
                     false,
                 ))
             }
+            // The number drawn was taken: draw again.
+            Err(CreateError::NumberTaken) => Err(StoreError::Conflict.into()),
             Err(CreateError::TooManyOpenCases) => Err(RuleError::new(
                 "too-many-open-cases",
                 format!(

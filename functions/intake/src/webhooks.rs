@@ -15,6 +15,7 @@
 //! A bad or missing signature, an unknown storefront or a stale timestamp is 401 and writes
 //! nothing.
 
+use aftersales::clock::random_u64;
 use aftersales::domain::case::{self, Change, Held};
 use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
 use aftersales::domain::values::{CaseId, CustomerId, OrderId};
@@ -32,7 +33,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -514,20 +515,21 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
     let day = case::merchant_date(now, &policy);
     // A storefront's returns count towards the customer's units of the day too.
     let (earlier, units_version) = app.store.day_units(&customer, day).await?;
-    let provisional = CaseId::new(day.year(), day.month(), 0);
     let held = Held {
         order,
         left_minor: record.left_minor(),
         claimed_units: &record.claims.units,
     };
-    let (mut new_case, events) =
-        case::file_storefront_return(provisional, held, request, customer, &earlier, now, &policy)
-            .map_err(|r| Failure::Refused(r.into()))?;
-    let sequence = app
-        .store
-        .next_case_sequence(day.year(), day.month())
-        .await?;
-    new_case.id = CaseId::new(day.year(), day.month(), sequence);
+    let (new_case, events) = case::file_storefront_return(
+        CaseId::draw(day, random_u64()),
+        held,
+        request,
+        customer,
+        &earlier,
+        now,
+        &policy,
+    )
+    .map_err(|r| Failure::Refused(r.into()))?;
     let units_after = new_case.returns.as_ref().map(|f| earlier.with(&f.terms));
     let filing = Filing {
         idempotency: None,

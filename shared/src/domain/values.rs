@@ -110,13 +110,29 @@ string_newtype!(
 );
 
 /// A case's id is also its short number, the one read over the phone: `AS` + year and month
-/// of filing + a sequence of at least five digits, e.g. `AS2611-00042` (the seeds number
-/// service orders by sequence, month and year).
+/// of filing + at least five digits (the seeds number service orders by month and year, then
+/// a number). New cases are drawn ([`CaseId::draw`]): the day of the month and eight random
+/// digits, e.g. `AS2611-0248371592`, so that filing needs no counter (a second write on every
+/// filing, and one hot item at a sale-day peak); the filing's transaction refuses a number
+/// already taken, and the filing draws again.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CaseId(String);
 
 impl CaseId {
+    /// A new case's number on `day` (the merchant's calendar): `random` gives its last eight
+    /// digits. Among the cases of one day, two draws collide with a chance of one in 10^8.
+    pub fn draw(day: chrono::NaiveDate, random: u64) -> Self {
+        use chrono::Datelike;
+        Self(format!(
+            "AS{:02}{:02}-{:02}{:08}",
+            day.year().rem_euclid(100),
+            day.month(),
+            day.day(),
+            random % 100_000_000
+        ))
+    }
+
     pub fn new(year: i32, month: u32, sequence: u64) -> Self {
         Self(format!(
             "AS{:02}{:02}-{:05}",
@@ -360,6 +376,19 @@ mod tests {
         assert_eq!(id.as_str(), "AS2611-00042");
         assert_eq!(CaseId::parse("as2611-00042").unwrap(), id);
         assert_eq!(CaseId::new(2026, 1, 1_234_567).as_str(), "AS2601-1234567");
+    }
+
+    #[test]
+    fn a_drawn_case_number_names_its_month_and_day_and_parses() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let id = CaseId::draw(day, 48_371_592);
+        assert_eq!(id.as_str(), "AS2611-0248371592");
+        assert_eq!(CaseId::parse(id.as_str()).unwrap(), id);
+        assert_eq!(CaseId::draw(day, 7).as_str(), "AS2611-0200000007");
+        assert_eq!(
+            CaseId::draw(day, u64::MAX).as_str().len(),
+            "AS2611-0248371592".len()
+        );
     }
 
     #[test]

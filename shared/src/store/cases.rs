@@ -1,17 +1,16 @@
 //! Cases and their timelines: creation with its idempotency record, versioned updates, the
 //! case-with-timeline read, and the listing indexes.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::IdempotencyRecord;
-use super::keys::{CaseKeys, DayUnitsKeys, Index, OrderKeys, sortable};
+use super::keys::{CaseKeys, DayUnitsKeys, DueKeys, DueOwner, Index, OrderKeys, sortable};
 use super::orders::Claims;
+use super::query::{IndexQuery, SortRange};
 use super::tx::Tx;
-use super::{Store, StoreError, cursor};
+use super::{Item, Store, StoreError};
 use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
 use crate::domain::returns::{Claim, DayUnits};
@@ -71,14 +70,14 @@ impl CaseItem {
             entity: "case".to_owned(),
             GSI1PK: CaseKeys::customer_pk(case.customer_id.as_str()),
             GSI1SK: CaseKeys::customer_sk(case.created_at, &case.id),
-            GSI2PK: CaseKeys::status_pk(case.status),
+            GSI2PK: CaseKeys::status_pk(case.status, &case.id),
             GSI2SK: created.clone(),
-            GSI3PK: CaseKeys::ALL_PK.to_owned(),
+            GSI3PK: CaseKeys::all_pk(&case.id),
             GSI3SK: created,
             GSI4PK: case.customer_email.as_deref().map(CaseKeys::email_pk),
-            GSI5PK: due.map(|_| CaseKeys::DUE_PK.to_owned()),
-            GSI5SK: due.map(|d| CaseKeys::created_sk(d, &case.id)),
-            GSI6PK: flow.map(|f| CaseKeys::stage_pk(f.stage)),
+            GSI5PK: due.map(|_| DueKeys::pk(&CaseKeys::pk(&case.id))),
+            GSI5SK: due.map(|d| DueKeys::sk(d, case.id.as_str())),
+            GSI6PK: flow.map(|f| CaseKeys::stage_pk(f.stage, &case.id)),
             GSI6SK: flow.map(|_| CaseKeys::created_sk(due.unwrap_or(case.created_at), &case.id)),
             GSI4SK: case
                 .customer_email
@@ -135,10 +134,6 @@ impl<T> Page<T> {
         }
     }
 }
-
-/// Bounded work per listing: with a type filter a page may need several reads; after this
-/// many the page is returned short, with a cursor to go on.
-const MAX_READS_PER_PAGE: usize = 5;
 
 fn add_events(tx: &mut Tx, id: &CaseId, events: &[Event]) -> Result<(), StoreError> {
     for (n, event) in events.iter().enumerate() {
@@ -371,31 +366,6 @@ impl Store {
         }
     }
 
-    /// Draws the next number of the month's sequence (one atomic update). A number drawn for a
-    /// request that then fails is skipped, never reused.
-    pub async fn next_case_sequence(&self, year: i32, month: u32) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .key("PK", AttributeValue::S(CaseKeys::counter_pk(year, month)))
-            .key("SK", AttributeValue::S(CaseKeys::COUNTER_SK.to_owned()))
-            .update_expression("ADD #n :one SET entity = :e")
-            .expression_attribute_names("#n", "next")
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":e", AttributeValue::S("counter".to_owned()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        self.metrics.record(out.consumed_capacity());
-        out.attributes()
-            .and_then(|a| a.get("next"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| StoreError::Corrupt("case counter".to_owned()))
-    }
-
     /// Writes a new case, its first events and what the filing adds (see [`Filing`]), all or
     /// nothing; the error says which condition stopped it.
     pub async fn create_case(
@@ -409,6 +379,7 @@ impl Store {
         self.add_new_case(&mut tx, case, events, filing, now)?;
         match self.commit(tx).await {
             Ok(()) => Ok(()),
+            Err(e) if e.failed("case") => Err(CreateError::NumberTaken),
             Err(e) if e.failed("idempotency") => Err(CreateError::IdempotencyKeyTaken),
             Err(e) if e.failed("open-cases") => Err(CreateError::TooManyOpenCases),
             Err(e) => Err(CreateError::Store(e.into())),
@@ -455,33 +426,35 @@ impl Store {
 
     /// A page of case summaries, newest first.
     pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
-        let (index, pk, prefix, status_filter) = match (&query.scope, query.status) {
+        let (index, partitions, prefix, status_filter) = match (&query.scope, query.status) {
             (Scope::Customer(c), status) => (
                 Index::Customer,
-                CaseKeys::customer_pk(c),
+                vec![CaseKeys::customer_pk(c)],
                 CaseKeys::CUSTOMER_SK_PREFIX,
                 status,
             ),
             (Scope::Email(e), status) => (
                 Index::Email,
-                CaseKeys::email_pk(e),
+                vec![CaseKeys::email_pk(e)],
                 CaseKeys::CUSTOMER_SK_PREFIX,
                 status,
             ),
-            (Scope::Everyone, Some(s)) => (Index::Status, CaseKeys::status_pk(s), "", None),
-            (Scope::Everyone, None) => (Index::AllCases, CaseKeys::ALL_PK.to_owned(), "", None),
+            (Scope::Everyone, Some(s)) => (Index::Status, CaseKeys::status_shards(s), "", None),
+            (Scope::Everyone, None) => (Index::AllCases, CaseKeys::all_shards(), "", None),
         };
         let mut filters = Vec::new();
-        let mut filter_values = Vec::new();
+        let mut names = Vec::new();
+        let mut values = Vec::new();
         if let Some(t) = query.case_type {
             filters.push("case_type = :t");
-            filter_values.push((":t", t.as_str()));
+            values.push((":t", t.as_str().to_owned()));
         }
         if let Some(s) = status_filter {
+            // `status` is a reserved word in expressions.
             filters.push("#st = :st");
-            filter_values.push((":st", s.as_str()));
+            names.push(("#st", "status"));
+            values.push((":st", s.as_str().to_owned()));
         }
-        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
         // Sort keys hold timestamps after the prefix: `0` sorts before every one of them, and
         // DynamoDB refuses an empty string as a key value.
         let low = format!(
@@ -493,89 +466,33 @@ impl Store {
             "{prefix}{}",
             query.to.map(sortable).unwrap_or_else(|| "~".to_owned())
         );
-        // The cursor is sealed for exactly this query: its partition, range and filters.
-        let context = format!(
-            "{}|{}|{pk}|{low}|{high}|{}",
-            query.viewer,
-            index.name(),
-            filter_values
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let mut start = query
-            .cursor
-            .as_deref()
-            .map(|c| cursor::open(&self.cursor_key, &context, c, &key_attrs))
-            .transpose()?;
-        let limit = query.limit.clamp(1, 100);
-        let mut items = Vec::with_capacity(limit);
-        let mut last_item_key = None;
-
-        for _ in 0..MAX_READS_PER_PAGE {
-            let mut request = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .index_name(index.name())
-                .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
-                .expression_attribute_names("#pk", index.pk())
-                .expression_attribute_names("#sk", index.sk())
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .expression_attribute_values(":low", AttributeValue::S(low.clone()))
-                .expression_attribute_values(":high", AttributeValue::S(high.clone()))
-                .scan_index_forward(false)
-                .limit((limit - items.len()) as i32)
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(ReturnConsumedCapacity::Total);
-            if !filters.is_empty() {
-                request = request.filter_expression(filters.join(" AND "));
-                for (name, value) in &filter_values {
-                    request = request
-                        .expression_attribute_values(*name, AttributeValue::S((*value).to_owned()));
-                }
-                if status_filter.is_some() {
-                    // `status` is a reserved word in expressions.
-                    request = request.expression_attribute_names("#st", "status");
-                }
-            }
-            let out = request.send().await?;
-            self.metrics.record(out.consumed_capacity());
-            for item in out.items.unwrap_or_default() {
-                last_item_key = Some(
-                    key_attrs
-                        .iter()
-                        .filter_map(|a| item.get(*a).map(|v| ((*a).to_owned(), v.clone())))
-                        .collect::<HashMap<_, _>>(),
-                );
+        let page = self
+            .index_page::<IndexedCase>(&IndexQuery {
+                index,
+                partitions,
+                range: SortRange::Between(low, high),
+                newest_first: true,
+                filter: (!filters.is_empty()).then(|| (filters.join(" AND "), names, values)),
                 // The e-mail index also holds orders: only cases are listed here.
-                if item
-                    .get("entity")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                    == Some("case")
-                {
-                    items.push(serde_dynamo::from_item::<_, IndexedCase>(item)?.summary);
-                }
-            }
-            start = out.last_evaluated_key;
-            if items.len() >= limit || start.is_none() {
-                break;
-            }
-        }
-        let next = if items.len() >= limit && start.is_some() {
-            last_item_key
-        } else {
-            start
-        };
-        Ok(Page {
-            items,
-            next_cursor: next
-                .as_ref()
-                .and_then(|k| cursor::seal(&self.cursor_key, &context, k)),
-        })
+                keep: is_case,
+                limit: query.limit,
+                viewer: &query.viewer,
+                cursor: query.cursor.as_deref(),
+            })
+            .await?;
+        Ok(page.map(|c| c.summary))
     }
+}
+
+fn is_case(item: &Item) -> bool {
+    item.get("entity")
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        == Some("case")
+}
+
+fn every_item(_: &Item) -> bool {
+    true
 }
 
 #[derive(Serialize)]
@@ -686,47 +603,33 @@ impl Store {
         Ok(self.commit(tx).await?)
     }
 
-    /// What is due at `now` (case deadlines, outbox messages, notices), earliest first, at
-    /// most `limit`; how many index items were read (the cost grows with what is due, not with
-    /// open cases); and whether more may be due (DynamoDB ends a page at `limit` or at 1 MB).
+    /// What is due at `now` (case deadlines, outbox messages, notices), earliest first in each
+    /// shard of the due index, at most `limit` from each; how many index items were read (the
+    /// cost grows with what is due, not with open cases); and whether more may be due
+    /// (DynamoDB ends a page at `limit` or at 1 MB).
     pub async fn due(
         &self,
         now: DateTime<Utc>,
         limit: usize,
-    ) -> Result<(Vec<Due>, usize, bool), StoreError> {
-        let index = Index::Due;
-        let out = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(index.name())
-            .key_condition_expression("#pk = :pk AND #sk <= :now")
-            .expression_attribute_names("#pk", index.pk())
-            .expression_attribute_names("#sk", index.sk())
-            .expression_attribute_values(":pk", AttributeValue::S(CaseKeys::DUE_PK.to_owned()))
-            // `~` sorts after the case id that follows the time.
-            .expression_attribute_values(":now", AttributeValue::S(format!("{}~", sortable(now))))
-            .limit(limit.clamp(1, 1000) as i32)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        self.metrics.record(out.consumed_capacity());
-        let more = out.last_evaluated_key.is_some();
-        let items = out.items.unwrap_or_default();
+    ) -> Result<(Vec<DueOwner>, usize, bool), StoreError> {
+        let query = IndexQuery {
+            index: Index::Due,
+            partitions: DueKeys::shards(),
+            // `~` sorts after the id that follows the time.
+            range: SortRange::Between("0".to_owned(), format!("{}~", sortable(now))),
+            newest_first: false,
+            filter: None,
+            keep: every_item,
+            limit,
+            viewer: "timers",
+            cursor: None,
+        };
+        let (items, more) = self.read_shards(&query).await?;
         let read = items.len();
         let due = items
             .iter()
             .filter_map(|i| i.get("PK").and_then(|v| v.as_s().ok()))
-            .filter_map(|pk| {
-                if let Some(id) = CaseKeys::case_of(pk) {
-                    Some(Due::Case(id))
-                } else if let Some(id) = pk.strip_prefix(super::keys::NoticeKeys::PREFIX) {
-                    Some(Due::Notice(id.to_owned()))
-                } else {
-                    pk.strip_prefix(super::outbox::OUTBOX_PREFIX)
-                        .map(|id| Due::Outbox(id.to_owned()))
-                }
-            })
+            .filter_map(|pk| DueKeys::owner(pk))
             .collect();
         Ok((due, read, more))
     }
@@ -738,19 +641,20 @@ impl Store {
         paging: super::Paging<'_>,
     ) -> Result<Page<CaseSummary>, StoreError> {
         let page = self
-            .index_page::<IndexedCase>(Index::Stage, CaseKeys::stage_pk(stage), None, false, paging)
+            .index_page::<IndexedCase>(&IndexQuery {
+                index: Index::Stage,
+                partitions: CaseKeys::stage_shards(stage),
+                range: SortRange::All,
+                newest_first: false,
+                filter: None,
+                keep: every_item,
+                limit: paging.limit,
+                viewer: paging.viewer,
+                cursor: paging.cursor,
+            })
             .await?;
         Ok(page.map(|c| c.summary))
     }
-}
-
-/// Something due: a case's deadline, an outbox message's next attempt, or a storefront notice
-/// not yet noted on all of its order's cases.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Due {
-    Case(CaseId),
-    Outbox(String),
-    Notice(String),
 }
 
 /// Why a new case was not written.
@@ -758,6 +662,8 @@ pub enum Due {
 pub enum CreateError {
     #[error("the idempotency key was used by a concurrent request")]
     IdempotencyKeyTaken,
+    #[error("the case number drawn is taken")]
+    NumberTaken,
     #[error("a line of the order has as many open cases as the policy allows")]
     TooManyOpenCases,
     #[error(transparent)]

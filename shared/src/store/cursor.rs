@@ -1,7 +1,7 @@
-//! Pagination cursors: DynamoDB's `LastEvaluatedKey`, sealed so that clients can neither read
-//! nor forge one.
+//! Pagination cursors: where a listing stands in each partition it reads (a key, as DynamoDB's
+//! `LastEvaluatedKey` gives it), sealed so that clients can neither read nor forge one.
 //!
-//! A cursor is the key, encrypted and authenticated (XChaCha20-Poly1305) with a key from the
+//! A cursor is those positions, encrypted and authenticated (XChaCha20-Poly1305) with a key from the
 //! configuration, and bound to the query it was issued for (index, partition, range and
 //! filters, as associated data). So a cursor shows nothing of the index keys (an e-mail, a
 //! customer id), one issued for one customer's listing cannot start another's, and any change
@@ -50,17 +50,35 @@ impl std::fmt::Debug for CursorKey {
     }
 }
 
-/// Seals `key` (string attributes only, as every key of this table) for the query `context`.
-pub fn seal(
-    cursor_key: &CursorKey,
-    context: &str,
-    key: &HashMap<String, AttributeValue>,
-) -> Option<String> {
-    let plain: BTreeMap<&str, &str> = key
-        .iter()
-        .map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str())))
-        .collect::<Option<_>>()?;
-    let json = serde_json::to_vec(&plain).ok()?;
+/// A key as a cursor holds it: string attributes only, as every key of this table.
+pub type PlainKey = BTreeMap<String, String>;
+
+/// The position of one partition of a listing: not begun, after an item (its key), or read to
+/// its end.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Position {
+    Start,
+    After(PlainKey),
+    Done,
+}
+
+/// A key as DynamoDB gives it, as a cursor holds it (`None` if an attribute is not a string).
+pub fn plain(key: &HashMap<String, AttributeValue>) -> Option<PlainKey> {
+    key.iter()
+        .map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
+        .collect()
+}
+
+/// A key as a cursor holds it, as DynamoDB takes it.
+pub fn attribute_map(key: &PlainKey) -> HashMap<String, AttributeValue> {
+    key.iter()
+        .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
+        .collect()
+}
+
+/// Seals the positions of a listing's partitions for the query `context`.
+pub fn seal(cursor_key: &CursorKey, context: &str, positions: &[Position]) -> Option<String> {
+    let json = serde_json::to_vec(positions).ok()?;
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let sealed = cursor_key
         .0
@@ -77,15 +95,16 @@ pub fn seal(
     Some(URL_SAFE_NO_PAD.encode(out))
 }
 
-/// Opens a cursor issued for the query `context`, whose key attributes must be exactly
-/// `attrs`. Anything else (not base64, too long, tampered, sealed with another key or for
-/// another query) is [`StoreError::BadCursor`].
+/// Opens a cursor issued for the query `context` over `partitions` partitions, each position
+/// a key of exactly the attributes `attrs`. Anything else (not base64, too long, tampered,
+/// sealed with another key or for another query) is [`StoreError::BadCursor`].
 pub fn open(
     cursor_key: &CursorKey,
     context: &str,
     cursor: &str,
+    partitions: usize,
     attrs: &[&str],
-) -> Result<HashMap<String, AttributeValue>, StoreError> {
+) -> Result<Vec<Position>, StoreError> {
     if cursor.len() > MAX_CURSOR_CHARS {
         return Err(StoreError::BadCursor);
     }
@@ -107,20 +126,24 @@ pub fn open(
             },
         )
         .map_err(|_| StoreError::BadCursor)?;
-    let plain: BTreeMap<String, String> =
+    let positions: Vec<Position> =
         serde_json::from_slice(&json).map_err(|_| StoreError::BadCursor)?;
-    let mut names: Vec<&str> = plain.keys().map(String::as_str).collect();
     let mut wanted = attrs.to_vec();
-    names.sort_unstable();
     wanted.sort_unstable();
     wanted.dedup();
-    if names != wanted || plain.values().any(String::is_empty) {
+    let well_formed = |key: &PlainKey| {
+        key.keys().map(String::as_str).eq(wanted.iter().copied())
+            && !key.values().any(String::is_empty)
+    };
+    let fits = positions.len() == partitions
+        && positions.iter().all(|p| match p {
+            Position::After(key) => well_formed(key),
+            Position::Start | Position::Done => true,
+        });
+    if !fits {
         return Err(StoreError::BadCursor);
     }
-    Ok(plain
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
+    Ok(positions)
 }
 
 #[cfg(test)]
@@ -129,22 +152,23 @@ mod tests {
 
     const ATTRS: [&str; 4] = ["PK", "SK", "GSI4PK", "GSI4SK"];
 
-    fn key() -> HashMap<String, AttributeValue> {
-        [
+    fn positions() -> Vec<Position> {
+        let key: PlainKey = [
             ("PK", "CASE#AS2611-00001"),
             ("SK", "CASE"),
             ("GSI4PK", "EMAIL#jon@example.com"),
             ("GSI4SK", "CASE#2026"),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.to_owned())))
-        .collect()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        vec![Position::After(key), Position::Start, Position::Done]
     }
 
     #[test]
     fn a_cursor_round_trips_for_its_own_query_and_shows_nothing_of_the_key() {
         let k = CursorKey::random();
-        let c = seal(&k, "GSI4|EMAIL#jon@example.com", &key()).unwrap();
+        let c = seal(&k, "GSI4|EMAIL#jon@example.com", &positions()).unwrap();
         assert!(!c.contains("jon"));
         let raw = URL_SAFE_NO_PAD.decode(&c).unwrap();
         assert!(
@@ -152,49 +176,49 @@ mod tests {
             "the e-mail is not readable in the cursor"
         );
         assert_eq!(
-            open(&k, "GSI4|EMAIL#jon@example.com", &c, &ATTRS).unwrap(),
-            key()
+            open(&k, "GSI4|EMAIL#jon@example.com", &c, 3, &ATTRS).unwrap(),
+            positions()
         );
     }
 
     #[test]
     fn a_cursor_for_another_query_another_key_or_with_one_bit_changed_is_refused() {
         let k = CursorKey::random();
-        let c = seal(&k, "GSI4|EMAIL#jon@example.com", &key()).unwrap();
-        assert!(open(&k, "GSI4|EMAIL#eve@example.com", &c, &ATTRS).is_err());
-        assert!(
-            open(
-                &CursorKey::random(),
-                "GSI4|EMAIL#jon@example.com",
-                &c,
-                &ATTRS
-            )
-            .is_err()
-        );
+        let ctx = "GSI4|EMAIL#jon@example.com";
+        let c = seal(&k, ctx, &positions()).unwrap();
+        assert!(open(&k, "GSI4|EMAIL#eve@example.com", &c, 3, &ATTRS).is_err());
+        assert!(open(&CursorKey::random(), ctx, &c, 3, &ATTRS).is_err());
         let mut raw = URL_SAFE_NO_PAD.decode(&c).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
         let tampered = URL_SAFE_NO_PAD.encode(raw);
-        assert!(open(&k, "GSI4|EMAIL#jon@example.com", &tampered, &ATTRS).is_err());
-        assert!(open(&k, "GSI4|EMAIL#jon@example.com", "not base64!", &ATTRS).is_err());
-        assert!(open(&k, "GSI4|EMAIL#jon@example.com", "", &ATTRS).is_err());
-        assert!(open(&k, "GSI4|EMAIL#jon@example.com", &"A".repeat(5000), &ATTRS).is_err());
+        assert!(open(&k, ctx, &tampered, 3, &ATTRS).is_err());
+        assert!(open(&k, ctx, "not base64!", 3, &ATTRS).is_err());
+        assert!(open(&k, ctx, "", 3, &ATTRS).is_err());
+        assert!(open(&k, ctx, &"A".repeat(5000), 3, &ATTRS).is_err());
+        assert!(open(&k, ctx, &c, 3, &["PK", "SK", "GSI1PK", "GSI1SK"]).is_err());
         assert!(
-            open(
-                &k,
-                "GSI4|EMAIL#jon@example.com",
-                &c,
-                &["PK", "SK", "GSI1PK", "GSI1SK"]
-            )
-            .is_err()
+            open(&k, ctx, &c, 4, &ATTRS).is_err(),
+            "a cursor over another number of partitions"
         );
+    }
+
+    #[test]
+    fn a_sealed_key_with_an_empty_attribute_is_refused() {
+        let k = CursorKey::random();
+        let mut p = positions();
+        if let Position::After(key) = &mut p[0] {
+            key.insert("SK".into(), String::new());
+        }
+        let c = seal(&k, "ctx", &p).unwrap();
+        assert!(open(&k, "ctx", &c, 3, &ATTRS).is_err());
     }
 
     #[test]
     fn the_same_secret_makes_the_same_key_in_every_instance() {
         let a = CursorKey::from_secret(b"configured secret");
         let b = CursorKey::from_secret(b"configured secret");
-        let c = seal(&a, "ctx", &key()).unwrap();
-        assert_eq!(open(&b, "ctx", &c, &ATTRS).unwrap(), key());
+        let c = seal(&a, "ctx", &positions()).unwrap();
+        assert_eq!(open(&b, "ctx", &c, 3, &ATTRS).unwrap(), positions());
     }
 }

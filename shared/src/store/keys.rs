@@ -58,6 +58,29 @@ impl Index {
     }
 }
 
+/// Index partitions that every case (or every deadline) would otherwise share are split in
+/// this many shards. One index partition takes about 1 000 writes a second; split, the
+/// queues and the due index take this many times that. An item's shard follows from its id,
+/// so an entry never changes shard; a query of such an index asks every shard at once and
+/// merges their answers in order ([`super::query`]).
+pub const SHARDS: u32 = 4;
+
+/// The shard of the item whose table key is `pk` (FNV-1a: stable across builds and machines).
+pub fn shard(pk: &str) -> u32 {
+    let hash = pk.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    hash % SHARDS
+}
+
+/// The partition `name` of the shard of `pk`, and all of them.
+fn sharded(name: &str, pk: &str) -> String {
+    format!("{name}#{}", shard(pk))
+}
+fn all_shards(name: &str) -> Vec<String> {
+    (0..SHARDS).map(|s| format!("{name}#{s}")).collect()
+}
+
 /// Timestamps in sort keys: fixed width (microseconds, `Z`), so that they sort as they read.
 pub fn sortable(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -93,28 +116,83 @@ impl CaseKeys {
     pub fn email_pk(email: &str) -> String {
         format!("EMAIL#{}", email.to_ascii_lowercase())
     }
-    pub fn status_pk(status: CaseStatus) -> String {
-        format!("CASES#{}", status.as_str())
+    /// The status queue's shard of a case, and every shard of one status.
+    pub fn status_pk(status: CaseStatus, id: &CaseId) -> String {
+        sharded(&format!("CASES#{}", status.as_str()), &Self::pk(id))
     }
-    pub const ALL_PK: &'static str = "CASES";
-    /// The one partition of the due-deadline index; its sort key is `<due>#<case>`.
-    pub const DUE_PK: &'static str = "DUE";
-    pub fn stage_pk(stage: crate::domain::returns::Stage) -> String {
-        format!("RETURNS#{}", stage.as_str())
+    pub fn status_shards(status: CaseStatus) -> Vec<String> {
+        all_shards(&format!("CASES#{}", status.as_str()))
+    }
+    /// The every-case index's shard of a case, and all of them.
+    pub fn all_pk(id: &CaseId) -> String {
+        sharded("CASES", &Self::pk(id))
+    }
+    pub fn all_shards() -> Vec<String> {
+        all_shards("CASES")
+    }
+    /// A return queue's shard of a case, and every shard of one stage.
+    pub fn stage_pk(stage: crate::domain::returns::Stage, id: &CaseId) -> String {
+        sharded(&format!("RETURNS#{}", stage.as_str()), &Self::pk(id))
+    }
+    pub fn stage_shards(stage: crate::domain::returns::Stage) -> Vec<String> {
+        all_shards(&format!("RETURNS#{}", stage.as_str()))
     }
     pub fn created_sk(created: DateTime<Utc>, id: &CaseId) -> String {
         format!("{}#{id}", sortable(created))
     }
-    /// The month's counter from which case numbers are drawn.
-    pub fn counter_pk(year: i32, month: u32) -> String {
-        format!("COUNTER#CASE#{:02}{month:02}", year.rem_euclid(100))
-    }
-    pub const COUNTER_SK: &'static str = "COUNTER";
     /// The case id of an item of the case's partition (as the due index returns them).
     pub fn case_of(pk: &str) -> Option<CaseId> {
         pk.strip_prefix("CASE#")
             .and_then(|id| CaseId::parse(id).ok())
     }
+}
+
+/// The due index (sparse, keys only): whatever has a deadline or a next attempt (a case, an
+/// outbox message, a notice) is in the shard of its table key, sorted by when it is due.
+pub struct DueKeys;
+
+impl DueKeys {
+    pub fn pk(owner_pk: &str) -> String {
+        sharded("DUE", owner_pk)
+    }
+    pub fn shards() -> Vec<String> {
+        all_shards("DUE")
+    }
+    /// `<due>#<suffix>`: the suffix keeps entries due at the same instant apart.
+    pub fn sk(at: DateTime<Utc>, suffix: &str) -> String {
+        format!("{}#{suffix}", sortable(at))
+    }
+    /// What a due entry's table key names.
+    pub fn owner(pk: &str) -> Option<DueOwner> {
+        if let Some(id) = CaseKeys::case_of(pk) {
+            Some(DueOwner::Case(id))
+        } else if let Some(id) = pk.strip_prefix(NoticeKeys::PREFIX) {
+            Some(DueOwner::Notice(id.to_owned()))
+        } else {
+            pk.strip_prefix(OutboxKeys::PREFIX)
+                .map(|id| DueOwner::Outbox(id.to_owned()))
+        }
+    }
+}
+
+/// Something due: a case's deadline, an outbox message's next attempt, or a storefront notice
+/// not yet noted on all of its order's cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueOwner {
+    Case(CaseId),
+    Outbox(String),
+    Notice(String),
+}
+
+pub struct OutboxKeys;
+
+impl OutboxKeys {
+    /// A message to send (a refund's outcome, to its storefront).
+    pub fn pk(id: &str) -> String {
+        format!("{}{id}", Self::PREFIX)
+    }
+    pub const PREFIX: &'static str = "OUTBOX#";
+    pub const SK: &'static str = "OUTBOX";
 }
 
 pub struct DayUnitsKeys;

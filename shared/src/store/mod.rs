@@ -8,7 +8,6 @@
 //! | a customer's cases, newest first          | GSI1: `CUSTOMER#<customer>` / `CASE#<created>#<id>` |
 //! | staff queue by status, newest first       | GSI2: `CASES#<status>` / `<created>#<id>`           |
 //! | every case, newest first                  | GSI3: `CASES` / `<created>#<id>`                    |
-//! | the next case number of a month           | `PK = COUNTER#CASE#<yymm>` (atomic `ADD`)           |
 //! | an `Idempotency-Key` already used         | `PK = IDEM#<caller>#<key>` (TTL `expires_at`)       |
 //! | the merchant's policy                     | `PK = POLICY`, `SK = CURRENT`                       |
 //! | an order with refunds and case links      | `PK = ORDER#<storefront>#<order>` (one Query)       |
@@ -49,6 +48,7 @@ mod notices;
 mod orders;
 mod outbox;
 mod policy;
+mod query;
 pub mod tx;
 
 use std::sync::Arc;
@@ -57,19 +57,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
 
-pub use cases::{CaseQuery, CreateError, Due, Filing, Page};
+pub use cases::{CaseQuery, CreateError, Filing, Page};
 pub use cursor::CursorKey;
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
+pub use keys::DueOwner as Due;
 pub use notices::Notice;
 pub use orders::{Claims, OrderRecord, OrderSummary};
 pub use outbox::OutboxMessage;
 
-/// Round trips and consumed capacity, counted per store so that a benchmark can report the
-/// cost of one operation (ReturnConsumedCapacity is asked on every call).
+/// Round trips, requests and consumed capacity, counted per store so that a benchmark can
+/// report the cost of one operation (ReturnConsumedCapacity is asked on every call). A round
+/// trip is a wait on DynamoDB: requests sent at once (the shards of an index) are one.
 #[derive(Debug, Default)]
 pub struct Metrics {
     round_trips: AtomicU64,
+    requests: AtomicU64,
     /// Capacity units × 1000, to count fractions in an integer.
     milli_units: AtomicU64,
 }
@@ -77,12 +80,20 @@ pub struct Metrics {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct MetricsSnapshot {
     pub round_trips: u64,
+    pub requests: u64,
     pub capacity_units: f64,
 }
 
 impl Metrics {
+    /// A request waited for on its own.
     fn record<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        self.add_round_trips(1);
+        self.record_request(consumed);
+    }
+
+    /// A request sent with others at once: its round trips are counted by the caller.
+    fn record_request<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let units: f64 = consumed
             .into_iter()
             .filter_map(|c| c.capacity_units())
@@ -91,9 +102,14 @@ impl Metrics {
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
+    fn add_round_trips(&self, n: u64) {
+        self.round_trips.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             round_trips: self.round_trips.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
             capacity_units: self.milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
         }
     }
@@ -203,67 +219,6 @@ impl Store {
                 None => return Ok(items),
             }
         }
-    }
-}
-
-impl Store {
-    /// One page of one index partition, newest (or earliest) first, each item read as `T`:
-    /// the listings that need no filter. The cursor must be this viewer's, for this partition.
-    async fn index_page<T: serde::de::DeserializeOwned>(
-        &self,
-        index: keys::Index,
-        pk: String,
-        sk_prefix: Option<&str>,
-        newest_first: bool,
-        paging: Paging<'_>,
-    ) -> Result<Page<T>, StoreError> {
-        let Paging {
-            limit,
-            cursor: cursor_in,
-            viewer,
-        } = paging;
-        let key_attrs = ["PK", "SK", index.pk(), index.sk()];
-        let context = format!(
-            "{viewer}|{}|{pk}|{}|{newest_first}",
-            index.name(),
-            sk_prefix.unwrap_or("")
-        );
-        let start = cursor_in
-            .map(|c| cursor::open(&self.cursor_key, &context, c, &key_attrs))
-            .transpose()?;
-        let mut request = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(index.name())
-            .expression_attribute_names("#pk", index.pk())
-            .expression_attribute_values(":pk", AttributeValue::S(pk))
-            .scan_index_forward(!newest_first)
-            .limit(limit.clamp(1, 100) as i32)
-            .set_exclusive_start_key(start)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        request = match sk_prefix {
-            Some(prefix) => request
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", index.sk())
-                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
-            None => request.key_condition_expression("#pk = :pk"),
-        };
-        let out = request.send().await?;
-        self.metrics.record(out.consumed_capacity());
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(serde_dynamo::from_item)
-            .collect::<Result<Vec<T>, _>>()?;
-        Ok(Page {
-            items,
-            next_cursor: out
-                .last_evaluated_key
-                .as_ref()
-                .and_then(|k| cursor::seal(&self.cursor_key, &context, k)),
-        })
     }
 }
 

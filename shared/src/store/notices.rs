@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{CaseKeys, NoticeKeys, sortable};
+use super::keys::{CaseKeys, DueKeys, NoticeKeys};
 use super::tx::Tx;
 use super::{Store, StoreError};
 use crate::domain::case::Change;
@@ -56,10 +56,8 @@ struct MarkItem {
 fn item(notice: &Notice, version: u64) -> NoticeItem {
     let pk = NoticeKeys::pk(&notice.id);
     NoticeItem {
-        GSI5PK: notice.next_attempt_at.map(|_| CaseKeys::DUE_PK.to_owned()),
-        GSI5SK: notice
-            .next_attempt_at
-            .map(|t| format!("{}#{pk}", sortable(t))),
+        GSI5PK: notice.next_attempt_at.map(|_| DueKeys::pk(&pk)),
+        GSI5SK: notice.next_attempt_at.map(|t| DueKeys::sk(t, &pk)),
         PK: pk,
         SK: NoticeKeys::SK.to_owned(),
         entity: "notice".to_owned(),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::Page;
 use super::keys::{CaseKeys, Index, OrderKeys, WebhookKeys, sortable};
+use super::query::{IndexQuery, SortRange};
 use super::tx::Tx;
 use super::{Store, StoreError};
 use std::collections::BTreeMap;
@@ -521,7 +522,7 @@ impl Store {
         scope: &Scope,
         paging: super::Paging<'_>,
     ) -> Result<Page<OrderSummary>, StoreError> {
-        let (index, pk) = match scope {
+        let (index, partition) = match scope {
             Scope::Email(e) => (Index::Email, CaseKeys::email_pk(e)),
             Scope::Customer(c) => (Index::Customer, CaseKeys::customer_pk(c)),
             Scope::Everyone => {
@@ -531,9 +532,18 @@ impl Store {
                 });
             }
         };
-        let prefix = Some(OrderKeys::CUSTOMER_SK_PREFIX);
         let page = self
-            .index_page::<IndexedOrder>(index, pk, prefix, true, paging)
+            .index_page::<IndexedOrder>(&IndexQuery {
+                index,
+                partitions: vec![partition],
+                range: SortRange::Prefix(OrderKeys::CUSTOMER_SK_PREFIX.to_owned()),
+                newest_first: true,
+                filter: None,
+                keep: |_| true,
+                limit: paging.limit,
+                viewer: paging.viewer,
+                cursor: paging.cursor,
+            })
             .await?;
         Ok(page.map(|o| o.summary))
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{CaseKeys, sortable};
+use super::keys::{DueKeys, OutboxKeys};
 use super::tx::Tx;
 use super::{Store, StoreError};
 
@@ -42,17 +42,14 @@ struct OutboxItem {
     message: OutboxMessage,
 }
 
-pub const OUTBOX_PREFIX: &str = "OUTBOX#";
-
 fn item(message: &OutboxMessage, version: u64) -> OutboxItem {
+    let pk = OutboxKeys::pk(&message.id);
     OutboxItem {
-        PK: format!("{OUTBOX_PREFIX}{}", message.id),
-        SK: "OUTBOX".to_owned(),
+        GSI5PK: message.next_attempt_at.map(|_| DueKeys::pk(&pk)),
+        GSI5SK: message.next_attempt_at.map(|t| DueKeys::sk(t, &pk)),
+        PK: pk,
+        SK: OutboxKeys::SK.to_owned(),
         entity: "outbox".to_owned(),
-        GSI5PK: message.next_attempt_at.map(|_| CaseKeys::DUE_PK.to_owned()),
-        GSI5SK: message
-            .next_attempt_at
-            .map(|t| format!("{}#{OUTBOX_PREFIX}{}", sortable(t), message.id)),
         version,
         message: message.clone(),
     }
@@ -65,7 +62,7 @@ impl Store {
     }
 
     pub async fn outbox(&self, id: &str) -> Result<Option<(OutboxMessage, u64)>, StoreError> {
-        let Some(raw) = self.get(format!("{OUTBOX_PREFIX}{id}"), "OUTBOX").await? else {
+        let Some(raw) = self.get(OutboxKeys::pk(id), OutboxKeys::SK).await? else {
             return Ok(None);
         };
         let item: OutboxItem = serde_dynamo::from_item(raw)?;
