@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::case;
+use crate::domain::case::{self, Case};
 use crate::domain::values::CaseId;
 use crate::store::tx::TxError;
 use crate::store::{Notice, Store, StoreError};
@@ -40,9 +40,20 @@ pub async fn tell(
     now: DateTime<Utc>,
     max_cases: usize,
 ) -> Result<Progress, StoreError> {
-    let Some((mut notice, version)) = store.notice(id).await? else {
+    let Some((notice, version)) = store.notice(id).await? else {
         return Ok(Progress::default());
     };
+    tell_known(store, notice, version, now, max_cases).await
+}
+
+/// [`tell`], for a notice in hand at `version` (the delivery that just wrote it).
+pub async fn tell_known(
+    store: &Store,
+    mut notice: Notice,
+    version: u64,
+    now: DateTime<Utc>,
+    max_cases: usize,
+) -> Result<Progress, StoreError> {
     if notice.done_at.is_some() {
         return Ok(Progress::default());
     }
@@ -50,9 +61,16 @@ pub async fn tell(
     let mut told = Vec::new();
     let mut failure = None;
     for chunk in batch.chunks(AT_ONCE) {
-        let results =
-            futures::future::join_all(chunk.iter().map(|c| tell_case(store, &notice, c, now)))
-                .await;
+        // The chunk's cases in one read; a case that moves on meanwhile is read again alone.
+        let mut read = store.cases(chunk).await?;
+        let results = futures::future::join_all(chunk.iter().map(|c| {
+            let first = read
+                .iter()
+                .position(|case| &case.id == c)
+                .map(|i| read.swap_remove(i));
+            tell_case(store, &notice, c, first, now)
+        }))
+        .await;
         for (case_id, result) in chunk.iter().zip(results) {
             match result {
                 Ok(()) => told.push(case_id.clone()),
@@ -89,15 +107,20 @@ pub async fn tell(
 }
 
 /// Tells one case, once: the case's change and the notice's mark in one transaction. A closed
-/// case, a case gone, or one told before is done.
+/// case, a case gone, or one told before is done. `first` is the case as the batch read it.
 async fn tell_case(
     store: &Store,
     notice: &Notice,
     case_id: &CaseId,
+    mut first: Option<Case>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for _ in 0..ATTEMPTS {
-        let Some(current) = store.case(case_id).await? else {
+    for attempt in 0..ATTEMPTS {
+        let current = match (attempt, first.take()) {
+            (0, read) => read,
+            _ => store.case(case_id).await?,
+        };
+        let Some(current) = current else {
             return Ok(());
         };
         if !current.status.open() {

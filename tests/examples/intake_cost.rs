@@ -27,12 +27,13 @@ where
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(status.is_success(), "{name}: {status}");
     }
-    let after = app.store.metrics();
+    let cost = app.store.metrics() - before;
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "| {name} | {:.1} | {:.2} | {:.2} |",
-        (after.round_trips - before.round_trips) as f64 / N as f64,
-        (after.capacity_units - before.capacity_units) / N as f64,
+        "| {name} | {:.1} | {:.1} | {:.2} | {:.2} |",
+        cost.read_round_trips() as f64 / N as f64,
+        cost.write_round_trips as f64 / N as f64,
+        cost.capacity_units / N as f64,
         times[N / 2]
     );
 }
@@ -58,8 +59,10 @@ async fn main() {
         .unwrap();
     let id = first["id"].as_str().unwrap().to_owned();
 
-    println!("| operation | round trips | capacity units | median ms (local) |");
-    println!("|---|---|---|---|");
+    println!(
+        "| operation | read round trips | write round trips | capacity units | median ms (local) |"
+    );
+    println!("|---|---|---|---|---|");
     measure(app, "POST /v1/cases", |_| {
         app.post("/v1/cases", alice, body)
     })

@@ -85,15 +85,6 @@ pub async fn file(
     let hash = fingerprint("POST", "/v1/cases", &raw);
     let now = app.clock.now();
 
-    if let Some(key) = &key
-        && let Some(record) = app
-            .store
-            .idempotency_record(&caller, key.as_str(), now)
-            .await?
-    {
-        return replay(&app, &record, &hash).await;
-    }
-
     let actor = principal.actor();
     let customer = case::filing_customer(&actor, request.customer_id.as_ref())?;
     let (policy, _) = app.policy.get(&app.store).await?;
@@ -107,11 +98,46 @@ pub async fn file(
     // decided again on what is there now.
     retry_on_conflict(|| async {
         let mut command = request.clone();
-        let order = with_order_as_proof(&app, &principal, &mut command, &policy).await?;
-        let day_units = match &command.return_terms {
-            Some(_) => Some(app.store.day_units(&customer, day).await?),
-            None => None,
-        };
+        // What the filing decides on, read in one round: the key's earlier use, the order,
+        // the customer's units of the day.
+        let (earlier_use, order, day_units) = app
+            .store
+            .together(|store| {
+                let app = AppState {
+                    store,
+                    ..app.clone()
+                };
+                let (key, caller, customer, principal) = (&key, &caller, &customer, &principal);
+                let command = &mut command;
+                let policy = &policy;
+                async move {
+                    let units = command.return_terms.is_some();
+                    tokio::join!(
+                        async {
+                            match key {
+                                Some(key) => {
+                                    app.store
+                                        .idempotency_record(caller, key.as_str(), now)
+                                        .await
+                                }
+                                None => Ok(None),
+                            }
+                        },
+                        with_order_as_proof(&app, principal, command, policy),
+                        async {
+                            match units {
+                                true => app.store.day_units(customer, day).await.map(Some),
+                                false => Ok(None),
+                            }
+                        }
+                    )
+                }
+            })
+            .await;
+        if let Some(record) = earlier_use? {
+            return replay(&app, &record, &hash).await;
+        }
+        let (order, day_units) = (order?, day_units?);
         let earlier = day_units.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
         let history = History {
             earlier: &earlier,

@@ -16,6 +16,7 @@
 //! nothing.
 
 use aftersales::clock::random_u64;
+use aftersales::domain::RuleError;
 use aftersales::domain::case::{self, Change, Held};
 use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
 use aftersales::domain::values::{CaseId, CustomerId, OrderId};
@@ -248,10 +249,9 @@ async fn apply(
         topic,
         now,
     };
+    // A delivery seen before is refused by its marker's condition in the transaction that
+    // would apply it again (or found stale, or its refund or return known): no read first.
     let (outcome, case_id) = retry_on_conflict(|| async {
-        if app.store.delivery_seen(sf, dedup_key, now).await? {
-            return Ok((Outcome::Duplicate, None));
-        }
         let result = match &inbound {
             Inbound::Order(order) => apply_order(app, order, &delivery).await,
             Inbound::Refund { order_id, refund } => {
@@ -330,7 +330,7 @@ fn add_notice(
     order_id: &OrderId,
     changes: Vec<Change>,
     d: &Delivery<'_>,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<Notice>, StoreError> {
     if changes.is_empty() {
         return Ok(None);
     }
@@ -353,7 +353,7 @@ fn add_notice(
         done_at: None,
     };
     app.store.add_notice(tx, &notice)?;
-    Ok(Some(notice.id))
+    Ok(Some(notice))
 }
 
 /// A notice's id: one per delivery, short and key-safe whatever the sender's delivery id.
@@ -364,9 +364,11 @@ fn notice_id(storefront: &str, dedup_key: &str) -> String {
 
 /// Tells the order's cases within this request as far as [`notices::IN_REQUEST`] goes; the
 /// delivery is recorded already, so a failure here leaves the rest to the timers.
-async fn tell_cases(app: &AppState, notice: Option<String>, now: DateTime<Utc>) {
-    let Some(id) = notice else { return };
-    match notices::tell(&app.store, &id, now, notices::IN_REQUEST).await {
+async fn tell_cases(app: &AppState, notice: Option<Notice>, now: DateTime<Utc>) {
+    let Some(notice) = notice else { return };
+    let id = notice.id.clone();
+    // Written at version 1 by the delivery's transaction.
+    match notices::tell_known(&app.store, notice, 1, now, notices::IN_REQUEST).await {
         Ok(p) if p.left > 0 => {
             tracing::info!(notice = %id, told = p.told, left = p.left, "the timers tell the rest")
         }
@@ -497,59 +499,87 @@ async fn apply_refund(
 
 async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>) -> Applied {
     let (sf, now) = (d.storefront, d.now);
-    if let Some(existing) = app.store.return_case(sf, &request.return_id).await? {
+    // One round: the return's case, if it has one, and the order.
+    let (existing, record) = app
+        .store
+        .together(|store| async move {
+            tokio::join!(
+                store.return_case(sf, &request.return_id),
+                store.order_record(sf, request.order_id.as_str())
+            )
+        })
+        .await;
+    if let Some(existing) = existing? {
         return Ok((Outcome::Duplicate, Some(existing)));
     }
-    let record = app
-        .store
-        .order_record(sf, request.order_id.as_str())
-        .await?;
+    let record = record?;
     let Some(order) = &record.order else {
         // The order's own webhook has not arrived yet: the sender retries, and by then it has.
-        return Err(StoreError::Conflict.into());
+        // A 409 of its own, not a lost race: asking DynamoDB again now would not help.
+        return Err(Failure::Refused(
+            RuleError::state(
+                "order-not-received",
+                format!(
+                    "order {} has not arrived from the storefront yet; retry later",
+                    request.order_id
+                ),
+            )
+            .into(),
+        ));
     };
     let (policy, _) = app.policy.get(&app.store).await?;
     let customer = customer_key(sf, &order.customer)
         .or_else(|| CustomerId::parse(format!("{sf}:order-{}", order.order_id)).ok())
         .ok_or_else(|| StoreError::Other("no usable customer id".into()))?;
     let day = case::merchant_date(now, &policy);
-    // A storefront's returns count towards the customer's units of the day too.
-    let (earlier, units_version) = app.store.day_units(&customer, day).await?;
-    let held = Held {
-        order,
-        left_minor: record.left_minor(),
-        claimed_units: &record.claims.units,
-    };
-    let (new_case, events) = case::file_storefront_return(
-        CaseId::draw(day, random_u64()),
-        held,
-        request,
-        customer,
-        &earlier,
-        now,
-        &policy,
-    )
-    .map_err(|r| Failure::Refused(r.into()))?;
-    let units_after = new_case.returns.as_ref().map(|f| earlier.with(&f.terms));
-    let filing = Filing {
-        idempotency: None,
-        // The storefront decided to take the return: its cases count, with no limit.
-        open_cases_limit: None,
-        day_units: units_after.as_ref().map(|u| (day, u, units_version)),
-        claims_read: Some(&record.claims),
-    };
-    let mut tx = app.store.tx();
-    app.store
-        .add_new_case(&mut tx, &new_case, &events, filing, now)?;
-    app.store
-        .add_return_link(&mut tx, sf, &request.return_id, &new_case.id)?;
-    d.mark(app, &mut tx)?;
-    match app.store.commit(tx).await {
-        Err(e) if e.failed("return") => Ok((
-            Outcome::Duplicate,
-            app.store.return_case(sf, &request.return_id).await?,
-        )),
-        other => Ok(other.map(|()| (Outcome::Applied, Some(new_case.id)))?),
+    // A storefront's returns count towards the customer's units of the day too. Most
+    // customers have none yet that day: the filing assumes so, and its transaction's
+    // condition on the day's units says when that was wrong (then they are read).
+    let mut units_read = None;
+    loop {
+        let (earlier, units_version) = units_read.clone().unwrap_or_default();
+        let held = Held {
+            order,
+            left_minor: record.left_minor(),
+            claimed_units: &record.claims.units,
+        };
+        let (new_case, events) = case::file_storefront_return(
+            CaseId::draw(day, random_u64()),
+            held,
+            request,
+            customer.clone(),
+            &earlier,
+            now,
+            &policy,
+        )
+        .map_err(|r| Failure::Refused(r.into()))?;
+        let units_after = new_case.returns.as_ref().map(|f| earlier.with(&f.terms));
+        let filing = Filing {
+            idempotency: None,
+            // The storefront decided to take the return: its cases count, with no limit.
+            open_cases_limit: None,
+            day_units: units_after.as_ref().map(|u| (day, u, units_version)),
+            claims_read: Some(&record.claims),
+        };
+        let mut tx = app.store.tx();
+        app.store
+            .add_new_case(&mut tx, &new_case, &events, filing, now)?;
+        app.store
+            .add_return_link(&mut tx, sf, &request.return_id, &new_case.id)?;
+        d.mark(app, &mut tx)?;
+        return match app.store.commit(tx).await {
+            Err(e) if e.failed("return") => Ok((
+                Outcome::Duplicate,
+                app.store.return_case(sf, &request.return_id).await?,
+            )),
+            Err(TxError::ConditionFailed(labels))
+                if units_read.is_none() && labels == ["day-units"] =>
+            {
+                units_read = Some(app.store.day_units(&customer, day).await?);
+                continue;
+            }
+            other => Ok(other.map(|()| (Outcome::Applied, Some(new_case.id)))?),
+        };
     }
 }
 

@@ -579,22 +579,7 @@ pub struct NewCase {
     pub return_terms: Option<ReturnTerms>,
 }
 
-/// Why a command was not carried out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("the request has invalid fields")]
-    Invalid(Vec<InvalidField>),
-    #[error(transparent)]
-    Rule(#[from] RuleError),
-    #[error("{0}")]
-    Forbidden(String),
-}
-
-impl From<InvalidField> for Refusal {
-    fn from(e: InvalidField) -> Self {
-        Refusal::Invalid(vec![e])
-    }
-}
+pub use super::Refusal;
 
 fn optional_text(
     field: &str,
@@ -1119,7 +1104,7 @@ pub fn cancel(
     allowed(&actor, Action::CancelCase)?;
     let reason = optional_text("reason", &reason, 1000)?;
     if !case.cancellable() {
-        return Err(RuleError::new(
+        return Err(RuleError::state(
             "not-cancellable",
             format!(
                 "a case that is {} can no longer be cancelled",
@@ -1148,7 +1133,7 @@ pub fn add_evidence(
     }
     let evidence = normalise_evidence(&evidence, case.evidence.len()).map_err(Refusal::Invalid)?;
     if !case.status.open() {
-        return Err(RuleError::new(
+        return Err(RuleError::state(
             "case-closed",
             format!(
                 "a case that is {} takes no more evidence",
@@ -1200,7 +1185,7 @@ pub fn apply_return(
             returns::Refused::Rule(rule) => Refusal::Rule(rule),
         })?;
     if case.status == CaseStatus::Cancelled {
-        return Err(RuleError::new("not-cancellable", "the case is cancelled").into());
+        return Err(RuleError::state("not-cancellable", "the case is cancelled").into());
     }
     if changes.is_empty() {
         // Nothing happened (a deadline that no longer applies): only the flow's clock moves.

@@ -23,20 +23,56 @@ pub mod returns;
 pub mod values;
 
 /// A business rule said no. The `rule` is a stable kebab-case name that clients can branch on;
-/// the message is for people.
+/// the message is for people; the kind says whether asking again later could succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct RuleError {
     pub rule: &'static str,
     pub message: String,
+    pub kind: RuleKind,
+}
+
+/// Which answer a refusal is: the request itself breaks a rule (HTTP 422), or the record's
+/// current state does not allow it (HTTP 409: the same request may succeed in another state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Refused,
+    State,
 }
 
 impl RuleError {
+    /// The request breaks a rule, whatever the record's state.
     pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
         Self {
             rule,
             message: message.into(),
+            kind: RuleKind::Refused,
         }
+    }
+
+    /// The record's current state does not allow the request.
+    pub fn state(rule: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind: RuleKind::State,
+            ..Self::new(rule, message)
+        }
+    }
+}
+
+/// Why a command was not carried out: the one refusal of every domain command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the request has invalid fields")]
+    Invalid(Vec<InvalidField>),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+impl From<InvalidField> for Refusal {
+    fn from(e: InvalidField) -> Self {
+        Refusal::Invalid(vec![e])
     }
 }
 

@@ -1283,16 +1283,13 @@ fn refuse<T>(rule: &'static str, message: impl Into<String>) -> Result<T, Refuse
     Err(Refused::Rule(RuleError::new(rule, message)))
 }
 
-/// Why a return command was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("the command has invalid fields")]
-    Invalid(Vec<InvalidField>),
-    #[error(transparent)]
-    Rule(#[from] RuleError),
+/// Refused because of where the return stands now (409), not because of what was asked.
+fn refuse_state<T>(rule: &'static str, message: impl Into<String>) -> Result<T, Refused> {
+    Err(Refused::Rule(RuleError::state(rule, message)))
 }
+
+/// Why a return command was refused (the domain's one refusal).
+pub use super::Refusal as Refused;
 
 fn need_rank(actor: &Actor, level: Role) -> Result<(), Refused> {
     if rank(actor.role) >= rank(level) {
@@ -1397,7 +1394,7 @@ pub fn decide(
     let mut next = flow.clone();
     let stage = flow.stage;
     let wrong_stage = |what: &str| -> Result<(ReturnFlow, Vec<ReturnChange>), Refused> {
-        refuse(
+        refuse_state(
             "wrong-stage",
             format!("a return that is {} cannot be {what}", stage.as_str()),
         )
@@ -1582,7 +1579,7 @@ pub fn decide(
         Command::ApproveScrap(reasoned) => {
             reasoned.check()?;
             if !flow.scrap_sign_off_pending {
-                return refuse(
+                return refuse_state(
                     "no-scrap-to-sign-off",
                     "no scrap above the limit waits for a sign-off on this return",
                 );
@@ -1598,7 +1595,7 @@ pub fn decide(
             if stage != Stage::RefundPending {
                 return match stage {
                     Stage::Refunded | Stage::Exchanged => {
-                        refuse("already-refunded", "this refund has been paid")
+                        refuse_state("already-refunded", "this refund has been paid")
                     }
                     _ => wrong_stage("refunded"),
                 };
@@ -1648,7 +1645,7 @@ pub fn decide(
         },
         Command::Cancel { reason } => {
             if !flow.cancellable() {
-                return refuse(
+                return refuse_state(
                     "not-cancellable",
                     "a return can be cancelled only until the refund has succeeded",
                 );

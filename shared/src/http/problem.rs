@@ -7,22 +7,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::Refusal;
 use crate::domain::access::Denied;
-use crate::domain::case::Refusal;
-use crate::domain::{InvalidField, RuleError};
+use crate::domain::{InvalidField, RuleError, RuleKind};
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Rules that say "not in the state the case is in now" (often because someone else acted
 /// first): 409, with the rule's name; every other rule is a 422.
-const STATE_CONFLICTS: [&str; 5] = [
-    "wrong-stage",
-    "already-refunded",
-    "not-cancellable",
-    "case-closed",
-    "no-scrap-to-sign-off",
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -114,7 +107,7 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported media type",
             ),
-            Rule(r) if STATE_CONFLICTS.contains(&r.rule) => (
+            Rule(r) if r.kind == RuleKind::State => (
                 StatusCode::CONFLICT,
                 "rule",
                 "The case's current state does not allow this",

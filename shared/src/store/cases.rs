@@ -407,6 +407,19 @@ impl Store {
             .map(|i| i.case))
     }
 
+    /// Several cases at once (strongly consistent, one BatchGetItem per hundred), for commands
+    /// that change each of them: the cases that exist, in no particular order.
+    pub async fn cases(&self, ids: &[CaseId]) -> Result<Vec<Case>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|id| (CaseKeys::pk(id), CaseKeys::SK.to_owned()));
+        let items = self.get_many(keys.collect()).await?;
+        items
+            .into_iter()
+            .map(|item| Ok(serde_dynamo::from_item::<_, CaseItem>(item)?.case))
+            .collect()
+    }
+
     /// The case and its timeline, oldest event first, in one Query of the case's partition.
     pub async fn case_with_timeline(
         &self,

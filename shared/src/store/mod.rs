@@ -55,7 +55,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConsumedCapacity, KeysAndAttributes, ReturnConsumedCapacity,
+};
 
 pub use cases::{CaseQuery, CreateError, Filing, Page};
 pub use cursor::CursorKey;
@@ -72,6 +74,8 @@ pub use outbox::OutboxMessage;
 #[derive(Debug, Default)]
 pub struct Metrics {
     round_trips: AtomicU64,
+    /// Of which waited on writes (transactions and single-item puts).
+    write_round_trips: AtomicU64,
     requests: AtomicU64,
     /// Capacity units × 1000, to count fractions in an integer.
     milli_units: AtomicU64,
@@ -80,8 +84,29 @@ pub struct Metrics {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct MetricsSnapshot {
     pub round_trips: u64,
+    pub write_round_trips: u64,
     pub requests: u64,
     pub capacity_units: f64,
+}
+
+impl MetricsSnapshot {
+    /// Read round trips: every wait on DynamoDB that wrote nothing.
+    pub fn read_round_trips(&self) -> u64 {
+        self.round_trips - self.write_round_trips
+    }
+}
+
+/// What happened between two snapshots.
+impl std::ops::Sub for MetricsSnapshot {
+    type Output = MetricsSnapshot;
+    fn sub(self, before: Self) -> Self {
+        MetricsSnapshot {
+            round_trips: self.round_trips - before.round_trips,
+            write_round_trips: self.write_round_trips - before.write_round_trips,
+            requests: self.requests - before.requests,
+            capacity_units: self.capacity_units - before.capacity_units,
+        }
+    }
 }
 
 impl Metrics {
@@ -106,9 +131,16 @@ impl Metrics {
         self.round_trips.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// A write waited for on its own.
+    fn record_write<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        self.write_round_trips.fetch_add(1, Ordering::Relaxed);
+        self.record(consumed);
+    }
+
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             round_trips: self.round_trips.load(Ordering::Relaxed),
+            write_round_trips: self.write_round_trips.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             capacity_units: self.milli_units.load(Ordering::Relaxed) as f64 / 1000.0,
         }
@@ -123,6 +155,9 @@ pub struct Store {
     metrics: Arc<Metrics>,
     /// Seals the cursors of listings (see [`cursor`]).
     cursor_key: CursorKey,
+    /// Reads sent at once with others ([`Store::together`]): their wait is counted there,
+    /// once if any was sent.
+    in_round: Option<Arc<AtomicU64>>,
 }
 
 impl Store {
@@ -132,6 +167,7 @@ impl Store {
             table: table.into(),
             metrics: Arc::default(),
             cursor_key,
+            in_round: None,
         }
     }
 
@@ -147,6 +183,41 @@ impl Store {
         self.metrics.snapshot()
     }
 
+    /// Independent reads sent at once: `reads` is given a store whose reads it joins (for
+    /// example with `tokio::join!`), and the wait counts as one round trip. A command reads
+    /// what it decides on in one such round.
+    pub async fn together<T, F, Fut>(&self, reads: F) -> T
+    where
+        F: FnOnce(Store) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let sent = Arc::new(AtomicU64::new(0));
+        let round = Store {
+            in_round: Some(sent.clone()),
+            ..self.clone()
+        };
+        let out = reads(round).await;
+        if sent.load(Ordering::Relaxed) > 0 {
+            self.round_trip();
+        }
+        out
+    }
+
+    /// One wait on DynamoDB, or one more request of the round this store is in.
+    fn round_trip(&self) {
+        match &self.in_round {
+            Some(sent) => {
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+            None => self.metrics.add_round_trips(1),
+        }
+    }
+
+    fn record_read<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+        self.metrics.record_request(consumed);
+        self.round_trip();
+    }
+
     /// One item by its key, strongly consistent: what a command reads before it decides.
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
@@ -159,8 +230,68 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
-        self.metrics.record(out.consumed_capacity());
+        self.record_read(out.consumed_capacity());
         Ok(out.item)
+    }
+
+    /// Items by their keys, strongly consistent, at most 100 per request sent at once: one
+    /// wait however many (DynamoDB's unprocessed keys are asked again).
+    async fn get_many(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        let items = self
+            .together(|round| async move {
+                let chunks = keys
+                    .chunks(100)
+                    .map(|chunk| round.get_batch(chunk.to_vec()));
+                futures::future::try_join_all(chunks).await
+            })
+            .await?;
+        Ok(items.into_iter().flatten().collect())
+    }
+
+    async fn get_batch(&self, keys: Vec<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        let mut wanted = KeysAndAttributes::builder()
+            .set_keys(Some(
+                keys.into_iter()
+                    .map(|(pk, sk)| {
+                        Item::from([
+                            ("PK".to_owned(), AttributeValue::S(pk)),
+                            ("SK".to_owned(), AttributeValue::S(sk)),
+                        ])
+                    })
+                    .collect(),
+            ))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut items = Vec::new();
+        for attempt in 0.. {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(self.table.as_ref(), wanted)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            self.record_read(out.consumed_capacity());
+            if let Some(mut found) = out.responses {
+                items.extend(found.remove(self.table.as_ref()).unwrap_or_default());
+            }
+            match out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table.as_ref()))
+            {
+                Some(left) if !left.keys().is_empty() => {
+                    if attempt >= 5 {
+                        return Err(StoreError::Unavailable("DynamoDB left keys unread".into()));
+                    }
+                    // Throttled: DynamoDB answered what it could; ask again a little later.
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    wanted = left;
+                }
+                _ => break,
+            }
+        }
+        Ok(items)
     }
 
     /// Puts `item` if the stored one is still at `expected_version` (0: there is none yet):
@@ -184,7 +315,7 @@ impl Store {
                 .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
         };
         let out = request.send().await?;
-        self.metrics.record(out.consumed_capacity());
+        self.metrics.record_write(out.consumed_capacity());
         Ok(())
     }
 
@@ -205,7 +336,7 @@ impl Store {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await?;
-            self.metrics.record(out.consumed_capacity());
+            self.record_read(out.consumed_capacity());
             for item in out.items.unwrap_or_default() {
                 let entity = item
                     .get("entity")

@@ -141,8 +141,7 @@ impl Store {
         }))
         .await?;
         // The shards were asked at once: as long as the one that read most.
-        self.metrics
-            .add_round_trips(reads.iter().flatten().map(|r| r.reads).max().unwrap_or(0) as u64);
+        self.shard_waits(reads.iter().flatten().map(|r| r.reads).max());
 
         // Nothing of a shard that has more can come before the key it stopped at.
         let bounds = reads
@@ -221,10 +220,17 @@ impl Store {
                 .map(|pk| self.read_shard(query, pk, None, query.limit)),
         )
         .await?;
-        self.metrics
-            .add_round_trips(reads.iter().map(|r| r.reads).max().unwrap_or(0) as u64);
+        self.shard_waits(reads.iter().map(|r| r.reads).max());
         let more = reads.iter().any(|r| r.frontier.is_some());
         Ok((reads.into_iter().flat_map(|r| r.items).collect(), more))
+    }
+
+    /// Shards are read at once: the wait is the longest shard's reads (within a
+    /// [`Store::together`] round, the round counts it).
+    fn shard_waits(&self, longest: Option<usize>) {
+        for _ in 0..longest.unwrap_or(0) {
+            self.round_trip();
+        }
     }
 
     /// Up to `limit` items of one partition that `query` keeps, from `start`, in at most

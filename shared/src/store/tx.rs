@@ -158,11 +158,11 @@ impl Store {
             .await;
         match result {
             Ok(out) => {
-                self.metrics.record(out.consumed_capacity());
+                self.metrics.record_write(out.consumed_capacity());
                 Ok(())
             }
             Err(err) => {
-                self.metrics.record([]);
+                self.metrics.record_write([]);
                 Err(classify(err, &tx.labels))
             }
         }
