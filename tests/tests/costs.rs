@@ -131,3 +131,112 @@ async fn a_case_change_and_a_return_step_each_take_two_round_trips() {
         "the answer carries the new event"
     );
 }
+
+/// Reads and writes waited for by what `send` does.
+async fn cost_of<F: std::future::Future<Output = reqwest::Response>>(
+    app: &TestApp,
+    send: F,
+) -> (u64, u64) {
+    let before = app.store.metrics();
+    let response = send.await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let cost = app.store.metrics() - before;
+    (cost.read_round_trips(), cost.write_round_trips)
+}
+
+#[tokio::test]
+async fn every_state_change_is_one_write_after_at_most_one_read() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    // Warm the policy cache: a process reads the policy once.
+    app.post("/v1/cases", &alice, &complaint()).await;
+
+    let return_request = json!({
+        "type": "return_refund", "description": "No picture.",
+        "purchase": {"category": "television", "invoice_date": merchant_day(-3)},
+        "return_terms": {"kind": "return_and_refund", "reason": "quality_fault", "units": 1,
+                         "currency": "CNY", "unit_price_minor": 399900}
+    });
+    let filing = cost_of(&app, app.post("/v1/cases", &alice, &return_request)).await;
+    assert_eq!(filing, (1, 1), "the day's units, then the transaction");
+    let (_, case) = json(app.post("/v1/cases", &alice, &return_request).await).await;
+    let id = case["id"].as_str().unwrap();
+    let keyed = app
+        .request(Method::POST, "/v1/cases", &alice)
+        .header("Idempotency-Key", "cost-2")
+        .json(&return_request)
+        .send();
+    let keyed = async { keyed.await.unwrap() };
+    assert_eq!(
+        cost_of(&app, keyed).await,
+        (1, 1),
+        "the key's earlier use and the day's units are read at once"
+    );
+
+    let path = format!("/v1/cases/{id}/return");
+    let steps = [
+        (
+            app.token(Role::Reviewer, "rev-1"),
+            json!({"action": "approve", "reason_code": "ok", "note": ""}),
+        ),
+        (
+            alice.clone(),
+            json!({"action": "ship", "carrier": "SF", "tracking_number": "SF1"}),
+        ),
+        (
+            app.token(Role::Warehouse, "wh-1"),
+            json!({"action": "receive", "units_received": 1,
+                   "slip": {"item_number": "TV", "item_name": "TV", "quantity": 1, "defect": "no picture"}}),
+        ),
+        (
+            app.token(Role::Quality, "qc-1"),
+            json!({"action": "inspect", "fault_confirmed": true, "responsibility": "merchant",
+                   "resaleable": false, "dispositions": ["rework"]}),
+        ),
+        (
+            app.token(Role::Finance, "fin-1"),
+            json!({"action": "execute_refund"}),
+        ),
+    ];
+    for (token, step) in &steps {
+        assert_eq!(
+            cost_of(&app, app.post(&path, token, step)).await,
+            (1, 1),
+            "{step}"
+        );
+    }
+
+    // Storefront webhooks: the delivery's marker, the order's version and the return's link
+    // are conditions of the one transaction, not reads before it.
+    let order = e2e::fixture("shopify/orders-create.json");
+    let created = cost_of(&app, app.shopify("orders/create", &order, "cost-o")).await;
+    assert_eq!(created, (1, 1), "the order, then the transaction");
+    let updated = e2e::fixture_with(
+        "shopify/orders-create.json",
+        json!({"updated_at": "2022-01-01T10:00:00-05:00"}),
+    );
+    let changed = cost_of(&app, app.shopify("orders/updated", &updated, "cost-u")).await;
+    assert_eq!(changed, (1, 1));
+    let opened = cost_of(
+        &app,
+        app.shopify(
+            "returns/request",
+            &e2e::fixture("shopify/returns-request.json"),
+            "cost-r",
+        ),
+    )
+    .await;
+    assert_eq!(opened, (1, 1), "the return's link and its order at once");
+    // A refund on an order with an open case: the delivery (the order read, one transaction),
+    // then the case told (read, one transaction) and the notice's progress recorded.
+    let refunded = cost_of(
+        &app,
+        app.shopify(
+            "refunds/create",
+            &e2e::fixture("shopify/refunds-create.json"),
+            "cost-f",
+        ),
+    )
+    .await;
+    assert_eq!(refunded, (2, 3));
+}
