@@ -11,7 +11,9 @@ use aftersales::domain::values::{
     CaseId, CustomerId, Email, IdempotencyKey, date_out_of_range, sane_time,
 };
 use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams};
+use aftersales::http::{
+    ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams, on_case,
+};
 use aftersales::store::{
     CaseQuery, CreateError, Filing, IdempotencyRecord, OrderRecord, Page, StoreError,
 };
@@ -451,7 +453,7 @@ pub async fn cancel(
     .await
 }
 
-/// Load, check access, decide, write with the version condition; again on a lost race.
+/// A command on a case through the one runner (`aftersales::http::run`).
 async fn change<F>(
     app: &AppState,
     principal: &Principal,
@@ -462,22 +464,9 @@ async fn change<F>(
 where
     F: Fn(&Case, DateTime<Utc>) -> Result<(Case, Vec<Event>), case::Refusal>,
 {
-    let case_id = parse_case_id(id)?;
-    // One read of the case with its timeline, one transaction; the answer is what was written.
-    let view = retry_on_conflict(|| async {
-        let (current, mut timeline) = app
-            .store
-            .case_with_timeline(&case_id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        principal.check_case(action, &current)?;
-        let (next, events) = decide(&current, app.clock.now())?;
-        app.store.update_case(&current, &next, &events).await?;
-        timeline.extend(events);
-        Ok(CaseView {
-            case: next,
-            timeline,
-        })
+    let decide = &decide;
+    let view = on_case(&app.store, principal, id, action, |current| async move {
+        Ok((decide(&current, app.clock.now())?.into(), None))
     })
     .await?;
     Ok(Json(view))

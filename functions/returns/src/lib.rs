@@ -11,12 +11,10 @@
 use aftersales::clock::SharedClock;
 use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, CaseSummary};
+use aftersales::domain::effects::Decision;
 use aftersales::domain::returns::{Command, Stage};
-use aftersales::domain::values::CaseId;
 use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::{
-    ApiError, CaseView, JsonBody, Principal, QueryParams, problem, retry_on_conflict,
-};
+use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, problem};
 use aftersales::payments;
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::{Page, Paging, Store};
@@ -60,23 +58,16 @@ pub async fn step(
     Path(id): Path<String>,
     JsonBody { value: command, .. }: JsonBody<Command>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no case {id}"));
-    let case_id = CaseId::parse(&id).map_err(|_| not_found())?;
-    // One read of the case with its timeline, one transaction; the answer is what was written.
-    let view = retry_on_conflict(|| async {
-        let (current, mut timeline) = app
-            .store
-            .case_with_timeline(&case_id)
-            .await?
-            .ok_or_else(not_found)?;
-        // Someone else's case is not there (404); the step's role is the rules' (403).
-        principal.check_case(Action::ReadCase, &current)?;
+    // Someone else's case is not there (404); the step's role is the rules' (403).
+    let (app, principal, command) = (&app, &principal, &command);
+    let view = on_case(&app.store, principal, &id, Action::ReadCase, |current| async move {
         let (policy, _) = app.policy.get(&app.store).await?;
-        let (next, events) =
+        let decided =
             case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
+        let decision = Decision::of_return_step(&current, decided);
         // A payment from a held order is made from the order as it stands now.
-        let paid_from = if payments::pays_from_order(&current, &next) {
-            match payments::order_for_payment(&app.store, &next).await? {
+        let paid_from = if payments::pays_from_order(&current, &decision.next) {
+            match payments::order_for_payment(&app.store, &decision.next).await? {
                 Some((_, true)) => {
                     return Err(RuleError::new(
                         "order-already-refunded",
@@ -90,14 +81,10 @@ pub async fn step(
         } else {
             None
         };
-        app.store
-            .save_return_step(&current, &next, &events, paid_from.as_ref())
-            .await?;
-        tracing::info!(case = %case_id, stage = ?next.returns.as_ref().map(|f| f.stage), by = %principal.id, "return step");
-        timeline.extend(events);
-        Ok(CaseView { case: next, timeline })
+        Ok((decision, paid_from))
     })
     .await?;
+    tracing::info!(case = %id, stage = ?view.case.returns.as_ref().map(|f| f.stage), by = %principal.id, "return step");
     Ok(Json(view))
 }
 

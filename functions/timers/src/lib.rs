@@ -18,6 +18,7 @@
 
 use aftersales::clock::SharedClock;
 use aftersales::domain::case;
+use aftersales::domain::effects::Decision;
 use aftersales::domain::identity::{Actor, Role};
 use aftersales::domain::returns::Command;
 use aftersales::notices;
@@ -215,7 +216,11 @@ async fn fire(
         }
     }
     match store
-        .save_return_step(&current, &next, &events, paid_from.as_ref())
+        .save_decision(
+            &current,
+            &Decision::of_return_step(&current, (next, events)),
+            paid_from.as_ref(),
+        )
         .await
     {
         Ok(()) => {

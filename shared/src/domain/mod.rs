@@ -11,10 +11,12 @@
 //! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
 //! - [`case`]: the service case, its commands, events and state machine (DOMAIN §2);
 //! - [`order`]: orders as the storefronts report them, the proof of purchase;
-//! - [`returns`]: return approval: its workflow, clocks, levels and refund arithmetic.
+//! - [`returns`]: return approval: its workflow, clocks, levels and refund arithmetic;
+//! - [`effects`]: what a decision writes besides the case (refund record, storefront message).
 
 pub mod access;
 pub mod case;
+pub mod effects;
 pub mod entitlement;
 pub mod identity;
 pub mod order;

@@ -5,11 +5,13 @@
 //! - [`extract`]: JSON bodies and query strings with limits, answering problem+json when they
 //!   are malformed, too large or of the wrong media type;
 //! - [`problem`]: [`ApiError`], the one place where failures become HTTP statuses;
-//! - [`views`]: response shapes shared by functions; [`retry_on_conflict`] for lost races.
+//! - [`views`]: response shapes shared by functions; [`retry_on_conflict`] for lost races;
+//! - [`run`]: the one path of every command on a case (load, check, decide, commit, answer).
 
 pub mod extract;
 pub mod principal;
 pub mod problem;
+pub mod run;
 pub mod views;
 
 use std::future::Future;
@@ -17,6 +19,7 @@ use std::future::Future;
 pub use extract::{JsonBody, OptionalJsonBody, QueryParams};
 pub use principal::Principal;
 pub use problem::ApiError;
+pub use run::{Decision, on_case};
 pub use views::CaseView;
 
 /// Runs a read-decide-write step again when another writer got there first: the next attempt

@@ -13,6 +13,7 @@ use super::tx::Tx;
 use super::{Item, Store, StoreError};
 use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
+use crate::domain::effects::{Decision, Effect};
 use crate::domain::returns::{Claim, DayUnits};
 use crate::domain::values::{CaseId, CustomerId};
 
@@ -544,73 +545,50 @@ impl Store {
         tx.put("refund-record", &item, "attribute_not_exists(PK)", &[])
     }
 
-    /// Writes one step of a return workflow: the case at its read version, its event, and —
-    /// when this step paid the refund — the case's one refund record. Two executions of one
-    /// refund cannot both commit: the version moved, and the record exists.
+    /// Writes a decision on a case: the case at its read version, its events, and the
+    /// effects the domain decided (`domain::effects`): a refund record (one per case, so two
+    /// executions of one refund cannot both commit), a message to the storefront.
     /// A step that pays from a held order names the order as it was read (`paid_from`): the
     /// transaction then holds only if the order's claims have not moved since.
-    pub async fn save_return_step(
+    pub async fn save_decision(
         &self,
         before: &Case,
-        after: &Case,
-        events: &[Event],
+        decision: &Decision,
         paid_from: Option<&super::OrderRecord>,
     ) -> Result<(), StoreError> {
-        use crate::domain::returns::Stage;
+        let after = &decision.next;
         let mut tx = self.tx();
         self.add_case_update_from(
             &mut tx,
             before,
             after,
-            events,
+            &decision.events,
             paid_from.map(|r| r.claims.version),
         )?;
-        let paid = |c: &Case| {
-            c.returns
-                .as_ref()
-                .is_some_and(|f| matches!(f.stage, Stage::Refunded | Stage::Exchanged))
-        };
-        if paid(after)
-            && !paid(before)
-            && let Some(flow) = after.returns.as_ref()
-        {
-            let amount = flow.refund.as_ref().map_or(0, |r| r.total_minor);
-            let by = events.last().map_or("system", |e| e.actor.id.as_str());
-            let paid_at = flow.refunded_at.unwrap_or(after.updated_at);
-            self.add_refund_record(&mut tx, &after.id, amount, flow.terms.currency, paid_at, by)?;
-            // The storefront the case came from is told the outcome (DOMAIN §4.4).
-            if let Some(order) = after.order.as_ref()
-                && let Some(storefront) = order.storefront.clone()
-            {
-                let kind = if flow.stage == Stage::Exchanged {
-                    "exchange.completed"
-                } else {
-                    "refund.succeeded"
-                };
-                let message = super::OutboxMessage {
-                    id: format!("{kind}-{}", after.id),
+        for effect in &decision.effects {
+            match effect {
+                Effect::RefundPaid {
+                    amount_minor,
+                    currency,
+                    paid_at,
+                    by,
+                } => self.add_refund_record(
+                    &mut tx,
+                    &after.id,
+                    *amount_minor,
+                    *currency,
+                    *paid_at,
+                    by,
+                )?,
+                Effect::TellStorefront {
+                    id,
                     storefront,
-                    payload: serde_json::json!({
-                        "type": kind,
-                        "timestamp": paid_at,
-                        "data": {
-                            "case_id": after.id,
-                            "order_id": order.order_id,
-                            "return_id": after.storefront_return_id,
-                            "amount": crate::domain::order::format_minor(amount, flow.terms.currency),
-                            "amount_minor": amount,
-                            "currency": flow.terms.currency,
-                            "refunded_at": paid_at,
-                        }
-                    }),
-                    attempts: 0,
-                    next_attempt_at: Some(paid_at),
-                    delivered_at: None,
-                    gave_up_at: None,
-                    last_error: None,
-                    created_at: paid_at,
-                };
-                self.add_outbox(&mut tx, &message)?;
+                    payload,
+                    at,
+                } => self.add_outbox(
+                    &mut tx,
+                    &super::OutboxMessage::new(id, storefront, payload, *at),
+                )?,
             }
         }
         Ok(self.commit(tx).await?)

@@ -28,6 +28,23 @@ pub struct OutboxMessage {
     pub created_at: DateTime<Utc>,
 }
 
+impl OutboxMessage {
+    /// A new message, due at once.
+    pub fn new(id: &str, storefront: &str, payload: &serde_json::Value, at: DateTime<Utc>) -> Self {
+        Self {
+            id: id.to_owned(),
+            storefront: storefront.to_owned(),
+            payload: payload.clone(),
+            attempts: 0,
+            next_attempt_at: Some(at),
+            delivered_at: None,
+            gave_up_at: None,
+            last_error: None,
+            created_at: at,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[allow(non_snake_case)]
 struct OutboxItem {

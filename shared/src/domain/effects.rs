@@ -1,0 +1,116 @@
+//! What a decision means beyond the case itself: the records and messages that must be written
+//! in the same transaction as the case's new state. The domain says which; the store only
+//! writes them (each conditioned so that it is written once).
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::case::{Case, Event};
+use super::order::format_minor;
+use super::returns::Stage;
+use super::values::Currency;
+
+/// What a command decided: the case's next state, its timeline events, and what else is
+/// written with them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub next: Case,
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+}
+
+impl From<(Case, Vec<Event>)> for Decision {
+    fn from((next, events): (Case, Vec<Event>)) -> Self {
+        Self {
+            next,
+            events,
+            effects: Vec::new(),
+        }
+    }
+}
+
+impl Decision {
+    /// A return step's decision, with its effects ([`of_return_step`]).
+    pub fn of_return_step(before: &Case, (next, events): (Case, Vec<Event>)) -> Self {
+        let effects = of_return_step(before, &next, &events);
+        Self {
+            next,
+            events,
+            effects,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The case's refund was paid: its one refund record (a second payment cannot commit).
+    RefundPaid {
+        amount_minor: i64,
+        currency: Currency,
+        paid_at: DateTime<Utc>,
+        by: String,
+    },
+    /// A message for the storefront the case came from (DOMAIN §4.4), sent by the timers.
+    TellStorefront {
+        /// Also the message's id as the receiver sees it, the same on every attempt.
+        id: String,
+        storefront: String,
+        payload: serde_json::Value,
+        at: DateTime<Utc>,
+    },
+}
+
+fn paid(case: &Case) -> bool {
+    case.returns
+        .as_ref()
+        .is_some_and(|f| matches!(f.stage, Stage::Refunded | Stage::Exchanged))
+}
+
+/// The effects of a return step from `before` to `after`: the step that pays records the
+/// refund and, for a storefront's case, tells the storefront the outcome.
+pub fn of_return_step(before: &Case, after: &Case, events: &[Event]) -> Vec<Effect> {
+    let Some(flow) = after
+        .returns
+        .as_ref()
+        .filter(|_| paid(after) && !paid(before))
+    else {
+        return Vec::new();
+    };
+    let amount = flow.refund.as_ref().map_or(0, |r| r.total_minor);
+    let by = events.last().map_or("system", |e| e.actor.id.as_str());
+    let paid_at = flow.refunded_at.unwrap_or(after.updated_at);
+    let mut effects = vec![Effect::RefundPaid {
+        amount_minor: amount,
+        currency: flow.terms.currency,
+        paid_at,
+        by: by.to_owned(),
+    }];
+    if let Some(order) = after.order.as_ref()
+        && let Some(storefront) = order.storefront.clone()
+    {
+        let kind = if flow.stage == Stage::Exchanged {
+            "exchange.completed"
+        } else {
+            "refund.succeeded"
+        };
+        effects.push(Effect::TellStorefront {
+            id: format!("{kind}-{}", after.id),
+            storefront,
+            payload: json!({
+                "type": kind,
+                "timestamp": paid_at,
+                "data": {
+                    "case_id": after.id,
+                    "order_id": order.order_id,
+                    "return_id": after.storefront_return_id,
+                    "amount": format_minor(amount, flow.terms.currency),
+                    "amount_minor": amount,
+                    "currency": flow.terms.currency,
+                    "refunded_at": paid_at,
+                }
+            }),
+            at: paid_at,
+        });
+    }
+    effects
+}
