@@ -11,6 +11,8 @@ use local_gateway::auth::DevAuth;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
+pub mod billing;
+
 pub use reqwest::StatusCode;
 
 static TABLES: AtomicU32 = AtomicU32::new(0);

@@ -240,3 +240,15 @@ async fn every_state_change_is_one_write_after_at_most_one_read() {
     .await;
     assert_eq!(refunded, (2, 3));
 }
+
+#[tokio::test]
+async fn every_operation_writes_within_a_third_of_what_its_data_needs() {
+    // Computed from the items written (DynamoDB Local counts no index writes): each item at
+    // its size, two units per KB in a transaction; each index entry added, changed or moved.
+    let app = TestApp::spawn().await;
+    for (name, bill) in e2e::billing::typical_operations(&app).await {
+        println!("{name}: {bill}");
+        assert!(bill.billed() > 0, "{name} wrote nothing");
+        assert!(bill.ratio() <= 1.3, "{name}: {bill}");
+    }
+}

@@ -112,6 +112,11 @@ pub struct NoReasonReturn {
     pub until: Option<NaiveDate>,
     /// Always true when eligible: the goods must still be sellable (tags on, unused).
     pub requires_resaleable: bool,
+    /// The category never takes a no-reason return (special goods, or the policy says so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub category_excluded: bool,
+    /// Rebuilt from the fields above ([`Entitlement::explain`]): not stored.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub why: String,
 }
 
@@ -135,8 +140,83 @@ pub struct Entitlement {
     pub special_goods: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclusions: Vec<Exclusion>,
-    /// Sentences for the customer and the agent, in order of the reasoning.
+    /// The maker's extension of the repair periods, in days (the policy's, on the day).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extension_days: u32,
+    /// For a base date counted from the factory date: the grace added, in months.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factory_grace_months: Option<u32>,
+    /// Sentences for the customer and the agent, in order of the reasoning. Rebuilt from the
+    /// fields above ([`Entitlement::explain`]), so that a stored case does not carry them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub why: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Entitlement {
+    /// The sentences of the reasoning, from the entitlement's own fields.
+    pub fn explain(&mut self) {
+        let base_date = self.base_date;
+        let mut why = vec![match self.base_date_kind {
+            BaseDateKind::Invoice => format!("Counted from the invoice date {base_date}."),
+            BaseDateKind::Receipt => {
+                format!("No invoice date: counted from the receipt date {base_date}.")
+            }
+            BaseDateKind::FactoryPlusGrace => format!(
+                "No invoice or receipt: counted from the factory date plus {} months, {base_date}.",
+                self.factory_grace_months.unwrap_or_default()
+            ),
+            BaseDateKind::Acceptance => {
+                format!("An installed system: counted from the acceptance date {base_date}.")
+            }
+        }];
+        if self.extension_days > 0 {
+            why.push(format!(
+                "The maker extends the repair periods by {} days.",
+                self.extension_days
+            ));
+        }
+        let days = self.days_since_base;
+        why.push(match (self.exclusions.is_empty(), self.remedy_until) {
+            (false, _) => "Not covered by the warranty (不保修) for the reasons listed: repair is paid, after a quote."
+                .to_owned(),
+            (true, Some(until)) => format!(
+                "Day {days} since the base date: {} for a quality fault, until {until}.",
+                remedy_name(self.remedy),
+            ),
+            (true, None) => format!(
+                "Day {days} since the base date: past every warranty period, repair is paid after a quote."
+            ),
+        });
+        if self.special_goods {
+            why.push("Special goods: a refund is possible, a return-and-refund is not.".to_owned());
+        }
+        self.why = why;
+        let n = &mut self.no_reason_return;
+        n.why = match (n.category_excluded, n.until) {
+            (true, _) => {
+                "This category is excluded from the seven-day no-reason return.".to_owned()
+            }
+            (false, Some(until)) if n.eligible => format!(
+                "Returnable without a reason until {until} if the goods can be sold again (tags on, unused); the customer pays the shipping."
+            ),
+            (false, Some(until)) => format!("The no-reason return ended on {until}."),
+            (false, None) => {
+                "The no-reason return counts from receipt, and no receipt date is known.".to_owned()
+            }
+        };
+    }
+
+    /// The entitlement without its sentences, as a case stores it.
+    pub fn without_reasons(&self) -> Self {
+        let mut lean = self.clone();
+        lean.why = Vec::new();
+        lean.no_reason_return.why = String::new();
+        lean
+    }
 }
 
 /// Computes the entitlement of `purchase` on `today` (the merchant's calendar date).
@@ -146,7 +226,6 @@ pub fn entitlement(
     policy: &Policy,
 ) -> Result<Entitlement, RuleError> {
     let cat = policy.category(&purchase.category);
-    let mut why = Vec::new();
 
     let (base_date, base_date_kind) = if cat.installed {
         let date = purchase.acceptance_date.or(purchase.invoice_date).ok_or_else(|| {
@@ -182,20 +261,6 @@ pub fn entitlement(
             format!("the base date {base_date} is after today ({today})"),
         ));
     }
-    why.push(match base_date_kind {
-        BaseDateKind::Invoice => format!("Counted from the invoice date {base_date}."),
-        BaseDateKind::Receipt => {
-            format!("No invoice date: counted from the receipt date {base_date}.")
-        }
-        BaseDateKind::FactoryPlusGrace => format!(
-            "No invoice or receipt: counted from the factory date plus {} months, {base_date}.",
-            policy.factory_date_grace_months
-        ),
-        BaseDateKind::Acceptance => {
-            format!("An installed system: counted from the acceptance date {base_date}.")
-        }
-    });
-
     let days = (today - base_date).num_days();
     let out_of_range =
         || RuleError::new("date-out-of-range", "a warranty period ends out of range");
@@ -223,30 +288,13 @@ pub fn entitlement(
         .filter(|(_, until)| *until >= today)
         .map(|&(remedy, until)| RemedyWindow { remedy, until })
         .collect();
-    if ext > 0 {
-        why.push(format!(
-            "The maker extends the repair periods by {ext} days."
-        ));
-    }
 
     let exclusions = purchase.exclusions.clone();
     let (remedy, remedy_until, ladder) = if !exclusions.is_empty() {
-        why.push(
-            "Not covered by the warranty (不保修) for the reasons listed: repair is paid, after a quote."
-                .to_owned(),
-        );
         (Remedy::PaidRepair, None, Vec::new())
     } else if let Some(first) = ladder.first() {
-        why.push(format!(
-            "Day {days} since the base date: {} for a quality fault, until {}.",
-            remedy_name(first.remedy),
-            first.until
-        ));
         (first.remedy, Some(first.until), ladder)
     } else {
-        why.push(format!(
-            "Day {days} since the base date: past every warranty period, repair is paid after a quote."
-        ));
         (Remedy::PaidRepair, None, ladder)
     };
 
@@ -255,7 +303,8 @@ pub fn entitlement(
             eligible: false,
             until: None,
             requires_resaleable: false,
-            why: "This category is excluded from the seven-day no-reason return.".to_owned(),
+            category_excluded: true,
+            why: String::new(),
         }
     } else if let Some(received) = purchase.receipt_date {
         let until = received
@@ -266,28 +315,19 @@ pub fn entitlement(
             eligible,
             until: Some(until),
             requires_resaleable: eligible,
-            why: if eligible {
-                format!(
-                    "Returnable without a reason until {until} if the goods can be sold again (tags on, unused); the customer pays the shipping."
-                )
-            } else {
-                format!("The no-reason return ended on {until}.")
-            },
+            category_excluded: false,
+            why: String::new(),
         }
     } else {
         NoReasonReturn {
             eligible: false,
             until: None,
             requires_resaleable: false,
-            why: "The no-reason return counts from receipt, and no receipt date is known."
-                .to_owned(),
+            category_excluded: false,
+            why: String::new(),
         }
     };
-    if cat.special_goods {
-        why.push("Special goods: a refund is possible, a return-and-refund is not.".to_owned());
-    }
-
-    Ok(Entitlement {
+    let mut entitlement = Entitlement {
         as_of: today,
         category: purchase.category.clone(),
         base_date,
@@ -299,8 +339,13 @@ pub fn entitlement(
         no_reason_return,
         special_goods: cat.special_goods,
         exclusions,
-        why,
-    })
+        extension_days: cat.extension_days,
+        factory_grace_months: (base_date_kind == BaseDateKind::FactoryPlusGrace)
+            .then_some(policy.factory_date_grace_months),
+        why: Vec::new(),
+    };
+    entitlement.explain();
+    Ok(entitlement)
 }
 
 fn remedy_name(r: Remedy) -> &'static str {

@@ -14,6 +14,7 @@ use super::{Item, Store, StoreError};
 use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
 use crate::domain::effects::{Decision, Effect};
+use crate::domain::entitlement::Entitlement;
 use crate::domain::returns::{Claim, DayUnits};
 use crate::domain::values::{CaseId, CustomerId};
 
@@ -88,8 +89,20 @@ impl CaseItem {
             status: case.status,
             case_type: case.case_type,
             summary: case.summary(),
-            case: case.clone(),
+            case: Case {
+                // Its sentences follow from its fields: rebuilt when read, not stored.
+                entitlement: case.entitlement.as_ref().map(Entitlement::without_reasons),
+                ..case.clone()
+            },
         }
+    }
+
+    fn into_case(self) -> Case {
+        let mut case = self.case;
+        if let Some(e) = case.entitlement.as_mut() {
+            e.explain();
+        }
+        case
     }
 }
 
@@ -405,7 +418,7 @@ impl Store {
         Ok(item
             .map(serde_dynamo::from_item::<_, CaseItem>)
             .transpose()?
-            .map(|i| i.case))
+            .map(CaseItem::into_case))
     }
 
     /// Several cases at once (strongly consistent, one BatchGetItem per hundred), for commands
@@ -417,7 +430,7 @@ impl Store {
         let items = self.get_many(keys.collect()).await?;
         items
             .into_iter()
-            .map(|item| Ok(serde_dynamo::from_item::<_, CaseItem>(item)?.case))
+            .map(|item| Ok(serde_dynamo::from_item::<_, CaseItem>(item)?.into_case()))
             .collect()
     }
 
@@ -430,7 +443,7 @@ impl Store {
         let mut events = Vec::new();
         for (entity, item) in self.partition(CaseKeys::pk(id)).await? {
             match entity.as_str() {
-                "case" => case = Some(serde_dynamo::from_item::<_, CaseItem>(item)?.case),
+                "case" => case = Some(serde_dynamo::from_item::<_, CaseItem>(item)?.into_case()),
                 "event" => events.push(serde_dynamo::from_item::<_, EventItem>(item)?.event),
                 _ => {}
             }

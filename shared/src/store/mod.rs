@@ -79,6 +79,19 @@ pub struct Metrics {
     requests: AtomicU64,
     /// Capacity units × 1000, to count fractions in an integer.
     milli_units: AtomicU64,
+    /// The keys of every item written, with whether in a transaction, once asked for
+    /// ([`Store::keep_written`]): a benchmark or a cost test computes from them what AWS bills
+    /// (DynamoDB Local does not count index writes). Off in the functions.
+    keep_written: std::sync::atomic::AtomicBool,
+    written: std::sync::Mutex<Vec<Written>>,
+}
+
+/// An item written (put or updated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub pk: String,
+    pub sk: String,
+    pub transactional: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -131,6 +144,20 @@ impl Metrics {
         self.round_trips.fetch_add(n, Ordering::Relaxed);
     }
 
+    fn note_written(&self, keys: impl IntoIterator<Item = Written>) {
+        if !self.keep_written.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(mut written) = self.written.lock() {
+            written.extend(keys);
+        }
+    }
+
+    /// The items written so far, in order.
+    pub fn written(&self) -> Vec<Written> {
+        self.written.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
     /// A write waited for on its own.
     fn record_write<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
         self.write_round_trips.fetch_add(1, Ordering::Relaxed);
@@ -181,6 +208,16 @@ impl Store {
 
     pub fn metrics(&self) -> MetricsSnapshot {
         self.metrics.snapshot()
+    }
+
+    /// Every item this store has written since [`Store::keep_written`], in order.
+    pub fn written(&self) -> Vec<Written> {
+        self.metrics.written()
+    }
+
+    /// Keeps the keys of the items written from now on (for cost tests and benchmarks).
+    pub fn keep_written(&self) {
+        self.metrics.keep_written.store(true, Ordering::Relaxed);
     }
 
     /// Independent reads sent at once: `reads` is given a store whose reads it joins (for
@@ -316,6 +353,22 @@ impl Store {
         };
         let out = request.send().await?;
         self.metrics.record_write(out.consumed_capacity());
+        if self.metrics.keep_written.load(Ordering::Relaxed)
+            && let Ok(written) = serde_dynamo::to_item::<_, Item>(item)
+        {
+            let key = |name: &str| {
+                written
+                    .get(name)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            self.metrics.note_written([Written {
+                pk: key("PK"),
+                sk: key("SK"),
+                transactional: false,
+            }]);
+        }
         Ok(())
     }
 

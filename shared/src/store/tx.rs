@@ -149,6 +149,7 @@ impl Store {
                 tx.items.len()
             ))));
         }
+        let keys: Vec<super::Written> = tx.items.iter().filter_map(written).collect();
         let result = self
             .client
             .transact_write_items()
@@ -159,6 +160,7 @@ impl Store {
         match result {
             Ok(out) => {
                 self.metrics.record_write(out.consumed_capacity());
+                self.metrics.note_written(keys);
                 Ok(())
             }
             Err(err) => {
@@ -167,6 +169,20 @@ impl Store {
             }
         }
     }
+}
+
+/// The key an item of a transaction writes.
+fn written(item: &TransactWriteItem) -> Option<super::Written> {
+    let key = item
+        .put()
+        .map(|p| p.item())
+        .or_else(|| item.update().map(|u| u.key()))?;
+    let s = |name: &str| key.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Some(super::Written {
+        pk: s("PK")?,
+        sk: s("SK")?,
+        transactional: true,
+    })
 }
 
 fn classify(err: TransactSdkError, labels: &[&'static str]) -> TxError {
