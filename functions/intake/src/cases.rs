@@ -2,18 +2,14 @@
 
 use aftersales::clock::random_u64;
 use aftersales::domain::access::{self, Action, Wanted};
-use aftersales::domain::case::{
-    self, Case, CaseSummary, Channel, Event, Evidence, Held, History, NewCase,
-};
+use aftersales::domain::case::{self, CaseSummary, Channel, Held, History, NewCase};
 use aftersales::domain::identity::Role;
 use aftersales::domain::order::Order;
 use aftersales::domain::values::{
     CaseId, CustomerId, Email, IdempotencyKey, date_out_of_range, sane_time,
 };
 use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::{
-    ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, QueryParams, on_case,
-};
+use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams};
 use aftersales::store::{
     CaseQuery, CreateError, Filing, IdempotencyRecord, OrderRecord, Page, StoreError,
 };
@@ -412,62 +408,4 @@ fn parse_filter<T>(
         errors.push(InvalidField::new(name, format!("unknown {name} '{raw}'")));
     }
     parsed
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddEvidence {
-    evidence: Vec<Evidence>,
-}
-
-/// `POST /v1/cases/{id}/evidence`
-pub async fn add_evidence(
-    State(app): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    body: JsonBody<AddEvidence>,
-) -> Result<Json<CaseView>, ApiError> {
-    let evidence = body.value.evidence;
-    change(&app, &principal, &id, Action::AddEvidence, |case, now| {
-        case::add_evidence(case, principal.actor(), evidence.clone(), now)
-    })
-    .await
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cancel {
-    reason: Option<String>,
-}
-
-/// `POST /v1/cases/{id}/cancel`; the body (`{"reason": ...}`) is optional.
-pub async fn cancel(
-    State(app): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    OptionalJsonBody(body): OptionalJsonBody<Cancel>,
-) -> Result<Json<CaseView>, ApiError> {
-    change(&app, &principal, &id, Action::CancelCase, |case, now| {
-        case::cancel(case, principal.actor(), body.reason.clone(), now)
-    })
-    .await
-}
-
-/// A command on a case through the one runner (`aftersales::http::run`).
-async fn change<F>(
-    app: &AppState,
-    principal: &Principal,
-    id: &str,
-    action: Action,
-    decide: F,
-) -> Result<Json<CaseView>, ApiError>
-where
-    F: Fn(&Case, DateTime<Utc>) -> Result<(Case, Vec<Event>), case::Refusal>,
-{
-    let decide = &decide;
-    let view = on_case(&app.store, principal, id, action, |current| async move {
-        Ok((decide(&current, app.clock.now())?.into(), None))
-    })
-    .await?;
-    Ok(Json(view))
 }

@@ -27,7 +27,8 @@ pub(crate) use aftersales::http::retry_on_conflict;
 use std::sync::Arc;
 
 use aftersales::clock::SharedClock;
-use aftersales::http::problem;
+use aftersales::domain::case;
+use aftersales::http::{Core, case_command_route, problem};
 use aftersales::policy_cache::PolicyCache;
 use aftersales::store::Store;
 use aftersales::webhooks::config::Storefronts;
@@ -42,6 +43,15 @@ pub struct AppState {
     pub clock: SharedClock,
     /// The connected storefronts and their webhook secrets.
     pub storefronts: Arc<Storefronts>,
+}
+
+impl axum::extract::FromRef<AppState> for Core {
+    fn from_ref(app: &AppState) -> Core {
+        Core {
+            store: app.store.clone(),
+            clock: app.clock.clone(),
+        }
+    }
 }
 
 impl AppState {
@@ -90,11 +100,11 @@ pub fn routes(state: AppState) -> Router {
         )
         .route(
             "/v1/cases/{id}/evidence",
-            post(cases::add_evidence).fallback(problem::method_not_allowed),
+            case_command_route::<case::AddEvidence, _>(),
         )
         .route(
             "/v1/cases/{id}/cancel",
-            post(cases::cancel).fallback(problem::method_not_allowed),
+            case_command_route::<case::Cancel, _>(),
         )
         .route(
             "/v1/orders",

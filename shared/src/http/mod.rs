@@ -19,7 +19,7 @@ use std::future::Future;
 pub use extract::{JsonBody, OptionalJsonBody, QueryParams};
 pub use principal::Principal;
 pub use problem::ApiError;
-pub use run::{Decision, on_case};
+pub use run::{Core, Decision, case_command_route, on_case};
 pub use views::CaseView;
 
 /// Runs a read-decide-write step again when another writer got there first: the next attempt

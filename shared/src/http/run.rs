@@ -5,13 +5,75 @@
 
 use std::future::Future;
 
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::routing::{MethodRouter, post};
+
+use crate::clock::SharedClock;
+use crate::domain::case::CaseCommand;
+
 use crate::domain::access::Action;
 use crate::domain::case::Case;
 pub use crate::domain::effects::Decision;
 use crate::domain::values::CaseId;
 use crate::store::{OrderRecord, Store};
 
-use super::{ApiError, CaseView, Principal, retry_on_conflict};
+use super::{
+    ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, problem, retry_on_conflict,
+};
+
+/// What a command on a case needs of a function's state (`FromRef` of each function's own).
+#[derive(Clone)]
+pub struct Core {
+    pub store: Store,
+    pub clock: SharedClock,
+}
+
+/// The route of a [`CaseCommand`]: `POST` with its body, through [`on_case`].
+pub fn case_command_route<C, S>() -> MethodRouter<S>
+where
+    C: CaseCommand + Default,
+    S: Clone + Send + Sync + 'static,
+    Core: axum::extract::FromRef<S>,
+{
+    let route = if C::BODY_OPTIONAL {
+        post(
+            |State(core): State<Core>,
+             principal: Principal,
+             Path(id): Path<String>,
+             OptionalJsonBody(command): OptionalJsonBody<C>| async move {
+                run_command(&core, &principal, &id, command).await
+            },
+        )
+    } else {
+        post(
+            |State(core): State<Core>,
+             principal: Principal,
+             Path(id): Path<String>,
+             JsonBody { value: command, .. }: JsonBody<C>| async move {
+                run_command(&core, &principal, &id, command).await
+            },
+        )
+    };
+    route.fallback(problem::method_not_allowed)
+}
+
+async fn run_command<C: CaseCommand>(
+    core: &Core,
+    principal: &Principal,
+    id: &str,
+    command: C,
+) -> Result<Json<CaseView>, ApiError> {
+    let view = on_case(&core.store, principal, id, C::ACTION, |current| {
+        let command = command.clone();
+        async move {
+            let decided = command.decide(&current, principal.actor(), core.clock.now())?;
+            Ok((decided.into(), None))
+        }
+    })
+    .await?;
+    Ok(Json(view))
+}
 
 /// Runs `decide` on the case `id` for `principal`: someone else's case, or none, is a 404
 /// (`action` is the access table's row that lets the caller see it; the step's own role
