@@ -9,10 +9,13 @@
 //! - [`access`]: who may see and do what, for every route and every return step;
 //! - [`policy`]: the merchant's configurable numbers, with DOMAIN.md's defaults;
 //! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
-//! - [`case`]: the service case, its commands, events and state machine (DOMAIN §2);
+//! - [`case`]: the service case, its filing, commands, events and state machine (DOMAIN §2);
 //! - [`order`]: orders as the storefronts report them, the proof of purchase;
-//! - [`returns`]: return approval: its workflow, clocks, levels and refund arithmetic;
+//! - [`returns`]: return approval: policy, levels, terms, goods, refund arithmetic, workflow;
 //! - [`effects`]: what a decision writes besides the case (refund record, storefront message).
+//!
+//! The imports run one way: `case` uses `returns`, `entitlement` and `order`; none of them
+//! uses `case`. Every refusal is one [`Refusal`], and a [`RuleError`] knows its [`RuleKind`].
 
 pub mod access;
 pub mod case;

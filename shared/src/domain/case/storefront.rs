@@ -1,0 +1,293 @@
+//! What a storefront does to a case: its own return requests, and what happens to their orders.
+
+use super::*;
+
+/// The actor of everything a storefront's webhook does: the system, on the storefront's word.
+pub fn storefront_actor(storefront: &str) -> Actor {
+    Actor {
+        id: format!("storefront:{storefront}"),
+        role: Role::System,
+        name: None,
+    }
+}
+
+/// Opens a return case for a return requested at the storefront (DOMAIN §4): linked to the
+/// order and its lines, with the entitlement of the first returned line on the day of the
+/// request. Special goods take the refund-only path whatever the storefront asked.
+pub fn file_storefront_return(
+    id: CaseId,
+    held: Held<'_>,
+    request: &ReturnRequest,
+    customer_id: CustomerId,
+    earlier: &DayUnits,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let order = held.order;
+    held.paid()?;
+    // Each line asks no more units than it has (less what other requests have), each once.
+    let mut seen = std::collections::BTreeSet::new();
+    for asked in &request.lines {
+        let Some(line) = order.line(&asked.line_id) else {
+            return Err(RuleError::new(
+                "unknown-order-line",
+                format!("the order has no line {}", asked.line_id),
+            )
+            .into());
+        };
+        let left = line.quantity.saturating_sub(held.claimed(&line.line_id));
+        if asked.quantity == 0 || asked.quantity > left || !seen.insert(&asked.line_id) {
+            return Err(RuleError::new(
+                "terms-exceed-order",
+                format!(
+                    "line {} has {} units, {left} not asked for already; a return asks 1 to {left} of it, once",
+                    line.line_id, line.quantity
+                ),
+            )
+            .into());
+        }
+    }
+    let first = request
+        .lines
+        .first()
+        .and_then(|l| order.line(&l.line_id))
+        .ok_or_else(|| {
+            RuleError::new(
+                "unknown-order-line",
+                "the return names no line of its order",
+            )
+        })?;
+    let purchase = order.purchase_of(first, policy);
+    let entitlement = entitlement(
+        &purchase,
+        merchant_date(request.requested_at, policy),
+        policy,
+    )?;
+    let case_type = if request.refund_only || entitlement.special_goods {
+        CaseType::RefundOnly
+    } else {
+        CaseType::ReturnRefund
+    };
+    let description: String = request
+        .lines
+        .iter()
+        .map(|l| {
+            let title = order
+                .line(&l.line_id)
+                .map(|x| x.title.as_str())
+                .unwrap_or("?");
+            let why = [l.reason.as_deref(), l.note.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+            format!(
+                "{} × {title}{}",
+                l.quantity,
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({why})")
+                }
+            )
+        })
+        .chain(request.note.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let actor = storefront_actor(&order.storefront);
+    let first_response_due = first_response_due(case_type, now, policy)?;
+    let terms = storefront_terms(order, request, case_type)?;
+    // The terms are the order's own; what is checked is that the order has that much left.
+    let paid = Paid {
+        currency: order.currency,
+        line_id: first.line_id.clone(),
+        unit_price_minor: terms.unit_price_minor.get(),
+        quantity: terms.units,
+        claimed_units: 0,
+        left_minor: held.left_minor,
+        shipped: terms.order_shipped,
+        shipping_minor: order.beyond_lines_minor(),
+    };
+    let mut flow = ReturnFlow::open(terms, Some(&paid), earlier, now, &policy.returns)?;
+    // The request claims each of its lines' units.
+    if let Some(claim) = flow.claim.as_mut() {
+        claim.lines = request
+            .lines
+            .iter()
+            .map(|l| (l.line_id.clone(), l.quantity))
+            .collect();
+    }
+    let case = Case {
+        id,
+        case_type,
+        status: flow.stage.case_status(),
+        channel: Channel::Storefront,
+        customer_id,
+        customer_email: order.customer.email.clone(),
+        contact: Contact {
+            name: order.customer.name.clone(),
+            phone: order
+                .customer
+                .phone
+                .as_deref()
+                .and_then(|p| Phone::parse(p).ok()),
+            address: None,
+            attribute: CustomerAttribute::InWarranty,
+        },
+        order: Some(OrderRef {
+            storefront: Some(order.storefront.clone()),
+            order_id: order.order_id.clone(),
+            line_ids: request.lines.iter().map(|l| l.line_id.clone()).collect(),
+        }),
+        storefront_return_id: Some(request.return_id.clone()),
+        product: Product {
+            sku: first.sku.clone(),
+            model: Some(first.title.clone()),
+            serial_number: first.serial_numbers.first().cloned(),
+            batch: None,
+        },
+        purchase: Some(purchase),
+        entitlement: Some(entitlement),
+        description: bounded_text("description", &description, 4000)
+            .unwrap_or_else(|_| description.chars().take(4000).collect()),
+        logistics_issue: None,
+        tracking_number: None,
+        order_issue: None,
+        evidence: Vec::new(),
+        returns: Some(flow),
+        priority: Priority::Normal,
+        first_response_due,
+        assignee: None,
+        filed_by: actor.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let event = filed_event(&case, actor);
+    Ok((case, vec![event]))
+}
+
+/// What a storefront return asks, from its order: the lines' units and prices, the order's
+/// currency and whether it shipped; a defect named by the storefront is a quality fault.
+pub(super) fn storefront_terms(
+    order: &Order,
+    request: &ReturnRequest,
+    case_type: CaseType,
+) -> Result<ReturnTerms, RuleError> {
+    let mut units: u32 = 0;
+    let mut paid: i64 = 0;
+    let mut least = i64::MAX;
+    for line in &request.lines {
+        let price = order
+            .line(&line.line_id)
+            .map_or(0, |l| order.paid_unit_price(l));
+        units = units.saturating_add(line.quantity);
+        paid = paid.saturating_add(price.saturating_mul(i64::from(line.quantity)));
+        least = least.min(price);
+    }
+    let units = units.clamp(1, returns::MAX_UNITS);
+    let quality = request.lines.iter().any(|l| {
+        matches!(
+            l.reason.as_deref().map(str::to_ascii_lowercase).as_deref(),
+            Some("defective" | "not_as_described" | "wrong_item" | "damaged" | "quality")
+        )
+    });
+    let first = request.lines.first().and_then(|l| order.line(&l.line_id));
+    let unit_price_minor = Amount::new(paid / i64::from(units)).map_err(|_| {
+        RuleError::new(
+            "invalid-return-terms",
+            "the order's prices for these lines are not amounts this system takes",
+        )
+    })?;
+    Ok(ReturnTerms {
+        kind: if case_type == CaseType::RefundOnly {
+            ReturnKind::RefundOnly
+        } else {
+            ReturnKind::ReturnAndRefund
+        },
+        reason: if quality {
+            ReturnReason::QualityFault
+        } else {
+            ReturnReason::CustomerReason
+        },
+        units,
+        model: first.and_then(|l| l.sku.clone()),
+        currency: order.currency,
+        unit_price_minor,
+        shipping_fee_minor: Amount::ZERO,
+        amount_asked_minor: None,
+        replacement_price_minor: None,
+        order_shipped: order.shipped(),
+        promised_ship_by: None,
+        quality_incident: false,
+        least_unit_price_minor: Amount::new(least)
+            .ok()
+            .filter(|least| *least < unit_price_minor),
+    })
+}
+
+/// Records on a case what its storefront did (a cancellation, a refund, a return's new state).
+/// A return cancelled at the storefront cancels the case while it can still be cancelled.
+pub fn note_storefront(
+    case: &Case,
+    storefront: &str,
+    change: Change,
+    now: DateTime<Utc>,
+) -> (Case, Vec<Event>) {
+    let actor = storefront_actor(storefront);
+    let return_cancelled = matches!(&change, Change::StorefrontReturnStatus { status, .. }
+        if matches!(status.as_str(), "cancelled" | "canceled"));
+    // The storefront decided the return itself (declined it, or closed it): the clock has
+    // nothing left to decide, and nothing to pay.
+    let decided = matches!(&change, Change::StorefrontReturnStatus { status, .. }
+    if matches!(
+        status.to_ascii_lowercase().as_str(),
+        "declined" | "decline" | "closed" | "close"
+    ));
+    let changes_order = decided
+        || matches!(
+            change,
+            Change::RefundedAtStorefront { .. }
+                | Change::OrderShippedAtStorefront { .. }
+                | Change::OrderCancelledAtStorefront { .. }
+                | Change::OrderAmendedAtStorefront { .. }
+        );
+    let (mut next, event) = next_version(case, actor, now, change);
+    if return_cancelled && case.cancellable() {
+        next.status = CaseStatus::Cancelled;
+        close_flow(&mut next);
+    }
+    // Money the storefront paid back on the order may be this very request's, and an order
+    // shipped since changes what a refund-only request is: its refund is finance's to check,
+    // never the clock's to pay.
+    if changes_order
+        && let Some(flow) = next.returns.as_mut()
+        && !matches!(
+            flow.stage,
+            returns::Stage::Refunded | returns::Stage::Exchanged
+        )
+    {
+        flow.order_changed = true;
+        if decided && flow.stage == returns::Stage::AwaitingDecision {
+            flow.deadline = None;
+        }
+    }
+    (next, vec![event])
+}
+
+/// Records several things a storefront did on one case, one event each.
+pub fn note_storefront_all(
+    case: &Case,
+    storefront: &str,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> (Case, Vec<Event>) {
+    let mut next = case.clone();
+    let mut events = Vec::with_capacity(changes.len());
+    for change in changes {
+        let (n, mut e) = note_storefront(&next, storefront, change.clone(), now);
+        next = n;
+        events.append(&mut e);
+    }
+    (next, events)
+}
