@@ -12,7 +12,7 @@ cd "$ROOT"
 
 say "release build"
 start=$(date +%s)
-cargo build --release --quiet -p intake -p returns -p timers -p identity -p hello-lambda
+cargo build --release --quiet -p intake -p returns -p storefronts -p policy -p timers -p identity -p hello-lambda
 echo "release build of the functions: $(( $(date +%s) - start )) s (incremental; 'cargo clean' first for a clean figure)"
 
 DDB_PORT=$(free_port)
@@ -28,6 +28,8 @@ python3 tests/bench/cold_start.py 20 \
   hello=target/release/hello-lambda:tests/fixtures/apigw/get-case-customer.json:200 \
   intake=target/release/intake:tests/fixtures/apigw/get-case-customer.json:404 \
   returns=target/release/returns:tests/fixtures/apigw/approve-return-agent.json:404 \
+  storefronts=target/release/storefronts:tests/fixtures/apigw/shopify-webhook.json:401 \
+  policy=target/release/policy:tests/fixtures/apigw/read-policy-plain-groups-claim.json:any \
   identity=target/release/identity:tests/fixtures/cognito/pre-token-generation.json:any \
   timers=target/release/timers:tests/fixtures/eventbridge/scheduled.json:any \
   intake-filing=target/release/intake:tests/fixtures/apigw/post-case-customer.json:201

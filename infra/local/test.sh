@@ -30,7 +30,7 @@ export DYNAMODB_LOCAL_DIR="$DDB_DIR"
 say "cargo test"
 cargo test --workspace --all-targets "$@"
 
-say "the intake Lambda binary through the runtime emulator"
+say "the Lambda binaries through the runtime emulator"
 "$ROOT/tests/lambda/check.sh"
 
 say "the run command: up, file a case, stop, restart, the case is still there"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The real Lambda binaries, run by cargo-lambda's runtime emulator: intake and returns invoked
+# The real Lambda binaries, run by cargo-lambda's runtime emulator: intake, returns,
+# storefronts and policy invoked
 # with API Gateway HTTP API (v2) events carrying JWT authorizer claims (tests/fixtures/apigw/),
 # timers with a scheduled event, and the identity trigger with Cognito's pre-token-generation
 # events against moto's Cognito stand-in (tests/fixtures/cognito/).
@@ -15,7 +16,7 @@ WORK=$(mktemp -d)
 TABLE="lambda-check-$$"
 PORT=$(free_port)
 cd "$ROOT"
-cargo build --quiet -p intake -p returns -p timers -p identity -p local-gateway
+cargo build --quiet -p intake -p returns -p storefronts -p policy -p timers -p identity -p local-gateway
 TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
 
 # The storefront the webhook event is signed for.
@@ -62,11 +63,11 @@ mac = hmac.new(sys.argv[2].encode(), event["body"].encode(), hashlib.sha256).dig
 event["headers"]["x-shopify-hmac-sha256"] = base64.b64encode(mac).decode()
 json.dump(event, sys.stdout)
 PY
-invoke "$WORK/webhook.json" >"$WORK/webhook.out.json"
+invoke "$WORK/webhook.json" storefronts >"$WORK/webhook.out.json"
 python3 "$ROOT/tests/lambda/assert.py" webhook "$WORK/webhook.out.json"
 sed 's/"x-shopify-hmac-sha256": "SIGNATURE"/"x-shopify-hmac-sha256": "bm90IHRoZSBzaWduYXR1cmUgb2YgdGhpcyBib2R5ISE="/' \
   "$FIX/shopify-webhook.json" >"$WORK/webhook-forged.json"
-invoke "$WORK/webhook-forged.json" >"$WORK/webhook-forged.out.json"
+invoke "$WORK/webhook-forged.json" storefronts >"$WORK/webhook-forged.out.json"
 python3 "$ROOT/tests/lambda/assert.py" webhook-forged "$WORK/webhook-forged.out.json"
 # Return approval: a customer's refund request through intake, an agent's decision through the
 # returns binary, and a scheduled run of the timers binary.
@@ -78,7 +79,7 @@ python3 "$ROOT/tests/lambda/assert.py" approved "$WORK/approve.out.json"
 invoke "$ROOT/tests/fixtures/eventbridge/scheduled.json" timers >"$WORK/timers.out.json"
 python3 "$ROOT/tests/lambda/assert.py" timers "$WORK/timers.out.json"
 # Cognito's plain `groups` claim (Cognito never sets one) grants no staff role.
-invoke "$FIX/read-policy-plain-groups-claim.json" >"$WORK/groups-claim.out.json"
+invoke "$FIX/read-policy-plain-groups-claim.json" policy >"$WORK/groups-claim.out.json"
 python3 "$ROOT/tests/lambda/assert.py" plain-groups-claim "$WORK/groups-claim.out.json"
 
 # The identity trigger: a token for an agent and for finance with MFA (the event unchanged),

@@ -238,7 +238,8 @@ async fn with_order_as_proof(
     };
     let order_id = order_ref.order_id.as_str().to_owned();
     let (order, record) =
-        crate::orders::visible_order(app, principal, &storefront, &order_id).await?;
+        aftersales::http::orders::visible_order(&app.store, principal, &storefront, &order_id)
+            .await?;
     let line = match order_ref.line_ids.first() {
         Some(id) => order.line(id).ok_or_else(|| {
             RuleError::new(

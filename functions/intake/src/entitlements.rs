@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::orders::visible_order;
+use aftersales::http::orders::visible_order;
 
 /// Either a storefront order line (`storefront`, `order_id`, `line_id`: the order is the proof
 /// of purchase) or a product category with dates.
@@ -53,7 +53,7 @@ pub async fn look_up(
         let line_id = params.line_id.as_deref().ok_or_else(|| {
             ApiError::invalid(vec![InvalidField::new("line_id", "name the order line")])
         })?;
-        let (order, _) = visible_order(&app, &principal, storefront, order_id).await?;
+        let (order, _) = visible_order(&app.store, &principal, storefront, order_id).await?;
         let line = order.line(line_id).ok_or_else(|| {
             ApiError::NotFound(format!(
                 "order {storefront}/{order_id} has no line {line_id}"

@@ -1,5 +1,5 @@
-//! The intake Lambda function: configuration, secrets and the DynamoDB client built once per
-//! cold start, then the router served by the Lambda runtime.
+//! The intake Lambda function: configuration, the cursor key and the DynamoDB client built
+//! once per cold start, then the router served by the Lambda runtime.
 
 use std::sync::Arc;
 
@@ -14,14 +14,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     let sdk = config::aws().await;
     let client = config::dynamodb_client(&sdk, config.dynamodb_endpoint.as_deref());
-    let (storefronts, cursor_key) = tokio::try_join!(
-        config::storefronts(Some(&sdk)),
-        config::cursor_key(Some(&sdk))
-    )?;
+    let cursor_key = config::cursor_key(Some(&sdk)).await?;
     let state = AppState::new(
         Store::new(client, config.table_name, cursor_key),
         Arc::new(SystemClock),
-        storefronts,
     );
     lambda_http::run(router(state)).await
 }

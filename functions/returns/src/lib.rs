@@ -8,7 +8,6 @@
 //! Every step is decided by `aftersales::domain::returns` and written in one transaction
 //! conditioned on the case's version; a refund is recorded at most once per case.
 
-use aftersales::clock::SharedClock;
 use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, CaseSummary};
 use aftersales::domain::effects::Decision;
@@ -16,20 +15,15 @@ use aftersales::domain::returns::{Command, Stage};
 use aftersales::domain::{InvalidField, RuleError};
 use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, problem};
 use aftersales::payments;
-use aftersales::policy_cache::PolicyCache;
-use aftersales::store::{Page, Paging, Store};
+use aftersales::store::{Page, Paging};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub policy: PolicyCache,
-    pub clock: SharedClock,
-}
+/// What every handler shares: built once per process.
+pub use aftersales::http::App as AppState;
 
 /// The function's router as its Lambda serves it: its routes, and problem+json 404s.
 pub fn router(state: AppState) -> Router {

@@ -74,18 +74,17 @@ impl Stack {
     }
 
     pub fn router(&self, auth: DevAuth) -> Router {
-        let storefronts = self.storefronts.clone();
-        let intake = intake::routes(intake::AppState::with_policy(
-            self.store.clone(),
-            self.shared_clock(),
-            storefronts,
-            self.policy.clone(),
-        ));
-        let returns = returns::routes(returns::AppState {
+        // One policy cache for every router, so that a policy change is seen by all at once.
+        let app = aftersales::http::App {
             store: self.store.clone(),
             policy: self.policy.clone(),
             clock: self.shared_clock(),
-        });
+        };
+        let intake = intake::routes(app.clone());
+        let returns = returns::routes(app.clone());
+        let policy = policy::routes(app.clone());
+        let storefronts =
+            storefronts::routes(storefronts::AppState::new(app, self.storefronts.clone()));
         let dev = Router::new()
             .route("/_dev/clock", get(read_clock).post(advance_clock))
             .route("/_dev/timers/run", post(run_timers))
@@ -95,6 +94,8 @@ impl Stack {
             .merge(dev)
             .merge(intake)
             .merge(returns)
+            .merge(storefronts)
+            .merge(policy)
             .fallback(aftersales::http::problem::not_found)
             .layer(axum::middleware::from_fn_with_state(auth, authorize))
     }

@@ -6,9 +6,12 @@
 //!   are malformed, too large or of the wrong media type;
 //! - [`problem`]: [`ApiError`], the one place where failures become HTTP statuses;
 //! - [`views`]: response shapes shared by functions; [`retry_on_conflict`] for lost races;
-//! - [`run`]: the one path of every command on a case (load, check, decide, commit, answer).
+//! - [`run`]: the one path of every command on a case (load, check, decide, commit, answer),
+//!   and [`App`], what every function's handlers share;
+//! - [`orders`]: an order as the caller may see it (404 for anyone else's).
 
 pub mod extract;
+pub mod orders;
 pub mod principal;
 pub mod problem;
 pub mod run;
@@ -19,7 +22,7 @@ use std::future::Future;
 pub use extract::{JsonBody, OptionalJsonBody, QueryParams};
 pub use principal::Principal;
 pub use problem::ApiError;
-pub use run::{Core, Decision, case_command_route, on_case};
+pub use run::{App, Decision, case_command_route, on_case};
 pub use views::CaseView;
 
 /// Runs a read-decide-write step again when another writer got there first: the next attempt

@@ -11,6 +11,7 @@ use axum::routing::{MethodRouter, post};
 
 use crate::clock::SharedClock;
 use crate::domain::case::CaseCommand;
+use crate::policy_cache::PolicyCache;
 
 use crate::domain::access::Action;
 use crate::domain::case::Case;
@@ -22,11 +23,24 @@ use super::{
     ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, problem, retry_on_conflict,
 };
 
-/// What a command on a case needs of a function's state (`FromRef` of each function's own).
+/// What every function's handlers share, built once per process (cold start): the table, the
+/// merchant's policy (cached), the clock. A function with more (the storefronts' secrets)
+/// gives this part of its state by `FromRef`.
 #[derive(Clone)]
-pub struct Core {
+pub struct App {
     pub store: Store,
+    pub policy: PolicyCache,
     pub clock: SharedClock,
+}
+
+impl App {
+    pub fn new(store: Store, clock: SharedClock) -> Self {
+        Self {
+            store,
+            policy: PolicyCache::default(),
+            clock,
+        }
+    }
 }
 
 /// The route of a [`CaseCommand`]: `POST` with its body, through [`on_case`].
@@ -34,11 +48,11 @@ pub fn case_command_route<C, S>() -> MethodRouter<S>
 where
     C: CaseCommand + Default,
     S: Clone + Send + Sync + 'static,
-    Core: axum::extract::FromRef<S>,
+    App: axum::extract::FromRef<S>,
 {
     let route = if C::BODY_OPTIONAL {
         post(
-            |State(core): State<Core>,
+            |State(core): State<App>,
              principal: Principal,
              Path(id): Path<String>,
              OptionalJsonBody(command): OptionalJsonBody<C>| async move {
@@ -47,7 +61,7 @@ where
         )
     } else {
         post(
-            |State(core): State<Core>,
+            |State(core): State<App>,
              principal: Principal,
              Path(id): Path<String>,
              JsonBody { value: command, .. }: JsonBody<C>| async move {
@@ -59,7 +73,7 @@ where
 }
 
 async fn run_command<C: CaseCommand>(
-    core: &Core,
+    core: &App,
     principal: &Principal,
     id: &str,
     command: C,

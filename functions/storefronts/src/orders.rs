@@ -2,48 +2,19 @@
 //! with what each line is owed today. Orders arrive by webhook; here they are only read.
 
 use aftersales::domain::InvalidField;
-use aftersales::domain::access::{self, Action, Owner, Scope, Wanted};
+use aftersales::domain::access::{self, Action, Scope, Wanted};
 use aftersales::domain::case::merchant_date;
 use aftersales::domain::entitlement::{Entitlement, entitlement};
-use aftersales::domain::order::{Order, OrderLine, Refund, customer_key};
-use aftersales::domain::values::{CaseId, CustomerId, Email, OrderId};
+use aftersales::domain::order::{Order, OrderLine, Refund};
+use aftersales::domain::values::{CaseId, CustomerId, Email};
+use aftersales::http::orders::visible_order;
 use aftersales::http::{ApiError, Principal, QueryParams};
-use aftersales::store::{OrderRecord, OrderSummary, Page, Paging};
+use aftersales::store::{OrderSummary, Page, Paging};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-
-/// An order the caller may see, or 404 (also for someone else's: no existence leak).
-pub(crate) async fn visible_order(
-    app: &AppState,
-    principal: &Principal,
-    storefront: &str,
-    order_id: &str,
-) -> Result<(Order, OrderRecord), ApiError> {
-    principal.check(Action::ReadOrders, None)?;
-    let not_found = || ApiError::NotFound(format!("no order {storefront}/{order_id}"));
-    if OrderId::parse(order_id).is_err()
-        || storefront.is_empty()
-        || storefront.contains('#')
-        || storefront.len() > 32
-    {
-        return Err(not_found());
-    }
-    let record = app.store.order_record(storefront, order_id).await?;
-    let order = record.order.clone().ok_or_else(not_found)?;
-    let key = customer_key(&order.storefront, &order.customer);
-    let owner = Owner {
-        customer_id: key.as_ref().map(CustomerId::as_str).unwrap_or(""),
-        email: order.customer.email.as_deref(),
-        assignee: None,
-    };
-    principal
-        .check(Action::ReadOrders, Some(&owner))
-        .map_err(|_| not_found())?;
-    Ok((order, record))
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,7 +89,7 @@ pub async fn read(
     principal: Principal,
     Path((storefront, order_id)): Path<(String, String)>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let (order, record) = visible_order(&app, &principal, &storefront, &order_id).await?;
+    let (order, record) = visible_order(&app.store, &principal, &storefront, &order_id).await?;
     let (policy, _) = app.policy.get(&app.store).await?;
     let today = merchant_date(app.clock.now(), &policy);
     let lines = order
