@@ -216,6 +216,42 @@ pub async fn cursor_key(sdk: Option<&SdkConfig>) -> Result<CursorKey, String> {
     }
 }
 
+/// What every function builds once per cold start: tracing, the configuration, the AWS
+/// configuration and the DynamoDB client. `App` then needs only the cursor key.
+pub struct Start {
+    pub config: Config,
+    pub sdk: SdkConfig,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+}
+
+pub async fn start() -> Result<Start, String> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let sdk = aws().await;
+    let dynamodb = dynamodb_client(&sdk, config.dynamodb_endpoint.as_deref());
+    Ok(Start {
+        config,
+        sdk,
+        dynamodb,
+    })
+}
+
+impl Start {
+    /// The store of this function (its cursor key: the configured one for a function that
+    /// lists, [`CursorKey::random`] for one that never does).
+    pub fn store(self, cursor_key: crate::store::CursorKey) -> crate::store::Store {
+        crate::store::Store::new(self.dynamodb, self.config.table_name, cursor_key)
+    }
+
+    /// Handlers' shared state, on the system clock.
+    pub fn app(self, cursor_key: crate::store::CursorKey) -> crate::http::App {
+        crate::http::App::new(
+            self.store(cursor_key),
+            std::sync::Arc::new(crate::clock::SystemClock),
+        )
+    }
+}
+
 /// Logs as JSON lines, one per event, at `RUST_LOG` (default `info`): CloudWatch stamps and
 /// indexes each line, so no time and no target are printed. JSON also escapes every value,
 /// so no field a client sent can forge a line.

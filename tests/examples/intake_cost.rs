@@ -193,6 +193,22 @@ async fn main() {
         measure(app, name, |i| app.post(&paths[i], token, step)).await;
     }
 
+    // What AWS bills for each typical operation, computed from the items written, against
+    // its floor (tests/src/billing.rs), on a table of its own.
+    let billed = TestApp::spawn().await;
+    println!("\n| operation | WCU billed (table + indexes) | floor | ratio |");
+    println!("|---|---|---|---|");
+    for (name, bill) in e2e::billing::typical_operations(&billed).await {
+        println!(
+            "| {name} | {} ({} + {}) | {} | {:.2} |",
+            bill.billed(),
+            bill.table,
+            bill.indexes,
+            bill.floor(),
+            bill.ratio()
+        );
+    }
+
     // Timers: N due deadlines among M open cases, on a table of their own.
     let app = TestApp::spawn().await;
     let alice = app.customer("alice");

@@ -9,7 +9,7 @@ use aftersales::domain::values::{
     CaseId, CustomerId, Email, IdempotencyKey, date_out_of_range, sane_time,
 };
 use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams};
+use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams, page_limit};
 use aftersales::store::{
     CaseQuery, CreateError, Filing, IdempotencyRecord, OrderRecord, Page, StoreError,
 };
@@ -358,10 +358,9 @@ pub async fn list(
         params.case_type.as_deref(),
         case::CaseType::parse,
     );
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        errors.push(InvalidField::new("limit", "must be 1 to 100"));
-    }
+    let limit = page_limit(params.limit, 20)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
     for (name, at) in [("from", params.from), ("to", params.to)] {
         if at.is_some_and(|t| !sane_time(t)) {
             errors.push(date_out_of_range(name));

@@ -1,23 +1,12 @@
 //! The policy Lambda function: configuration and the DynamoDB client built once per cold
 //! start (no secret), then the router served by the Lambda runtime.
 
-use std::sync::Arc;
-
-use aftersales::clock::SystemClock;
-use aftersales::config::{self, Config};
-use aftersales::store::{CursorKey, Store};
-use policy::{AppState, router};
+use aftersales::config;
+use aftersales::store::CursorKey;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    config::init_tracing();
-    let config = Config::from_env()?;
-    let sdk = config::aws().await;
-    let client = config::dynamodb_client(&sdk, config.dynamodb_endpoint.as_deref());
+    let start = config::start().await?;
     // The policy is one item: nothing here is listed, so no cursor key is read at start.
-    let state = AppState::new(
-        Store::new(client, config.table_name, CursorKey::random()),
-        Arc::new(SystemClock),
-    );
-    lambda_http::run(router(state)).await
+    lambda_http::run(policy::router(start.app(CursorKey::random()))).await
 }

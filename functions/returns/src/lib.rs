@@ -8,12 +8,14 @@
 //! Every step is decided by `aftersales::domain::returns` and written in one transaction
 //! conditioned on the case's version; a refund is recorded at most once per case.
 
+use aftersales::domain::RuleError;
 use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, CaseSummary};
 use aftersales::domain::effects::Decision;
 use aftersales::domain::returns::{Command, Stage};
-use aftersales::domain::{InvalidField, RuleError};
-use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, problem};
+use aftersales::http::{
+    ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, page_limit, problem,
+};
 use aftersales::payments;
 use aftersales::store::{Page, Paging};
 use axum::Json;
@@ -97,13 +99,7 @@ pub async fn queue(
     QueryParams(params): QueryParams<QueueParams>,
 ) -> Result<Json<Page<CaseSummary>>, ApiError> {
     principal.check(Action::ReturnQueue, None)?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(vec![InvalidField::new(
-            "limit",
-            "must be 1 to 100",
-        )]));
-    }
+    let limit = page_limit(params.limit, 50).map_err(|e| ApiError::invalid(vec![e]))?;
     Ok(Json(
         app.store
             .stage_queue(

@@ -8,7 +8,7 @@ use aftersales::domain::entitlement::{Entitlement, entitlement};
 use aftersales::domain::order::{Order, OrderLine, Refund};
 use aftersales::domain::values::{CaseId, CustomerId, Email};
 use aftersales::http::orders::visible_order;
-use aftersales::http::{ApiError, Principal, QueryParams};
+use aftersales::http::{ApiError, Principal, QueryParams, page_limit};
 use aftersales::store::{OrderSummary, Page, Paging};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -30,13 +30,7 @@ pub async fn list(
     principal: Principal,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<Page<OrderSummary>>, ApiError> {
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(vec![InvalidField::new(
-            "limit",
-            "must be 1 to 100",
-        )]));
-    }
+    let limit = page_limit(params.limit, 20).map_err(|e| ApiError::invalid(vec![e]))?;
     let scope = access::list_scope(
         &principal.caller(),
         Action::ReadOrders,

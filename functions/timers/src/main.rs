@@ -5,24 +5,18 @@
 use std::sync::Arc;
 
 use aftersales::clock::{SharedClock, SystemClock};
-use aftersales::config::{self, Config};
+use aftersales::config;
 use aftersales::policy_cache::PolicyCache;
-use aftersales::store::{CursorKey, Store};
+use aftersales::store::CursorKey;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    config::init_tracing();
-    let config = Config::from_env()?;
-    let sdk = config::aws().await;
+    let start = config::start().await?;
+    let outbound = timers::Outbound::new(config::storefronts(Some(&start.sdk)).await?);
     // The timers list nothing a client pages through: a key of their own will do.
-    let store = Store::new(
-        config::dynamodb_client(&sdk, config.dynamodb_endpoint.as_deref()),
-        config.table_name,
-        CursorKey::random(),
-    );
+    let store = start.store(CursorKey::random());
     let policy = PolicyCache::default();
-    let outbound = timers::Outbound::new(config::storefronts(Some(&sdk)).await?);
     let clock: SharedClock = Arc::new(SystemClock);
     lambda_runtime::run(service_fn(|_event: LambdaEvent<serde_json::Value>| {
         let (store, policy, clock, outbound) = (

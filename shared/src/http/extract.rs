@@ -157,6 +157,22 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
 }
 
+/// The most items a listing answers at once.
+pub const MAX_PAGE: usize = 100;
+
+/// A listing's `limit`: `default` when left out, else 1 to [`MAX_PAGE`].
+pub fn page_limit(given: Option<usize>, default: usize) -> Result<usize, InvalidField> {
+    let limit = given.unwrap_or(default);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(InvalidField::new(
+            "limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ pub mod views;
 
 use std::future::Future;
 
-pub use extract::{JsonBody, OptionalJsonBody, QueryParams};
+pub use extract::{JsonBody, OptionalJsonBody, QueryParams, page_limit};
 pub use principal::Principal;
 pub use problem::ApiError;
 pub use run::{App, Decision, case_command_route, on_case};

@@ -379,14 +379,8 @@ pub fn file(
     let first_response_due = first_response_due(t, now, policy)?;
 
     let case = Case {
-        id,
-        case_type: t,
-        channel,
-        customer_id,
-        customer_email: None,
         contact,
         order: cmd.order,
-        storefront_return_id: None,
         product,
         purchase: cmd.purchase,
         entitlement,
@@ -395,20 +389,66 @@ pub fn file(
         tracking_number,
         order_issue: cmd.order_issue,
         evidence,
-        status: flow
-            .as_ref()
-            .map_or(CaseStatus::Submitted, |f| f.stage.case_status()),
-        returns: flow,
         priority: cmd.priority,
-        first_response_due,
-        assignee: None,
-        filed_by: actor.clone(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        ..Case::filed(
+            id,
+            t,
+            channel,
+            customer_id,
+            flow,
+            first_response_due,
+            &actor,
+            now,
+        )
     };
     let event = filed_event(&case, actor);
     Ok((case, vec![event]))
+}
+
+impl Case {
+    /// A case as it is filed, before what its filing adds: version 1, open (at its return's
+    /// stage, if it is one), no evidence, no one assigned.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn filed(
+        id: CaseId,
+        case_type: CaseType,
+        channel: Channel,
+        customer_id: CustomerId,
+        returns: Option<ReturnFlow>,
+        first_response_due: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Case {
+        Case {
+            id,
+            case_type,
+            status: returns
+                .as_ref()
+                .map_or(CaseStatus::Submitted, |f| f.stage.case_status()),
+            channel,
+            customer_id,
+            customer_email: None,
+            contact: Contact::default(),
+            order: None,
+            storefront_return_id: None,
+            product: Product::default(),
+            purchase: None,
+            entitlement: None,
+            description: String::new(),
+            logistics_issue: None,
+            tracking_number: None,
+            order_issue: None,
+            evidence: Vec::new(),
+            returns,
+            priority: Priority::Normal,
+            first_response_due,
+            assignee: None,
+            filed_by: actor.clone(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
 }
 
 /// Who files a return, for whom, on which order line, owed what (see [`open_return`]).

@@ -118,11 +118,6 @@ pub fn file_storefront_return(
             .collect();
     }
     let case = Case {
-        id,
-        case_type,
-        status: flow.stage.case_status(),
-        channel: Channel::Storefront,
-        customer_id,
         customer_email: order.customer.email.clone(),
         contact: Contact {
             name: order.customer.name.clone(),
@@ -150,18 +145,16 @@ pub fn file_storefront_return(
         entitlement: Some(entitlement),
         description: bounded_text("description", &description, 4000)
             .unwrap_or_else(|_| description.chars().take(4000).collect()),
-        logistics_issue: None,
-        tracking_number: None,
-        order_issue: None,
-        evidence: Vec::new(),
-        returns: Some(flow),
-        priority: Priority::Normal,
-        first_response_due,
-        assignee: None,
-        filed_by: actor.clone(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        ..Case::filed(
+            id,
+            case_type,
+            Channel::Storefront,
+            customer_id,
+            Some(flow),
+            first_response_due,
+            &actor,
+            now,
+        )
     };
     let event = filed_event(&case, actor);
     Ok((case, vec![event]))
