@@ -24,7 +24,7 @@ cargo run --quiet -p local-gateway -- create-table >&2
 # Each function beside hello world, on an answer that needs no database (a case id that cannot
 # exist is a 404 before any read; a token for a customer needs no Cognito call); the timers
 # always read, so their start is the figure to compare. Then a filing, with its round trips.
-python3 tests/bench/cold_start.py 20 \
+python3 tests/bench/cold_start.py 30 \
   hello=target/release/hello-lambda:tests/fixtures/apigw/get-case-customer.json:200 \
   intake=target/release/intake:tests/fixtures/apigw/get-case-customer.json:404 \
   returns=target/release/returns:tests/fixtures/apigw/approve-return-agent.json:404 \

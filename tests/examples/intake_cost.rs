@@ -80,11 +80,17 @@ async fn main() {
     measure(app, "GET /v1/cases/{id}", |_| app.get(path, alice)).await;
 
     // Webhooks: Shopify's documented order body (about 9 KB), a new order each time.
+    // Each order a customer of its own: a return request is then its customer's first of the
+    // day, as most are (a second one that day reads the day's units and writes again).
     let order = |i: usize, updated: &str| {
         let id = 820982911946154508u64 + i as u64;
+        let fixture: Value =
+            serde_json::from_slice(&e2e::fixture("shopify/orders-create.json")).unwrap();
+        let mut customer = fixture["customer"].clone();
+        customer["id"] = json!(115310627314723954u64 + i as u64);
         fixture_with(
             "shopify/orders-create.json",
-            json!({"id": id, "updated_at": updated}),
+            json!({"id": id, "updated_at": updated, "customer": customer}),
         )
     };
     let created = "2021-12-31T19:00:00-05:00";
