@@ -4,7 +4,9 @@
 //! change after (the storefront refunds it, withdraws its payment, cancels it, shrinks it).
 //! So a step that pays reads the order again, pays nothing from an order that has given back
 //! more than it was paid, and writes the payment only if the order's claims have not moved
-//! since that read (`Store::save_return_step`).
+//! since that read (`Store::save_decision`). A case remembers the version of the claims it last
+//! wrote (`ReturnFlow::claims_seen`): while they are still there, nothing has touched the order,
+//! and the payment checks that in its transaction instead of reading the order first.
 
 use crate::domain::case::Case;
 use crate::domain::returns::{self, Stage};

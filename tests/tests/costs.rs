@@ -252,3 +252,39 @@ async fn every_operation_writes_within_a_third_of_what_its_data_needs() {
         assert!(bill.ratio() <= 1.3, "{name}: {bill}");
     }
 }
+
+#[tokio::test]
+async fn a_refund_paid_from_an_order_nothing_has_moved_reads_only_the_case() {
+    // The case remembers the version of its order's claims it wrote; the payment's transaction
+    // checks it instead of reading the order (a storefront refund meanwhile moves it, and then
+    // the order is read: see hardening.rs, finance_pays_nothing_from_an_order_...).
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    let request = json!({
+        "type": "refund_only", "description": "It never worked.",
+        "order": {"storefront": "erp", "order_id": order, "line_ids": ["1"]},
+        "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": 1,
+                         "currency": "CNY", "unit_price_minor": 399900}
+    });
+    let (status, case) = json(app.post("/v1/cases", &wang, &request).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let path = format!("/v1/cases/{}/return", case["id"].as_str().unwrap());
+    let (agent, finance) = (
+        app.token(Role::Agent, "agent-1"),
+        app.token(Role::Finance, "fin-1"),
+    );
+    let approve = json!({"action": "approve", "reason_code": "ok", "note": ""});
+    let execute = json!({"action": "execute_refund"});
+    assert_eq!(
+        cost_of(&app, app.post(&path, &agent, &approve)).await,
+        (1, 1)
+    );
+    assert_eq!(
+        cost_of(&app, app.post(&path, &finance, &execute)).await,
+        (1, 1),
+        "the case alone, then the transaction"
+    );
+    let paid = app.case_as_staff(case["id"].as_str().unwrap()).await;
+    assert_eq!(paid["returns"]["stage"], "refunded", "{paid}");
+}

@@ -56,14 +56,19 @@ pub async fn step(
 ) -> Result<Json<CaseView>, ApiError> {
     // Someone else's case is not there (404); the step's role is the rules' (403).
     let (app, principal, command) = (&app, &principal, &command);
-    let view = on_case(&app.store, principal, &id, Action::ReadCase, |current| async move {
+    let view = on_case(&app.store, principal, &id, Action::ReadCase, |current, attempt| async move {
         let (policy, _) = app.policy.get(&app.store).await?;
         let decided =
             case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;
         let decision = Decision::of_return_step(&current, decided);
-        // A payment from a held order is made from the order as it stands now.
-        let paid_from = if payments::pays_from_order(&current, &decision.next) {
-            match payments::order_for_payment(&app.store, &decision.next).await? {
+        // A payment from a held order is made from the order as it stands now: as the case last
+        // saw its claims, if nothing has moved them since (the transaction checks); else, or
+        // once that check failed, as read again now.
+        let seen = current.returns.as_ref().and_then(|f| f.claims_seen);
+        let paid_from = match (payments::pays_from_order(&current, &decision.next), seen) {
+            (false, _) => None,
+            (true, Some(version)) if attempt == 1 => Some(version),
+            (true, _) => match payments::order_for_payment(&app.store, &decision.next).await? {
                 Some((_, true)) => {
                     return Err(RuleError::new(
                         "order-already-refunded",
@@ -71,11 +76,9 @@ pub async fn step(
                     )
                     .into());
                 }
-                Some((record, false)) => Some(record),
+                Some((record, false)) => Some(record.claims.version),
                 None => None,
-            }
-        } else {
-            None
+            },
         };
         Ok((decision, paid_from))
     })

@@ -187,50 +187,70 @@ async fn fire(
     now: DateTime<Utc>,
     policy: &aftersales::domain::policy::Policy,
 ) -> Result<Fired, StoreError> {
-    let Some(current) = store.case(id).await? else {
-        return Ok(Fired::Skipped);
-    };
-    let Ok((mut next, mut events)) =
-        case::apply_return(&current, Command::DeadlineDue, system(), now, policy)
-    else {
-        return Ok(Fired::Skipped);
-    };
-    let mut paid_from = None;
-    if payments::pays_from_order(&current, &next) {
-        match payments::order_for_payment(store, &next).await? {
-            Some((_, true)) => {
-                let mut changed = current.clone();
-                if let Some(flow) = changed.returns.as_mut() {
-                    flow.order_changed = true;
+    // A payment from a held order first trusts the claims version the case last saw (the
+    // transaction checks it); if they moved, the case and its order are read again.
+    for attempt in 1..=2 {
+        let Some(current) = store.case(id).await? else {
+            return Ok(Fired::Skipped);
+        };
+        let Ok((mut next, mut events)) =
+            case::apply_return(&current, Command::DeadlineDue, system(), now, policy)
+        else {
+            return Ok(Fired::Skipped);
+        };
+        let seen = current.returns.as_ref().and_then(|f| f.claims_seen);
+        let mut paid_from = None;
+        let mut trusted = false;
+        if payments::pays_from_order(&current, &next) {
+            match seen {
+                Some(version) if attempt == 1 => {
+                    paid_from = Some(version);
+                    trusted = true;
                 }
-                let Ok(decided) =
-                    case::apply_return(&changed, Command::DeadlineDue, system(), now, policy)
-                else {
-                    return Ok(Fired::Skipped);
-                };
-                (next, events) = decided;
-                tracing::warn!(case = %id, "the order is overdrawn: the refund waits for finance");
+                _ => match payments::order_for_payment(store, &next).await? {
+                    Some((_, true)) => {
+                        let mut changed = current.clone();
+                        if let Some(flow) = changed.returns.as_mut() {
+                            flow.order_changed = true;
+                        }
+                        let Ok(decided) = case::apply_return(
+                            &changed,
+                            Command::DeadlineDue,
+                            system(),
+                            now,
+                            policy,
+                        ) else {
+                            return Ok(Fired::Skipped);
+                        };
+                        (next, events) = decided;
+                        tracing::warn!(case = %id, "the order is overdrawn: the refund waits for finance");
+                    }
+                    Some((record, false)) => paid_from = Some(record.claims.version),
+                    None => {}
+                },
             }
-            Some((record, false)) => paid_from = Some(record),
-            None => {}
+        }
+        match store
+            .save_decision(
+                &current,
+                &Decision::of_return_step(&current, (next, events)),
+                paid_from,
+            )
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(case = %id, "deadline fired");
+                return Ok(Fired::Deadline);
+            }
+            // The order moved since the case last saw it: read both again.
+            Err(StoreError::Conflict) if trusted => continue,
+            // Someone acted on the case (or its order) meanwhile: its new state decides next
+            // time.
+            Err(StoreError::Conflict) => return Ok(Fired::Skipped),
+            Err(e) => return Err(e),
         }
     }
-    match store
-        .save_decision(
-            &current,
-            &Decision::of_return_step(&current, (next, events)),
-            paid_from.as_ref(),
-        )
-        .await
-    {
-        Ok(()) => {
-            tracing::info!(case = %id, "deadline fired");
-            Ok(Fired::Deadline)
-        }
-        // Someone acted on the case (or its order) meanwhile: its new state decides next time.
-        Err(StoreError::Conflict) => Ok(Fired::Skipped),
-        Err(e) => Err(e),
-    }
+    Ok(Fired::Skipped)
 }
 
 /// One attempt at an outbox message: `Some(true)` delivered, `Some(false)` failed (retried

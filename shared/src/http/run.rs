@@ -17,7 +17,7 @@ use crate::domain::access::Action;
 use crate::domain::case::Case;
 pub use crate::domain::effects::Decision;
 use crate::domain::values::CaseId;
-use crate::store::{OrderRecord, Store};
+use crate::store::Store;
 
 use super::{
     ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, problem, retry_on_conflict,
@@ -78,7 +78,7 @@ async fn run_command<C: CaseCommand>(
     id: &str,
     command: C,
 ) -> Result<Json<CaseView>, ApiError> {
-    let view = on_case(&core.store, principal, id, C::ACTION, |current| {
+    let view = on_case(&core.store, principal, id, C::ACTION, |current, _| {
         let command = command.clone();
         async move {
             let decided = command.decide(&current, principal.actor(), core.clock.now())?;
@@ -91,8 +91,9 @@ async fn run_command<C: CaseCommand>(
 
 /// Runs `decide` on the case `id` for `principal`: someone else's case, or none, is a 404
 /// (`action` is the access table's row that lets the caller see it; the step's own role
-/// check is the domain's). `decide` answers the decision and, for a payment from a held
-/// order, the order as it read it (the transaction holds only if its claims have not moved).
+/// check is the domain's). `decide` is given the case and the attempt (1, then 2 and 3 after
+/// a lost race) and answers the decision and, for a payment from a held order, the version
+/// of the order's claims it pays from (the transaction holds only if they have not moved).
 pub async fn on_case<F, Fut>(
     store: &Store,
     principal: &Principal,
@@ -101,21 +102,21 @@ pub async fn on_case<F, Fut>(
     decide: F,
 ) -> Result<CaseView, ApiError>
 where
-    F: Fn(Case) -> Fut,
-    Fut: Future<Output = Result<(Decision, Option<OrderRecord>), ApiError>>,
+    F: Fn(Case, usize) -> Fut,
+    Fut: Future<Output = Result<(Decision, Option<u64>), ApiError>>,
 {
     let not_found = || ApiError::NotFound(format!("no case {id}"));
     let case_id = CaseId::parse(id).map_err(|_| not_found())?;
+    let attempt = std::sync::atomic::AtomicUsize::new(0);
     retry_on_conflict(|| async {
+        let attempt = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let (current, mut timeline) = store
             .case_with_timeline(&case_id)
             .await?
             .ok_or_else(not_found)?;
         principal.check_case(action, &current)?;
-        let (decision, paid_from) = decide(current.clone()).await?;
-        store
-            .save_decision(&current, &decision, paid_from.as_ref())
-            .await?;
+        let (decision, paid_from) = decide(current.clone(), attempt).await?;
+        store.save_decision(&current, &decision, paid_from).await?;
         timeline.extend(decision.events);
         Ok(CaseView {
             case: decision.next,

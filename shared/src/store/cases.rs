@@ -233,6 +233,20 @@ pub struct Filing<'a> {
     pub claims_read: Option<&'a Claims>,
 }
 
+/// `case` with the version of its order's claims it last wrote (see `ReturnFlow::claims_seen`).
+fn with_claims_seen(case: &Case, seen: Option<u64>) -> std::borrow::Cow<'_, Case> {
+    match case.returns.as_ref() {
+        Some(flow) if flow.claims_seen != seen => {
+            let mut case = case.clone();
+            if let Some(flow) = case.returns.as_mut() {
+                flow.claims_seen = seen;
+            }
+            std::borrow::Cow::Owned(case)
+        }
+        _ => std::borrow::Cow::Borrowed(case),
+    }
+}
+
 /// The order a return claims part of, and its claim (see `ReturnFlow::claim`).
 fn order_claim(case: &Case) -> Option<((&str, &str), &Claim)> {
     let claim = case.returns.as_ref()?.claim.as_ref()?;
@@ -253,6 +267,13 @@ impl Store {
         filing: Filing<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // The claims this filing writes are at the version read + 1: the case remembers it.
+        let claims_written = order_claim(case).map(|_| {
+            filing
+                .claims_read
+                .map_or(1, |c| c.version.saturating_add(1))
+        });
+        let case = &with_claims_seen(case, claims_written);
         tx.put("case", &CaseItem::of(case), "attribute_not_exists(PK)", &[])?;
         add_events(tx, &case.id, events)?;
         if let Some((storefront, order_id, _)) = counted_lines(case) {
@@ -302,6 +323,25 @@ impl Store {
         events: &[Event],
         claims_read: Option<u64>,
     ) -> Result<(), StoreError> {
+        // A claim the rules shrank (a request ended unpaid, or was paid for fewer units) gives
+        // its order back the difference; a claims version checked stays, one moved blindly is
+        // no longer known.
+        let claim_change = match (order_claim(before), order_claim(after)) {
+            (Some((_, was)), Some((order, now))) => {
+                let back = was.beyond(now);
+                (back.is_some() || claims_read.is_some()).then_some((order, back))
+            }
+            _ => None,
+        };
+        let seen = after.returns.as_ref().and_then(|f| f.claims_seen);
+        let seen = match &claim_change {
+            // Given back at a version checked: one more; given back blindly: unknown.
+            Some((_, Some(_))) => claims_read.map(|v| v.saturating_add(1)),
+            // Checked and left as they were (a payment): still at the version checked.
+            Some((_, None)) => claims_read,
+            None => seen,
+        };
+        let after = &with_claims_seen(after, seen);
         let expected = AttributeValue::N(before.version.to_string());
         tx.put(
             "case-version",
@@ -321,13 +361,8 @@ impl Store {
                 self.add_link_open(tx, (storefront, order_id), &after.id, open)?;
             }
         }
-        // A claim the rules shrank (a request ended unpaid, or was paid for fewer units) gives
-        // its order back the difference.
-        if let (Some((_, was)), Some((order, now))) = (order_claim(before), order_claim(after)) {
-            let back = was.beyond(now);
-            if back.is_some() || claims_read.is_some() {
-                self.add_claim_change(tx, order, back.as_ref(), claims_read)?;
-            }
+        if let Some((order, back)) = claim_change {
+            self.add_claim_change(tx, order, back.as_ref(), claims_read)?;
         }
         Ok(())
     }
@@ -561,23 +596,18 @@ impl Store {
     /// Writes a decision on a case: the case at its read version, its events, and the
     /// effects the domain decided (`domain::effects`): a refund record (one per case, so two
     /// executions of one refund cannot both commit), a message to the storefront.
-    /// A step that pays from a held order names the order as it was read (`paid_from`): the
-    /// transaction then holds only if the order's claims have not moved since.
+    /// A step that pays from a held order names the version of the order's claims it pays
+    /// from (`paid_from`: as read, or as the case last saw them): the transaction then holds
+    /// only if they have not moved since.
     pub async fn save_decision(
         &self,
         before: &Case,
         decision: &Decision,
-        paid_from: Option<&super::OrderRecord>,
+        paid_from: Option<u64>,
     ) -> Result<(), StoreError> {
         let after = &decision.next;
         let mut tx = self.tx();
-        self.add_case_update_from(
-            &mut tx,
-            before,
-            after,
-            &decision.events,
-            paid_from.map(|r| r.claims.version),
-        )?;
+        self.add_case_update_from(&mut tx, before, after, &decision.events, paid_from)?;
         for effect in &decision.effects {
             match effect {
                 Effect::RefundPaid {

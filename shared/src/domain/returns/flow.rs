@@ -166,6 +166,12 @@ pub struct ReturnFlow {
     /// shipped it): the refund is finance's to check, never the clock's to pay.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub order_changed: bool,
+    /// The version of the order's claims right after this request last wrote them (the store
+    /// records it; none once unknown). While the claims are still at it, nothing has touched
+    /// the order since (every storefront change and every claim moves it), so a payment
+    /// checks that in its transaction instead of reading the order first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_seen: Option<u64>,
     /// The customer's units of returns on the day of the request, this one included: the
     /// inspection rule (DOMAIN §4.2, 20 units) is judged on them.
     #[serde(default)]
@@ -301,6 +307,7 @@ impl ReturnFlow {
             refund_without_return: false,
             claim,
             order_changed: false,
+            claims_seen: None,
             day_units,
             goods_sent: false,
             approved_by: None,
