@@ -330,6 +330,98 @@ async fn a_return_cancelled_at_the_storefront_cancels_its_case() {
 }
 
 #[tokio::test]
+async fn a_return_cancelled_before_its_request_arrives_opens_no_case_and_pays_nothing() {
+    let app = TestApp::spawn().await;
+    app.shopify(
+        "orders/create",
+        &fixture("shopify/orders-create.json"),
+        "evt-o",
+    )
+    .await;
+    let (status, out) = outcome(
+        app.shopify(
+            "returns/cancel",
+            &fixture("shopify/returns-cancel.json"),
+            "evt-x",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (status, out) = outcome(
+        app.shopify(
+            "returns/request",
+            &fixture("shopify/returns-request.json"),
+            "evt-r",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert!(
+        out["case_id"].is_null(),
+        "no case for a cancelled return: {out}"
+    );
+    // The storefront's retry of the request changes nothing either.
+    let (_, again) = outcome(
+        app.shopify(
+            "returns/request",
+            &fixture("shopify/returns-request.json"),
+            "evt-r2",
+        )
+        .await,
+    )
+    .await;
+    assert!(again["case_id"].is_null(), "{again}");
+    let agent = app.token(Role::Agent, "agent-1");
+    let (_, cases) = json(app.get("/v1/cases?limit=100", &agent).await).await;
+    assert_eq!(cases["items"], json!([]), "nothing opened");
+    let run = app.advance_clock(49).await;
+    assert_eq!(
+        run["timers"]["fired"], 0,
+        "nothing to approve or pay: {run}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_return_status_delivered_under_different_ids_is_noted_once() {
+    let app = TestApp::spawn().await;
+    app.shopify(
+        "orders/create",
+        &fixture("shopify/orders-create.json"),
+        "evt-o",
+    )
+    .await;
+    let (_, out) = outcome(
+        app.shopify(
+            "returns/request",
+            &fixture("shopify/returns-request.json"),
+            "evt-r",
+        )
+        .await,
+    )
+    .await;
+    let case_id = out["case_id"].as_str().unwrap().to_owned();
+    let body = fixture("shopify/returns-cancel.json");
+    let ids: Vec<String> = (0..10).map(|i| format!("evt-x-{i}")).collect();
+    let cancels = ids
+        .iter()
+        .map(|id| app.shopify("returns/cancel", &body, id));
+    for response in futures::future::join_all(cancels).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let case = app.case_as_staff(&case_id).await;
+    let noted = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "storefront_return_status")
+        .count();
+    assert_eq!(noted, 1, "{case}");
+    assert_eq!(case["status"], "cancelled");
+}
+
+#[tokio::test]
 async fn an_order_delivered_after_its_own_later_update_leaves_the_later_state() {
     let app = TestApp::spawn().await;
     let (_, out) = outcome(

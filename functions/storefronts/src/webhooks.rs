@@ -23,7 +23,7 @@ use aftersales::domain::values::{CaseId, CustomerId, OrderId};
 use aftersales::http::ApiError;
 use aftersales::notices;
 use aftersales::store::tx::{Tx, TxError};
-use aftersales::store::{Filing, Notice, OrderRecord, StoreError};
+use aftersales::store::{Filing, Notice, OrderRecord, ReturnLink, StoreError};
 use aftersales::webhooks::config::{Storefront, StorefrontKind};
 use aftersales::webhooks::verify::{self, StandardCheck};
 use aftersales::webhooks::{
@@ -499,18 +499,25 @@ async fn apply_refund(
 
 async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>) -> Applied {
     let (sf, now) = (d.storefront, d.now);
-    // One round: the return's case, if it has one, and the order.
-    let (existing, record) = app
+    // One round: what is known of the return, and the order.
+    let (link, record) = app
         .store
         .together(|store| async move {
             tokio::join!(
-                store.return_case(sf, &request.return_id),
+                store.return_link(sf, &request.return_id),
                 store.order_record(sf, request.order_id.as_str())
             )
         })
         .await;
-    if let Some(existing) = existing? {
-        return Ok((Outcome::Duplicate, Some(existing)));
+    match link? {
+        ReturnLink::Case(existing) => return Ok((Outcome::Duplicate, Some(existing))),
+        ReturnLink::EndedBeforeRequest(status) => {
+            // Cancelled, declined or closed at the storefront before its request reached
+            // us: there is nothing to decide, and nothing to pay.
+            tracing::info!(storefront = sf, return_id = %request.return_id, status, "the return ended before its request arrived");
+            return Ok((Outcome::Stale, None));
+        }
+        ReturnLink::Unknown => {}
     }
     let record = record?;
     let Some(order) = &record.order else {
@@ -591,13 +598,29 @@ async fn apply_return_status(
     d: &Delivery<'_>,
 ) -> Applied {
     let (sf, now) = (d.storefront, d.now);
-    let Some(case_id) = app.store.return_case(sf, return_id).await? else {
-        // A return we never saw requested: nothing of ours to change.
-        return Ok((Outcome::Ignored, None));
+    let case_id = match app.store.return_link(sf, return_id).await? {
+        ReturnLink::Case(case_id) => case_id,
+        // A return we have not seen requested, ended at the storefront: remembered, so that
+        // its request, if it comes after, opens nothing (deliveries come in any order).
+        ReturnLink::Unknown if case::storefront_return_ended(status) => {
+            let mut tx = app.store.tx();
+            app.store.add_return_ended(&mut tx, sf, return_id, status)?;
+            d.mark(app, &mut tx)?;
+            app.store.commit(tx).await?;
+            return Ok((Outcome::Applied, None));
+        }
+        // Not ended, or ended already: nothing of ours to change.
+        ReturnLink::Unknown | ReturnLink::EndedBeforeRequest(_) => {
+            return Ok((Outcome::Ignored, None));
+        }
     };
     let Some(current) = app.store.case(&case_id).await? else {
         return Ok((Outcome::Ignored, None));
     };
+    if !case::storefront_return_status_is_new(&current, status) {
+        // Another delivery of the same change (the storefront's retries differ in id).
+        return Ok((Outcome::Duplicate, Some(case_id)));
+    }
     let change = Change::StorefrontReturnStatus {
         return_id: return_id.to_owned(),
         status: status.to_owned(),

@@ -14,7 +14,7 @@
 //! | a customer's orders                       | GSI1: `CUSTOMER#<storefront>:<id>` / `ORDER#<created>#…` |
 //! | a customer's cases and orders by e-mail   | GSI4: `EMAIL#<email>` / `CASE#…`, `ORDER#…`         |
 //! | a webhook delivery already applied        | `PK = DELIVERY#<storefront>#<key>` (TTL)            |
-//! | the case of a storefront return           | `PK = RETURN#<storefront>#<return>`                 |
+//! | the case of a storefront return (or how it ended before its request) | `PK = RETURN#<storefront>#<return>` |
 //! | deadlines and outbox messages now due     | GSI5 (sparse, keys only): `DUE` / `<due>#<id>`      |
 //! | a return queue, by deadline               | GSI6 (sparse): `RETURNS#<stage>` / `<due>#<id>`     |
 //! | a message to send (refund outcome)        | `PK = OUTBOX#<id>` (in the due index until sent)    |
@@ -65,7 +65,7 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
 pub use keys::DueOwner as Due;
 pub use notices::Notice;
-pub use orders::{Claims, OrderRecord, OrderSummary};
+pub use orders::{Claims, OrderRecord, OrderSummary, ReturnLink};
 pub use outbox::OutboxMessage;
 
 /// Round trips, requests and consumed capacity, counted per store so that a benchmark can

@@ -77,6 +77,28 @@ struct LinkItem {
     open: Option<bool>,
 }
 
+/// A storefront return's link: its case, or (reported ended before its request) how it ended.
+#[derive(Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct ReturnLinkItem {
+    PK: String,
+    SK: String,
+    entity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    case_id: Option<CaseId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ended: Option<String>,
+}
+
+/// What is known of a storefront's return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnLink {
+    Unknown,
+    Case(CaseId),
+    /// The storefront reported it ended (`status`) before its request arrived.
+    EndedBeforeRequest(String),
+}
+
 #[derive(Serialize, Deserialize)]
 #[allow(non_snake_case)]
 struct DeliveryItem {
@@ -479,25 +501,43 @@ impl Store {
         )
     }
 
-    /// The case opened for a storefront's return, if any.
-    pub async fn return_case(
+    /// What is known of a storefront's return: its case, or that it ended before its request.
+    pub async fn return_link(
         &self,
         storefront: &str,
         return_id: &str,
-    ) -> Result<Option<CaseId>, StoreError> {
+    ) -> Result<ReturnLink, StoreError> {
         let item = self
             .get(
                 WebhookKeys::return_pk(storefront, return_id),
                 WebhookKeys::RETURN_SK,
             )
             .await?;
-        Ok(item
-            .map(serde_dynamo::from_item::<_, LinkItem>)
-            .transpose()?
-            .map(|l| l.case_id))
+        let Some(item) = item else {
+            return Ok(ReturnLink::Unknown);
+        };
+        let link: ReturnLinkItem = serde_dynamo::from_item(item)?;
+        Ok(match (link.case_id, link.ended) {
+            (Some(case), _) => ReturnLink::Case(case),
+            (None, Some(status)) => ReturnLink::EndedBeforeRequest(status),
+            (None, None) => ReturnLink::Unknown,
+        })
     }
 
-    /// One case per storefront return (label `return`).
+    /// The case opened for a storefront's return, if any.
+    pub async fn return_case(
+        &self,
+        storefront: &str,
+        return_id: &str,
+    ) -> Result<Option<CaseId>, StoreError> {
+        Ok(match self.return_link(storefront, return_id).await? {
+            ReturnLink::Case(case) => Some(case),
+            _ => None,
+        })
+    }
+
+    /// One case per storefront return, and none for a return that ended before its request
+    /// (label `return`).
     pub fn add_return_link(
         &self,
         tx: &mut Tx,
@@ -505,14 +545,38 @@ impl Store {
         return_id: &str,
         case_id: &CaseId,
     ) -> Result<(), StoreError> {
-        let item = LinkItem {
+        let item = ReturnLinkItem {
             PK: WebhookKeys::return_pk(storefront, return_id),
             SK: WebhookKeys::RETURN_SK.to_owned(),
             entity: "return".to_owned(),
-            case_id: case_id.clone(),
-            open: None,
+            case_id: Some(case_id.clone()),
+            ended: None,
         };
         tx.put("return", &item, "attribute_not_exists(PK)", &[])
+    }
+
+    /// Records that the storefront ended a return whose request has not arrived (label
+    /// `return`: a case linked meanwhile makes the delivery note it on the case instead).
+    pub fn add_return_ended(
+        &self,
+        tx: &mut Tx,
+        storefront: &str,
+        return_id: &str,
+        status: &str,
+    ) -> Result<(), StoreError> {
+        let item = ReturnLinkItem {
+            PK: WebhookKeys::return_pk(storefront, return_id),
+            SK: WebhookKeys::RETURN_SK.to_owned(),
+            entity: "return".to_owned(),
+            case_id: None,
+            ended: Some(status.to_ascii_lowercase()),
+        };
+        tx.put(
+            "return",
+            &item,
+            "attribute_not_exists(PK) OR attribute_not_exists(case_id)",
+            &[],
+        )
     }
 
     /// A customer's orders, newest first, by their storefront identity or e-mail. There is no

@@ -431,6 +431,7 @@ impl Case {
             contact: Contact::default(),
             order: None,
             storefront_return_id: None,
+            storefront_return_status: None,
             product: Product::default(),
             purchase: None,
             entitlement: None,

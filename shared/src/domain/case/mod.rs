@@ -381,6 +381,10 @@ pub struct Case {
     /// The storefront's return this case was opened for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storefront_return_id: Option<String>,
+    /// The storefront's last status of that return, as it reported it: the same status
+    /// reported again (another delivery of the same change) notes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storefront_return_status: Option<String>,
     #[serde(default)]
     pub product: Product,
     #[serde(default, skip_serializing_if = "Option::is_none")]

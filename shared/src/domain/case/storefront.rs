@@ -245,7 +245,14 @@ pub fn note_storefront(
                 | Change::OrderCancelledAtStorefront { .. }
                 | Change::OrderAmendedAtStorefront { .. }
         );
+    let reported = match &change {
+        Change::StorefrontReturnStatus { status, .. } => Some(status.to_ascii_lowercase()),
+        _ => None,
+    };
     let (mut next, event) = next_version(case, actor, now, change);
+    if reported.is_some() {
+        next.storefront_return_status = reported;
+    }
     if return_cancelled && case.cancellable() {
         next.status = CaseStatus::Cancelled;
         close_flow(&mut next);
@@ -266,6 +273,20 @@ pub fn note_storefront(
         }
     }
     (next, vec![event])
+}
+
+/// Whether `status` is news for the case's storefront return (not the status last reported).
+pub fn storefront_return_status_is_new(case: &Case, status: &str) -> bool {
+    case.storefront_return_status.as_deref() != Some(status.to_ascii_lowercase().as_str())
+}
+
+/// Whether a storefront's return in `status` has ended there (cancelled, declined, closed):
+/// reported before its request, the request opens no case.
+pub fn storefront_return_ended(status: &str) -> bool {
+    matches!(
+        status.to_ascii_lowercase().as_str(),
+        "cancelled" | "canceled" | "declined" | "decline" | "closed" | "close"
+    )
 }
 
 /// Records several things a storefront did on one case, one event each.
