@@ -1291,3 +1291,28 @@ async fn storefront_fields_no_storefront_sends_are_refused_and_a_free_form_categ
     assert_eq!(status, StatusCode::OK, "{stored}");
     assert_eq!(stored["lines"][0]["category"], Value::Null, "{stored}");
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_answer_the_case_their_twin_filed_even_when_it_took_the_whole_order()
+ {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    for round in 0..10 {
+        let order = app.owners_order().await;
+        let body = refund_only_on(Some(&order), 399900);
+        let key = format!("retry-{round}");
+        let sends = (0..10).map(|_| {
+            app.request(reqwest::Method::POST, "/v1/cases", &wang)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+        });
+        let mut ids = std::collections::HashSet::new();
+        for response in futures::future::join_all(sends).await {
+            let (status, case) = json(response.unwrap()).await;
+            assert_eq!(status, StatusCode::CREATED, "round {round}: {case}");
+            ids.insert(case["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(ids.len(), 1, "one case, answered to every retry");
+    }
+}

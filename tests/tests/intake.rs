@@ -651,3 +651,25 @@ async fn unknown_routes_and_methods_answer_problem_json() {
     .await;
     assert_problem(status, &body, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn a_rare_status_is_found_on_the_first_page_of_a_customers_filtered_listing() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let first = file(&app, &alice, &repair(1)).await;
+    let id = first["id"].as_str().unwrap().to_owned();
+    for _ in 0..20 {
+        file(&app, &alice, &repair(1)).await;
+    }
+    let (status, _) = json(
+        app.post(&format!("/v1/cases/{id}/cancel"), &alice, &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // DynamoDB's page limit counts the items a filter looks at: twenty newer cases stand
+    // before the cancelled one.
+    let (status, page) = json(app.get("/v1/cases?status=cancelled&limit=1", &alice).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"][0]["id"], id.as_str(), "{page}");
+}

@@ -94,7 +94,7 @@ pub async fn file(
     let day = case::merchant_date(now, &policy);
     // A lost race on the customer's units of the day or on what the order has left is
     // decided again on what is there now.
-    retry_on_conflict(|| async {
+    let filed = retry_on_conflict(|| async {
         let mut command = request.clone();
         // What the filing decides on, read in one round: the key's earlier use, the order,
         // the customer's units of the day.
@@ -199,26 +199,35 @@ pub async fn file(
                 ),
             )
             .into()),
-            // A concurrent request with the same key won (its condition or its transaction
-            // came first): answer what it created.
-            Err(CreateError::IdempotencyKeyTaken | CreateError::Store(StoreError::Conflict))
-                if key.is_some() =>
-            {
-                let key = key.as_ref().map(IdempotencyKey::as_str).unwrap_or_default();
-                match app.store.idempotency_record(&caller, key, now).await? {
-                    Some(record) => replay(&app, &record, &hash).await,
-                    None => Err(ApiError::Conflict(
-                        "a request with this Idempotency-Key is in flight; retry".into(),
-                    )),
-                }
-            }
+            // A concurrent request with the same key came first: answered below.
+            Err(CreateError::IdempotencyKeyTaken) if key.is_some() => Err(ApiError::Conflict(
+                "a request with this Idempotency-Key is in flight; retry".into(),
+            )),
             Err(CreateError::IdempotencyKeyTaken) => Err(ApiError::Internal(
                 "an idempotency conflict on a request without a key".into(),
+            )),
+            Err(CreateError::Store(StoreError::Conflict)) => Err(ApiError::Conflict(
+                "a concurrent request changed the same records; retry".into(),
             )),
             Err(CreateError::Store(e)) => Err(e.into()),
         }
     })
-    .await
+    .await;
+    // A retry that lost to its twin with the same key (the twin's claim is what refused it, or
+    // the twin's transaction came first) answers what the twin filed.
+    match (&key, filed) {
+        (Some(key), Err(refused @ (ApiError::Rule(_) | ApiError::Conflict(_)))) => {
+            match app
+                .store
+                .idempotency_record(&caller, key.as_str(), now)
+                .await?
+            {
+                Some(record) => replay(&app, &record, &hash).await,
+                None => Err(refused),
+            }
+        }
+        (_, filed) => filed,
+    }
 }
 
 /// A case that names a storefront order we hold takes its proof of purchase from it: the

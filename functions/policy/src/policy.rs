@@ -34,10 +34,11 @@ pub async fn replace(
     State(app): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
-    body: JsonBody<Policy>,
+    body: Result<JsonBody<Policy>, ApiError>,
 ) -> Result<Json<PolicyView>, ApiError> {
+    // Who may comes first: a caller who may not change the policy hears 403 whatever it sent.
     principal.check(Action::ReplacePolicy, None)?;
-    let policy = body.value;
+    let policy = body?.value;
     policy.validate().map_err(ApiError::invalid)?;
     let expected = match headers.get(header::IF_MATCH) {
         Some(v) => v

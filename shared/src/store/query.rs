@@ -20,6 +20,11 @@ use super::{Item, Store, StoreError};
 /// this many the page is answered short, with a cursor to go on.
 pub(super) const MAX_READS_PER_PAGE: usize = 5;
 
+/// Items a filtered read asks DynamoDB to look at, at least: its `Limit` counts the items it
+/// looks at, not those the filter keeps, so a small page of a rare status would otherwise
+/// come back empty page after page.
+const FILTERED_READ: usize = 100;
+
 /// Which sort keys of a partition.
 #[derive(Debug, Clone)]
 pub(super) enum SortRange {
@@ -244,9 +249,15 @@ impl Store {
     ) -> Result<ShardRead, StoreError> {
         let mut items = Vec::new();
         let mut reads = 0;
+        // More than a page may come back: the merge answers a page, the cursor goes on after
+        // the last item answered.
+        let ask = |have: usize| match query.filter {
+            Some(_) => FILTERED_READ.max(limit - have),
+            None => limit - have,
+        };
         loop {
             let out = self
-                .index_request(query, pk, start.take(), limit - items.len())
+                .index_request(query, pk, start.take(), ask(items.len()))
                 .send()
                 .await?;
             reads += 1;
