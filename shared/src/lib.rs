@@ -1,7 +1,7 @@
 //! `aftersales`: the common crate of the after-sales back office.
 //!
-//! Every function binary (intake today; returns, dispatch, feedback and timers next) is a thin
-//! host around what lives here:
+//! Every function binary (intake, returns, storefronts, policy, timers, identity; dispatch and
+//! feedback next) is a thin host around what lives here:
 //!
 //! - [`domain`]: the rules of DOMAIN.md as pure functions. No I/O, no AWS types; `now` and the
 //!   merchant's [`domain::policy::Policy`] are passed in, so every rule is testable in isolation.
@@ -13,7 +13,8 @@
 //! - [`clock`] and [`policy_cache`]: where handlers get `now` and the policy;
 //! - [`webhooks`]: storefront webhooks: secrets, signatures, and each sender's payloads;
 //! - [`notices`]: what a storefront did to an order, told to each of its open cases;
-//! - [`payments`]: a refund paid from a held order only as the order stands.
+//! - [`payments`]: a refund paid from a held order only as the order stands;
+//! - [`retry`]: the one bounded retry of a step that lost a race.
 
 pub mod clock;
 pub mod config;
@@ -22,5 +23,6 @@ pub mod http;
 pub mod notices;
 pub mod payments;
 pub mod policy_cache;
+pub mod retry;
 pub mod store;
 pub mod webhooks;

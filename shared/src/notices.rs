@@ -13,15 +13,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::case::{self, Case};
 use crate::domain::values::CaseId;
-use crate::store::tx::TxError;
+use crate::retry::on_lost_race;
 use crate::store::{Notice, Store, StoreError};
 
 /// Cases told within the webhook's own request; the timers tell the rest.
 pub const IN_REQUEST: usize = 50;
 /// Cases told at once (each a read and a transaction).
 const AT_ONCE: usize = 10;
-/// Attempts at one case when others change it meanwhile.
-const ATTEMPTS: usize = 3;
 
 /// What telling a notice's cases came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,32 +110,35 @@ async fn tell_case(
     store: &Store,
     notice: &Notice,
     case_id: &CaseId,
-    mut first: Option<Case>,
+    first: Option<Case>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for attempt in 0..ATTEMPTS {
-        let current = match (attempt, first.take()) {
-            (0, read) => read,
-            _ => store.case(case_id).await?,
-        };
-        let Some(current) = current else {
-            return Ok(());
-        };
-        if !current.status.open() {
-            return Ok(());
+    let first = std::sync::Mutex::new(first);
+    on_lost_race(|attempt| {
+        let first = &first;
+        async move {
+            let current = match attempt {
+                1 => first.lock().ok().and_then(|mut f| f.take()),
+                _ => store.case(case_id).await?,
+            };
+            let Some(current) = current else {
+                return Ok(());
+            };
+            if !current.status.open() {
+                return Ok(());
+            }
+            let (next, events) =
+                case::note_storefront_all(&current, &notice.storefront, &notice.changes, now);
+            let mut tx = store.tx();
+            store.add_case_update(&mut tx, &current, &next, &events)?;
+            store.add_notice_mark(&mut tx, case_id, &notice.id, now)?;
+            match store.commit(tx).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.failed("notice-mark") => Ok(()),
+                // The case moved on meanwhile: read it again.
+                Err(e) => Err(e.into()),
+            }
         }
-        let (next, events) =
-            case::note_storefront_all(&current, &notice.storefront, &notice.changes, now);
-        let mut tx = store.tx();
-        store.add_case_update(&mut tx, &current, &next, &events)?;
-        store.add_notice_mark(&mut tx, case_id, &notice.id, now)?;
-        match store.commit(tx).await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.failed("notice-mark") => return Ok(()),
-            // The case moved on meanwhile: read it again.
-            Err(TxError::ConditionFailed(_)) | Err(TxError::Store(StoreError::Conflict)) => {}
-            Err(TxError::Store(e)) => return Err(e),
-        }
-    }
-    Err(StoreError::Conflict)
+    })
+    .await
 }

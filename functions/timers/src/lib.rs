@@ -24,6 +24,7 @@ use aftersales::domain::returns::Command;
 use aftersales::notices;
 use aftersales::payments;
 use aftersales::policy_cache::PolicyCache;
+use aftersales::retry::on_lost_race;
 use aftersales::store::{Due, OutboxMessage, Store, StoreError};
 use aftersales::webhooks::config::Storefronts;
 use aftersales::webhooks::verify::sign;
@@ -189,7 +190,7 @@ async fn fire(
 ) -> Result<Fired, StoreError> {
     // A payment from a held order first trusts the claims version the case last saw (the
     // transaction checks it); if they moved, the case and its order are read again.
-    for attempt in 1..=2 {
+    let fired = on_lost_race(|attempt| async move {
         let Some(current) = store.case(id).await? else {
             return Ok(Fired::Skipped);
         };
@@ -200,13 +201,9 @@ async fn fire(
         };
         let seen = current.returns.as_ref().and_then(|f| f.claims_seen);
         let mut paid_from = None;
-        let mut trusted = false;
         if payments::pays_from_order(&current, &next) {
             match seen {
-                Some(version) if attempt == 1 => {
-                    paid_from = Some(version);
-                    trusted = true;
-                }
+                Some(version) if attempt == 1 => paid_from = Some(version),
                 _ => match payments::order_for_payment(store, &next).await? {
                     Some((_, true)) => {
                         let mut changed = current.clone();
@@ -230,27 +227,22 @@ async fn fire(
                 },
             }
         }
-        match store
+        store
             .save_decision(
                 &current,
                 &Decision::of_return_step(&current, (next, events)),
                 paid_from,
             )
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(case = %id, "deadline fired");
-                return Ok(Fired::Deadline);
-            }
-            // The order moved since the case last saw it: read both again.
-            Err(StoreError::Conflict) if trusted => continue,
-            // Someone acted on the case (or its order) meanwhile: its new state decides next
-            // time.
-            Err(StoreError::Conflict) => return Ok(Fired::Skipped),
-            Err(e) => return Err(e),
-        }
+            .await?;
+        tracing::info!(case = %id, "deadline fired");
+        Ok(Fired::Deadline)
+    })
+    .await;
+    match fired {
+        // Others kept acting on the case (or its order): its new state decides next run.
+        Err(StoreError::Conflict) => Ok(Fired::Skipped),
+        other => other,
     }
-    Ok(Fired::Skipped)
 }
 
 /// One attempt at an outbox message: `Some(true)` delivered, `Some(false)` failed (retried

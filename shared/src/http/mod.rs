@@ -25,20 +25,12 @@ pub use problem::ApiError;
 pub use run::{App, Decision, case_command_route, on_case};
 pub use views::CaseView;
 
-/// Runs a read-decide-write step again when another writer got there first: the next attempt
-/// reads the new version and decides on it. After a few tries the conflict is the caller's to
-/// resolve (409).
+/// Runs a read-decide-write step again when another writer got there first (see
+/// [`crate::retry`]); after a few tries the conflict is the caller's to resolve (409).
 pub async fn retry_on_conflict<T, F, Fut>(mut step: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    const ATTEMPTS: usize = 3;
-    let mut attempt = 1;
-    loop {
-        match step().await {
-            Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
+    crate::retry::on_lost_race(|_| step()).await
 }

@@ -19,9 +19,7 @@ pub use crate::domain::effects::Decision;
 use crate::domain::values::CaseId;
 use crate::store::Store;
 
-use super::{
-    ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, problem, retry_on_conflict,
-};
+use super::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, problem};
 
 /// What every function's handlers share, built once per process (cold start): the table, the
 /// merchant's policy (cached), the clock. A function with more (the storefronts' secrets)
@@ -107,11 +105,10 @@ where
 {
     let not_found = || ApiError::NotFound(format!("no case {id}"));
     let case_id = CaseId::parse(id).map_err(|_| not_found())?;
-    let attempt = std::sync::atomic::AtomicUsize::new(0);
-    retry_on_conflict(|| async {
-        let attempt = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    let (case_id, decide, not_found) = (&case_id, &decide, &not_found);
+    crate::retry::on_lost_race(|attempt| async move {
         let (current, mut timeline) = store
-            .case_with_timeline(&case_id)
+            .case_with_timeline(case_id)
             .await?
             .ok_or_else(not_found)?;
         principal.check_case(action, &current)?;

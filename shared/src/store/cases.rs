@@ -435,18 +435,6 @@ impl Store {
         }
     }
 
-    /// Writes a changed case and its events if the stored case is still at `before`'s version.
-    pub async fn update_case(
-        &self,
-        before: &Case,
-        after: &Case,
-        events: &[Event],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.tx();
-        self.add_case_update(&mut tx, before, after, events)?;
-        Ok(self.commit(tx).await?)
-    }
-
     /// The case alone (strongly consistent), for a command that will change it.
     pub async fn case(&self, id: &CaseId) -> Result<Option<Case>, StoreError> {
         let item = self.get(CaseKeys::pk(id), CaseKeys::SK).await?;
