@@ -18,8 +18,8 @@
 use aftersales::clock::random_u64;
 use aftersales::domain::RuleError;
 use aftersales::domain::case::{self, Change, Held};
-use aftersales::domain::order::{Order, Refund, ReturnRequest, customer_key};
-use aftersales::domain::values::{CaseId, CustomerId, OrderId};
+use aftersales::domain::order::{Order, Refund, ReturnRequest};
+use aftersales::domain::values::{CaseId, OrderId};
 use aftersales::http::ApiError;
 use aftersales::notices;
 use aftersales::store::tx::{Tx, TxError};
@@ -39,9 +39,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::{AppState, retry_on_conflict};
-
-/// Refunds of one order snapshot told to its cases one by one; more are told as one.
-const NOTED_ONE_BY_ONE: usize = 10;
 
 /// Storefront payloads are bigger than app commands (an order with many lines); anything
 /// above this is refused with 413.
@@ -380,70 +377,10 @@ async fn tell_cases(app: &AppState, notice: Option<Notice>, now: DateTime<Utc>) 
 async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied {
     let (sf, now) = (order.storefront.as_str(), d.now);
     let record = app.store.order_record(sf, order.order_id.as_str()).await?;
-    if let Some(stored) = &record.order
-        && stored.source_updated_at >= order.source_updated_at
-    {
+    if !case::order_snapshot_is_newer(record.order.as_ref(), order) {
         return Ok((Outcome::Stale, None));
     }
-    let mut changes = Vec::new();
-    let was_cancelled = record
-        .order
-        .as_ref()
-        .is_some_and(|o| o.cancelled_at.is_some());
-    if order.cancelled_at.is_some() && !was_cancelled {
-        changes.push(Change::OrderCancelledAtStorefront {
-            order_id: order.order_id.clone(),
-        });
-    }
-    // A refund is new, or grew (a pending refund that succeeded): either way money went back.
-    let new_refunds: Vec<Refund> = order
-        .refunds
-        .iter()
-        .filter_map(|r| {
-            let known = record
-                .refunds
-                .iter()
-                .find(|k| k.refund_id == r.refund_id)
-                .map_or(0, |k| k.amount_minor);
-            (r.amount_minor > known).then(|| Refund {
-                amount_minor: r.amount_minor - known,
-                ..r.clone()
-            })
-        })
-        .collect();
-    if new_refunds.len() <= NOTED_ONE_BY_ONE {
-        changes.extend(new_refunds.iter().map(|r| refunded(order, r)));
-    } else {
-        // Many refunds at once are told as one, so that telling a case stays one transaction.
-        let total = new_refunds
-            .iter()
-            .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor));
-        changes.push(Change::RefundedAtStorefront {
-            order_id: order.order_id.clone(),
-            refund_id: format!("{} refunds", new_refunds.len()),
-            amount_minor: total,
-            currency: order.currency,
-        });
-    }
-    if let Some(stored) = &record.order {
-        // A cancellation changes the total and the payment too: its own note says it all.
-        let cancelled = order.cancelled_at.is_some();
-        if order.shipped() && !stored.shipped() {
-            changes.push(Change::OrderShippedAtStorefront {
-                order_id: order.order_id.clone(),
-            });
-        }
-        let amended = |what: &str| Change::OrderAmendedAtStorefront {
-            order_id: order.order_id.clone(),
-            what: what.to_owned(),
-        };
-        if !cancelled && order.total_minor < stored.total_minor {
-            changes.push(amended("its total went down"));
-        }
-        if !cancelled && order.paid_at.is_none() && stored.paid_at.is_some() {
-            changes.push(amended("its payment was withdrawn"));
-        }
-    }
+    let changes = case::order_changes(record.order.as_ref(), &record.refunds, order);
     let mut tx = app.store.tx();
     app.store.add_order(&mut tx, order, record.version)?;
     d.mark(app, &mut tx)?;
@@ -451,15 +388,6 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
     app.store.commit(tx).await?;
     tell_cases(app, notice, now).await;
     Ok((Outcome::Applied, None))
-}
-
-fn refunded(order: &Order, refund: &Refund) -> Change {
-    Change::RefundedAtStorefront {
-        order_id: order.order_id.clone(),
-        refund_id: refund.refund_id.clone(),
-        amount_minor: refund.amount_minor,
-        currency: order.currency,
-    }
 }
 
 async fn apply_refund(
@@ -484,7 +412,7 @@ async fn apply_refund(
     let changes = record
         .order
         .as_ref()
-        .map(|order| vec![refunded(order, refund)])
+        .map(|order| vec![case::refunded_at_storefront(order, refund)])
         .unwrap_or_default();
     let notice = add_notice(app, &mut tx, &record, order_id, changes, d)?;
     match app.store.commit(tx).await {
@@ -535,8 +463,7 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
         ));
     };
     let (policy, _) = app.policy.get(&app.store).await?;
-    let customer = customer_key(sf, &order.customer)
-        .or_else(|| CustomerId::parse(format!("{sf}:order-{}", order.order_id)).ok())
+    let customer = case::storefront_return_customer(sf, order)
         .ok_or_else(|| StoreError::Other("no usable customer id".into()))?;
     let day = case::merchant_date(now, &policy);
     // A storefront's returns count towards the customer's units of the day too. Most

@@ -1,6 +1,7 @@
 //! What a storefront does to a case: its own return requests, and what happens to their orders.
 
 use super::*;
+use crate::domain::order::Refund;
 
 /// The actor of everything a storefront's webhook does: the system, on the storefront's word.
 pub fn storefront_actor(storefront: &str) -> Actor {
@@ -304,4 +305,99 @@ pub fn note_storefront_all(
         events.append(&mut e);
     }
     (next, events)
+}
+
+/// Refunds of one order snapshot told to its cases one by one; more are told as one, so that
+/// telling a case stays one transaction.
+const NOTED_ONE_BY_ONE: usize = 10;
+
+/// Whether `incoming` is a later snapshot of the order than the one held (none: it is).
+pub fn order_snapshot_is_newer(stored: Option<&Order>, incoming: &Order) -> bool {
+    stored.is_none_or(|s| s.source_updated_at < incoming.source_updated_at)
+}
+
+/// A storefront refund of `order`, as its open cases are told of it.
+pub fn refunded_at_storefront(order: &Order, refund: &Refund) -> Change {
+    Change::RefundedAtStorefront {
+        order_id: order.order_id.clone(),
+        refund_id: refund.refund_id.clone(),
+        amount_minor: refund.amount_minor,
+        currency: order.currency,
+    }
+}
+
+/// What a newer snapshot of an order means for its open cases, against the one held
+/// (`stored`, with the refunds known of it): cancelled, money given back (a refund new, or
+/// grown), shipped, its total lowered, its payment withdrawn.
+pub fn order_changes(
+    stored: Option<&Order>,
+    known_refunds: &[Refund],
+    incoming: &Order,
+) -> Vec<Change> {
+    let order_id = || incoming.order_id.clone();
+    let mut changes = Vec::new();
+    let cancelled = incoming.cancelled_at.is_some();
+    if cancelled && stored.is_none_or(|o| o.cancelled_at.is_none()) {
+        changes.push(Change::OrderCancelledAtStorefront {
+            order_id: order_id(),
+        });
+    }
+    // A refund is new, or grew (a pending refund that succeeded): either way money went back.
+    let new_refunds: Vec<Refund> = incoming
+        .refunds
+        .iter()
+        .filter_map(|r| {
+            let known = known_refunds
+                .iter()
+                .find(|k| k.refund_id == r.refund_id)
+                .map_or(0, |k| k.amount_minor);
+            (r.amount_minor > known).then(|| Refund {
+                amount_minor: r.amount_minor - known,
+                ..r.clone()
+            })
+        })
+        .collect();
+    if new_refunds.len() <= NOTED_ONE_BY_ONE {
+        changes.extend(
+            new_refunds
+                .iter()
+                .map(|r| refunded_at_storefront(incoming, r)),
+        );
+    } else {
+        let total = new_refunds
+            .iter()
+            .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor));
+        changes.push(Change::RefundedAtStorefront {
+            order_id: order_id(),
+            refund_id: format!("{} refunds", new_refunds.len()),
+            amount_minor: total,
+            currency: incoming.currency,
+        });
+    }
+    if let Some(stored) = stored {
+        if incoming.shipped() && !stored.shipped() {
+            changes.push(Change::OrderShippedAtStorefront {
+                order_id: order_id(),
+            });
+        }
+        // A cancellation changes the total and the payment too: its own note says it all.
+        let amended = |what: &str| Change::OrderAmendedAtStorefront {
+            order_id: order_id(),
+            what: what.to_owned(),
+        };
+        if !cancelled && incoming.total_minor < stored.total_minor {
+            changes.push(amended("its total went down"));
+        }
+        if !cancelled && incoming.paid_at.is_none() && stored.paid_at.is_some() {
+            changes.push(amended("its payment was withdrawn"));
+        }
+    }
+    changes
+}
+
+/// Who a storefront's return is for: the order's customer, or (a guest order) the order
+/// itself, so that the return still counts as one customer's.
+pub fn storefront_return_customer(storefront: &str, order: &Order) -> Option<CustomerId> {
+    crate::domain::order::customer_key(storefront, &order.customer)
+        .or_else(|| CustomerId::parse(format!("{storefront}:order-{}", order.order_id)).ok())
 }

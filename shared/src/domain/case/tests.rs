@@ -779,3 +779,103 @@ fn an_order_level_discount_is_shared_by_its_lines() {
         "shipping on top changes no price"
     );
 }
+
+fn refund(id: &str, minor: i64) -> crate::domain::order::Refund {
+    crate::domain::order::Refund {
+        refund_id: id.to_owned(),
+        amount_minor: minor,
+        at: now(),
+    }
+}
+
+#[test]
+fn an_order_snapshot_no_newer_than_the_one_held_is_stale() {
+    let held = held_order();
+    assert!(order_snapshot_is_newer(None, &held));
+    assert!(!order_snapshot_is_newer(Some(&held), &held));
+    let mut later = held.clone();
+    later.source_updated_at += Duration::minutes(1);
+    assert!(order_snapshot_is_newer(Some(&held), &later));
+    assert!(!order_snapshot_is_newer(Some(&later), &held));
+}
+
+#[test]
+fn a_newer_snapshot_tells_its_cases_what_the_storefront_did_and_only_that() {
+    let held = held_order();
+    assert_eq!(
+        order_changes(Some(&held), &[], &held),
+        vec![],
+        "nothing changed"
+    );
+
+    let mut refunded = held.clone();
+    refunded.refunds = vec![refund("R1", 5000)];
+    assert!(matches!(
+        order_changes(Some(&held), &[], &refunded)[..],
+        [Change::RefundedAtStorefront {
+            amount_minor: 5000,
+            ..
+        }]
+    ));
+    // A refund known at 3000 that grew to 5000 gave back 2000 more; one known whole, nothing.
+    assert!(matches!(
+        order_changes(Some(&held), &[refund("R1", 3000)], &refunded)[..],
+        [Change::RefundedAtStorefront {
+            amount_minor: 2000,
+            ..
+        }]
+    ));
+    assert_eq!(
+        order_changes(Some(&held), &[refund("R1", 5000)], &refunded),
+        vec![]
+    );
+
+    // Many refunds at once are told as one, for their sum.
+    let mut many = held.clone();
+    many.refunds = (0..12).map(|i| refund(&format!("R{i}"), 100)).collect();
+    assert!(matches!(
+        order_changes(Some(&held), &[], &many)[..],
+        [Change::RefundedAtStorefront {
+            amount_minor: 1200,
+            ..
+        }]
+    ));
+
+    // A cancellation says it all: not also "total went down" or "payment withdrawn".
+    let mut cancelled = held.clone();
+    cancelled.cancelled_at = Some(now());
+    cancelled.total_minor = 0;
+    cancelled.paid_at = None;
+    assert!(matches!(
+        order_changes(Some(&held), &[], &cancelled)[..],
+        [Change::OrderCancelledAtStorefront { .. }]
+    ));
+    let mut lowered = held.clone();
+    lowered.total_minor = 15000;
+    assert!(matches!(
+        order_changes(Some(&held), &[], &lowered)[..],
+        [Change::OrderAmendedAtStorefront { .. }]
+    ));
+}
+
+#[test]
+fn a_guest_orders_return_counts_as_the_orders_own_customer() {
+    let mut guest = held_order();
+    guest.customer.id = None;
+    assert_eq!(
+        storefront_return_customer("erp", &guest).unwrap().as_str(),
+        "email:c@example.com",
+        "a guest known by e-mail"
+    );
+    guest.customer.email = None;
+    assert_eq!(
+        storefront_return_customer("erp", &guest).unwrap().as_str(),
+        "erp:order-SO-1"
+    );
+    assert_eq!(
+        storefront_return_customer("erp", &held_order())
+            .unwrap()
+            .as_str(),
+        "erp:C-1"
+    );
+}
