@@ -54,32 +54,42 @@ pub struct Report {
 #[derive(Clone)]
 pub struct Outbound {
     pub storefronts: std::sync::Arc<Storefronts>,
-    pub http: reqwest::Client,
+    /// Built when the first message is sent: most runs send none, and a cold start should not
+    /// pay for a TLS stack it may not use.
+    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl Outbound {
     pub fn new(storefronts: Storefronts) -> Self {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports TLS 1.2 and 1.3")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            // Storefronts answer quickly or not at all; a retry comes later.
-            .timeout(std::time::Duration::from_secs(5))
-            .build()
-            .expect("a client with a preconfigured rustls always builds");
         Self {
             storefronts: std::sync::Arc::new(storefronts),
-            http,
+            http: std::sync::Arc::default(),
         }
     }
+
+    /// The client that calls storefronts (rustls with ring, Mozilla's roots compiled in).
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(storefront_client)
+    }
+}
+
+fn storefront_client() -> reqwest::Client {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports TLS 1.2 and 1.3")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        // Storefronts answer quickly or not at all; a retry comes later.
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("a client with a preconfigured rustls always builds")
 }
 
 /// Attempts before a message is given up (and kept, for staff to see).
@@ -335,7 +345,7 @@ async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), Failur
     let body =
         serde_json::to_vec(&message.payload).map_err(|e| Failure::transient(e.to_string()))?;
     let response = outbound
-        .http
+        .http()
         .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &message.id)
