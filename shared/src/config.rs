@@ -256,13 +256,26 @@ impl Start {
 /// indexes each line, so no time and no target are printed. JSON also escapes every value,
 /// so no field a client sent can forge a line.
 pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_target(false)
+                .without_time(),
         )
-        .with_target(false)
-        .without_time()
+        .with(log_filter())
         .init();
+}
+
+/// What `RUST_LOG` asks for (`info`, `warn`, `aftersales=debug,info`...), or `info`: targets
+/// and levels only, parsed without the regular expressions a full `EnvFilter` links in.
+pub fn log_filter() -> tracing_subscriber::filter::Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO)
+        })
 }

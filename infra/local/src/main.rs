@@ -102,12 +102,14 @@ async fn run() -> Result<(), String> {
                     .parse()
                     .map_err(|_| "PORT must be a number")?,
             };
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-                )
-                .init();
+            {
+                use tracing_subscriber::layer::SubscriberExt;
+                use tracing_subscriber::util::SubscriberInitExt;
+                tracing_subscriber::registry()
+                    .with(tracing_subscriber::fmt::layer())
+                    .with(aftersales::config::log_filter())
+                    .init();
+            }
             let client = client();
             if schema::ensure_table(&client, &table).await? {
                 tracing::info!(table, "created the table from infra/template.yaml");
