@@ -114,7 +114,7 @@ pub fn dynamodb_settings(
 const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
 
 /// The HTTP client of the AWS SDK's clients: hyper 1 and rustls with ring, trusting
-/// [`AWS_ROOTS`]. The SDK's default would read and parse every certificate of the system's
+/// `AWS_ROOTS`. The SDK's default would read and parse every certificate of the system's
 /// store (a few milliseconds of every cold start) and link a second TLS stack. Plain `http://`
 /// is spoken too, for DynamoDB Local. Built per SDK configuration, not shared by the process:
 /// its pooled connections belong to the runtime that opened them.

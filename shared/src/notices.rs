@@ -2,7 +2,7 @@
 //! there are.
 //!
 //! A storefront's refund or cancellation is recorded on the order at once, with a
-//! [`Notice`](crate::store::Notice) listing the cases to tell (see `store::notices`). Then each
+//! [`Notice`] listing the cases to tell (see `store::notices`). Then each
 //! case is told in a transaction of its own, marked so that it is told once: the request that
 //! received the delivery tells as many as it can within [`IN_REQUEST`], and the timers tell the
 //! rest, picking the notice from the due index until none is left. A storefront's retries of

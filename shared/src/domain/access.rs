@@ -17,7 +17,7 @@ use super::identity::Role;
 /// Everything a person can ask of the system, by route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// `GET /v1/entitlements` by category and dates (by order line: [`Action::ReadOrder`]).
+    /// `GET /v1/entitlements` by category and dates (by order line: [`Action::ReadOrders`]).
     LookUpEntitlement,
     /// `POST /v1/cases`: a customer for themselves, customer service for a customer.
     FileCase,

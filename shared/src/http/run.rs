@@ -1,7 +1,7 @@
 //! The one path of a command on an existing case, for every route (and the timers) that change
 //! one: load the case with its timeline (one read), check that the caller may see it, decide,
 //! write the decision in one transaction conditioned on the version read, and answer what was
-//! written; on a lost race, all of it again on what is there now ([`retry_on_conflict`]).
+//! written; on a lost race, all of it again on what is there now ([`crate::retry::on_lost_race`]).
 
 use std::future::Future;
 

@@ -62,7 +62,7 @@ impl Index {
 /// this many shards. One index partition takes about 1 000 writes a second; split, the
 /// queues and the due index take this many times that. An item's shard follows from its id,
 /// so an entry never changes shard; a query of such an index asks every shard at once and
-/// merges their answers in order ([`super::query`]).
+/// merges their answers in order (`store::query`).
 pub const SHARDS: u32 = 4;
 
 /// The shard of the item whose table key is `pk` (FNV-1a: stable across builds and machines).

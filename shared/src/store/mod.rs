@@ -6,8 +6,8 @@
 //! |-------------------------------------------|---------------------------------------------------|
 //! | a case with its timeline (one Query)      | `PK = CASE#<id>`: `SK = CASE`, `SK = EVENT#<v>#<n>` |
 //! | a customer's cases, newest first          | GSI1: `CUSTOMER#<customer>` / `CASE#<created>#<id>` |
-//! | staff queue by status, newest first       | GSI2: `CASES#<status>` / `<created>#<id>`           |
-//! | every case, newest first                  | GSI3: `CASES` / `<created>#<id>`                    |
+//! | staff queue by status, newest first       | GSI2: `CASES#<status>#<shard>` / `<created>#<id>`   |
+//! | every case, newest first                  | GSI3: `CASES#<shard>` / `<created>#<id>`            |
 //! | an `Idempotency-Key` already used         | `PK = IDEM#<caller>#<key>` (TTL `expires_at`)       |
 //! | the merchant's policy                     | `PK = POLICY`, `SK = CURRENT`                       |
 //! | an order with refunds and case links      | `PK = ORDER#<storefront>#<order>` (one Query)       |
@@ -15,14 +15,18 @@
 //! | a customer's cases and orders by e-mail   | GSI4: `EMAIL#<email>` / `CASE#…`, `ORDER#…`         |
 //! | a webhook delivery already applied        | `PK = DELIVERY#<storefront>#<key>` (TTL)            |
 //! | the case of a storefront return (or how it ended before its request) | `PK = RETURN#<storefront>#<return>` |
-//! | deadlines and outbox messages now due     | GSI5 (sparse, keys only): `DUE` / `<due>#<id>`      |
-//! | a return queue, by deadline               | GSI6 (sparse): `RETURNS#<stage>` / `<due>#<id>`     |
+//! | deadlines and outbox messages now due     | GSI5 (sparse, keys only): `DUE#<shard>` / `<due>#<id>` |
+//! | a return queue, by deadline               | GSI6 (sparse): `RETURNS#<stage>#<shard>` / `<due>#<id>` |
 //! | a message to send (refund outcome)        | `PK = OUTBOX#<id>` (in the due index until sent)    |
 //! | a storefront's refund or cancellation, to note on its order's open cases | `PK = NOTICE#<id>` (in the due index until every case is told); each case told is marked `SK = NOTICE#<id>` in its partition |
 //! | open cases on one order line (the policy's limit) | `PK = ORDER#…`, `SK = OPEN#<line>` (a counter) |
 //! | what return requests claim of an order (money, units by line) | `PK = ORDER#…`, `SK = CLAIMS` (versioned; read with the order) |
 //! | a case's refund paid (one per case)       | `PK = CASE#<id>`, `SK = REFUND`                     |
 //! | a customer's return units of a day (batch levels) | `PK = UNITS#<customer>#<date>` (TTL)     |
+//!
+//! `<shard>` is 0..[`keys::SHARDS`], a hash of the item's own key: no partition of an index
+//! holds every case, every case of a status or every deadline (each takes about 1,000 writes a
+//! second), and the listings read the shards at once and merge them in order (`query`).
 //!
 //! A type filter and a date range narrow the case indexes (the date range is a key condition,
 //! the type a filter). Nothing on a request path scans.
