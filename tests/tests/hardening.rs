@@ -1316,3 +1316,95 @@ async fn concurrent_retries_with_one_key_answer_the_case_their_twin_filed_even_w
         assert_eq!(ids.len(), 1, "one case, answered to every retry");
     }
 }
+
+/// A two-line order (two televisions, 7 998.00 paid) of customer `erp:C-88`, as the generic
+/// sender reports it; `change` edits the body first. Answers the order id.
+async fn two_line_order(app: &TestApp, id: &str, delivery: &str, change: impl FnOnce(&mut Value)) {
+    let mut body: Value = serde_json::from_slice(&fixture("generic/order-upserted.json")).unwrap();
+    body["data"]["order_id"] = json!(id);
+    body["data"]["total"] = json!("7998.00");
+    let mut second = body["data"]["lines"][0].clone();
+    second["line_id"] = json!("2");
+    body["data"]["lines"].as_array_mut().unwrap().push(second);
+    change(&mut body);
+    let response = app
+        .generic(&serde_json::to_vec(&body).unwrap(), delivery)
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// Files and approves a refund of line 1 (3 999.00) of `order`; answers the case id.
+async fn approved_refund_of_line_one(app: &TestApp, order: &str) -> String {
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let case = file(app, &wang, &refund_only_on(Some(order), 399900)).await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let (status, _) = json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(Role::Agent, "agent-1"),
+            &json!({"action": "approve", "reason_code": "ok"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    id
+}
+
+async fn finance_executes(app: &TestApp, id: &str) -> (StatusCode, Value) {
+    json(
+        app.post(
+            &format!("/v1/cases/{id}/return"),
+            &app.token(Role::Finance, "fin-1"),
+            &json!({"action": "execute_refund"}),
+        )
+        .await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_storefront_refund_that_grows_under_its_id_counts_and_is_not_paid_again() {
+    let app = TestApp::spawn().await;
+    two_line_order(&app, "SO-GROW", "order-grow", |_| {}).await;
+    let id = approved_refund_of_line_one(&app, "SO-GROW").await;
+    let refund = |amount: &str| {
+        let mut body: Value =
+            serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
+        body["data"]["order_id"] = json!("SO-GROW");
+        body["data"]["amount"] = json!(amount);
+        serde_json::to_vec(&body).unwrap()
+    };
+    let (_, first) = outcome_of(app.generic(&refund("100.00"), "refund-small").await).await;
+    assert_eq!(first["outcome"], "applied");
+    // The same refund, now the whole order: 7 898.00 more went back.
+    let (_, grown) = outcome_of(app.generic(&refund("7998.00"), "refund-grown").await).await;
+    assert_eq!(grown["outcome"], "applied", "{grown}");
+    let (_, again) = outcome_of(app.generic(&refund("7998.00"), "refund-again").await).await;
+    assert_eq!(again["outcome"], "duplicate");
+    let (status, out) = finance_executes(&app, &id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "order-already-refunded");
+}
+
+#[tokio::test]
+async fn a_cancellation_in_the_same_second_as_the_last_update_is_not_dropped() {
+    let app = TestApp::spawn().await;
+    two_line_order(&app, "SO-SECOND", "order-second", |_| {}).await;
+    let id = approved_refund_of_line_one(&app, "SO-SECOND").await;
+    two_line_order(&app, "SO-SECOND", "order-second-cancelled", |body| {
+        body["data"]["cancelled_at"] = json!("2026-11-03T09:00:00Z");
+    })
+    .await;
+    let (status, out) = finance_executes(&app, &id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    assert_eq!(out["rule"], "order-already-refunded");
+    // And the older snapshot of that second, delivered again, does not undo the cancellation.
+    two_line_order(&app, "SO-SECOND", "order-second-late", |_| {}).await;
+    let (status, _) = finance_executes(&app, &id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn outcome_of(response: reqwest::Response) -> (StatusCode, Value) {
+    json(response).await
+}

@@ -398,13 +398,11 @@ async fn apply_refund(
 ) -> Applied {
     let sf = d.storefront;
     let record = app.store.order_record(sf, order_id.as_str()).await?;
-    if record
-        .refunds
-        .iter()
-        .any(|r| r.refund_id == refund.refund_id)
-    {
+    // Known at this amount: a duplicate; grown (a pending refund that succeeded): the
+    // difference went back too.
+    let Some(growth) = case::refund_growth(&record.refunds, refund) else {
         return Ok((Outcome::Duplicate, None));
-    }
+    };
     let mut tx = app.store.tx();
     app.store
         .add_refund(&mut tx, sf, order_id.as_str(), refund)?;
@@ -412,7 +410,7 @@ async fn apply_refund(
     let changes = record
         .order
         .as_ref()
-        .map(|order| vec![case::refunded_at_storefront(order, refund)])
+        .map(|order| vec![case::refunded_at_storefront(order, &growth)])
         .unwrap_or_default();
     let notice = add_notice(app, &mut tx, &record, order_id, changes, d)?;
     match app.store.commit(tx).await {

@@ -61,6 +61,9 @@ struct RefundItem {
     PK: String,
     SK: String,
     entity: String,
+    /// The refund's amount at the top level too, for the condition that it only grows.
+    #[serde(default)]
+    amount_minor: i64,
     refund: Refund,
 }
 
@@ -330,7 +333,8 @@ impl Store {
         }
     }
 
-    /// A refund, once by its id (label `refund`), whether or not its order has arrived.
+    /// A refund by its id, whether or not its order has arrived; again only if it grew (label
+    /// `refund`: a delivery of the same amount, or a smaller one after a larger, is refused).
     pub fn add_refund(
         &self,
         tx: &mut Tx,
@@ -342,9 +346,15 @@ impl Store {
             PK: OrderKeys::pk(storefront, order_id),
             SK: OrderKeys::refund_sk(&refund.refund_id),
             entity: "refund".to_owned(),
+            amount_minor: refund.amount_minor,
             refund: refund.clone(),
         };
-        tx.put("refund", &item, "attribute_not_exists(PK)", &[])
+        tx.put(
+            "refund",
+            &item,
+            "attribute_not_exists(PK) OR attribute_not_exists(amount_minor) OR amount_minor < :amount",
+            &[(":amount", AttributeValue::N(refund.amount_minor.to_string()))],
+        )
     }
 
     /// Links a case to its order, so that what happens to the order reaches the case.

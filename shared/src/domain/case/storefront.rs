@@ -311,9 +311,36 @@ pub fn note_storefront_all(
 /// telling a case stays one transaction.
 const NOTED_ONE_BY_ONE: usize = 10;
 
-/// Whether `incoming` is a later snapshot of the order than the one held (none: it is).
+/// Whether `incoming` is a later snapshot of the order than the one held (none: it is). A
+/// storefront's times are often whole seconds, so a different snapshot of the same second is
+/// taken as the later one (a cancellation in the second of the last update is not lost),
+/// unless it would undo a cancellation.
 pub fn order_snapshot_is_newer(stored: Option<&Order>, incoming: &Order) -> bool {
-    stored.is_none_or(|s| s.source_updated_at < incoming.source_updated_at)
+    stored.is_none_or(|s| {
+        s.source_updated_at < incoming.source_updated_at
+            || (s.source_updated_at == incoming.source_updated_at
+                && s != incoming
+                && !(s.cancelled_at.is_some() && incoming.cancelled_at.is_none()))
+    })
+}
+
+/// What a storefront's refund delivery adds to what is known of the same refund: the refund
+/// itself if it is new, the difference if it grew (a pending refund that succeeded), nothing
+/// if it is known at that amount or more.
+pub fn refund_growth(known: &[Refund], incoming: &Refund) -> Option<Refund> {
+    let before = known
+        .iter()
+        .filter(|k| k.refund_id == incoming.refund_id)
+        .map(|k| k.amount_minor)
+        .max();
+    match before {
+        None => Some(incoming.clone()),
+        Some(before) if incoming.amount_minor > before => Some(Refund {
+            amount_minor: incoming.amount_minor - before,
+            ..incoming.clone()
+        }),
+        Some(_) => None,
+    }
 }
 
 /// A storefront refund of `order`, as its open cases are told of it.

@@ -879,3 +879,32 @@ fn a_guest_orders_return_counts_as_the_orders_own_customer() {
         "erp:C-1"
     );
 }
+
+#[test]
+fn a_different_snapshot_of_the_same_second_is_later_unless_it_undoes_a_cancellation() {
+    let held = held_order();
+    let mut cancelled = held.clone();
+    cancelled.cancelled_at = Some(now());
+    assert!(order_snapshot_is_newer(Some(&held), &cancelled));
+    assert!(!order_snapshot_is_newer(Some(&cancelled), &held));
+    assert!(!order_snapshot_is_newer(Some(&cancelled), &cancelled));
+}
+
+#[test]
+fn a_refund_counts_once_and_again_only_by_what_it_grew() {
+    let known = [refund("R1", 3000)];
+    assert_eq!(
+        refund_growth(&known, &refund("R2", 500)),
+        Some(refund("R2", 500))
+    );
+    assert_eq!(
+        refund_growth(&known, &refund("R1", 5000)),
+        Some(refund("R1", 2000))
+    );
+    assert_eq!(refund_growth(&known, &refund("R1", 3000)), None);
+    assert_eq!(
+        refund_growth(&known, &refund("R1", 1000)),
+        None,
+        "a smaller one after"
+    );
+}
