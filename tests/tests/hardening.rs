@@ -1042,20 +1042,8 @@ async fn a_hundred_and_twenty_storefront_refunds_at_once_still_reach_the_open_re
 #[tokio::test]
 async fn finance_pays_nothing_from_an_order_the_storefront_refunded_meanwhile() {
     let app = TestApp::spawn().await;
-    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
     let order = app.owners_order().await;
-    let case = file(&app, &wang, &refund_only_on(Some(&order), 399900)).await;
-    let id = case["id"].as_str().unwrap().to_owned();
-    let (status, _) = json(
-        app.post(
-            &format!("/v1/cases/{id}/return"),
-            &app.token(Role::Agent, "agent-1"),
-            &json!({"action": "approve", "reason_code": "ok"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    let id = approved_refund_of_line_one(&app, &order).await;
     let mut refund: Value =
         serde_json::from_slice(&fixture("generic/refund-created.json")).unwrap();
     refund["data"]["order_id"] = json!(order);
