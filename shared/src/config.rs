@@ -121,10 +121,15 @@ const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
 pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
     let trust = TrustStore::empty().with_pem_certificate(AWS_ROOTS);
+    // Certificates alone always build (a test holds it); were they refused, the platform's
+    // roots still speak TLS, at the cost of reading them.
     let context = TlsContext::builder()
         .with_trust_store(trust)
         .build()
-        .expect("a trust store of certificates alone always builds");
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the bundled AWS roots were refused; the system's are used");
+            TlsContext::default()
+        });
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)
@@ -278,4 +283,20 @@ pub fn log_filter() -> tracing_subscriber::filter::Targets {
         .unwrap_or_else(|| {
             tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+
+    #[test]
+    fn the_bundled_aws_roots_make_a_tls_context() {
+        let trust = TrustStore::empty().with_pem_certificate(super::AWS_ROOTS);
+        assert!(
+            TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .is_ok()
+        );
+    }
 }

@@ -56,7 +56,7 @@ pub struct Outbound {
     pub storefronts: std::sync::Arc<Storefronts>,
     /// Built when the first message is sent: most runs send none, and a cold start should not
     /// pay for a TLS stack it may not use.
-    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    http: std::sync::Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
 }
 
 impl Outbound {
@@ -67,13 +67,17 @@ impl Outbound {
         }
     }
 
-    /// The client that calls storefronts (rustls with ring, Mozilla's roots compiled in).
-    pub fn http(&self) -> &reqwest::Client {
-        self.http.get_or_init(storefront_client)
+    /// The client that calls storefronts (rustls with ring, Mozilla's roots compiled in), or
+    /// why it could not be built (the message then waits in the outbox, and the run says so).
+    pub fn http(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(storefront_client)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
-fn storefront_client() -> reqwest::Client {
+fn storefront_client() -> Result<reqwest::Client, String> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -81,7 +85,7 @@ fn storefront_client() -> reqwest::Client {
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .expect("ring supports TLS 1.2 and 1.3")
+    .map_err(|e| format!("TLS: {e}"))?
     .with_root_certificates(roots)
     .with_no_client_auth();
     reqwest::Client::builder()
@@ -89,7 +93,7 @@ fn storefront_client() -> reqwest::Client {
         // Storefronts answer quickly or not at all; a retry comes later.
         .timeout(std::time::Duration::from_secs(5))
         .build()
-        .expect("a client with a preconfigured rustls always builds")
+        .map_err(|e| format!("the storefront client: {e}"))
 }
 
 /// Attempts before a message is given up (and kept, for staff to see).
@@ -344,16 +348,16 @@ async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), Failur
         .ok_or_else(|| Failure::permanent("the storefront has no live secret"))?;
     let body =
         serde_json::to_vec(&message.payload).map_err(|e| Failure::transient(e.to_string()))?;
+    let signature = sign::standard(secret, &message.id, timestamp, &body)
+        .ok_or_else(|| Failure::permanent("the storefront's secret cannot key an HMAC"))?;
     let response = outbound
         .http()
+        .map_err(Failure::transient)?
         .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &message.id)
         .header("webhook-timestamp", timestamp.to_string())
-        .header(
-            "webhook-signature",
-            sign::standard(secret, &message.id, timestamp, &body),
-        )
+        .header("webhook-signature", signature)
         .body(body)
         .send()
         .await

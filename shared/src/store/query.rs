@@ -158,17 +158,17 @@ impl Store {
         } else {
             bounds.min()
         };
-        let mut merged: Vec<(usize, usize)> = reads
+        // Every item read, with its shard.
+        let mut merged: Vec<(usize, &Item)> = reads
             .iter()
             .enumerate()
             .flat_map(|(s, r)| {
-                let n = r.as_ref().map_or(0, |r| r.items.len());
-                (0..n).map(move |i| (s, i))
+                r.iter()
+                    .flat_map(move |r| r.items.iter().map(move |i| (s, i)))
             })
             .collect();
-        let item = |(s, i): (usize, usize)| &reads[s].as_ref().expect("read shard").items[i];
-        merged.sort_by(|a, b| {
-            let order = query.sort_key(item(*a)).cmp(query.sort_key(item(*b)));
+        merged.sort_by(|(_, a), (_, b)| {
+            let order = query.sort_key(a).cmp(query.sort_key(b));
             if query.newest_first {
                 order.reverse()
             } else {
@@ -180,9 +180,9 @@ impl Store {
             Some(b) if query.newest_first => key >= b.as_str(),
             Some(b) => key <= b.as_str(),
         };
-        let answered: Vec<(usize, usize)> = merged
+        let answered: Vec<(usize, &Item)> = merged
             .into_iter()
-            .take_while(|at| in_order(query.sort_key(item(*at))))
+            .take_while(|(_, item)| in_order(query.sort_key(item)))
             .take(limit)
             .collect();
 
@@ -197,13 +197,13 @@ impl Store {
                     Some(f) => Position::After(cursor::plain(f).ok_or(StoreError::BadCursor)?),
                     None => Position::Done,
                 }
-            } else if let Some(at) = last {
-                Position::After(key_of(item(*at), &attrs)?)
+            } else if let Some((_, item)) = last {
+                Position::After(key_of(item, &attrs)?)
             } else {
                 positions[s].clone()
             };
         }
-        let items = answered.iter().map(|at| item(*at).clone()).collect();
+        let items = answered.iter().map(|(_, item)| (*item).clone()).collect();
         let next_cursor = if next.iter().all(|p| *p == Position::Done) {
             None
         } else {
