@@ -229,15 +229,14 @@ pub fn note_storefront(
     now: DateTime<Utc>,
 ) -> (Case, Vec<Event>) {
     let actor = storefront_actor(storefront);
-    let return_cancelled = matches!(&change, Change::StorefrontReturnStatus { status, .. }
-        if matches!(status.as_str(), "cancelled" | "canceled"));
+    let ended = match &change {
+        Change::StorefrontReturnStatus { status, .. } => return_end(status),
+        _ => None,
+    };
+    let return_cancelled = ended == Some(ReturnEnd::Cancelled);
     // The storefront decided the return itself (declined it, or closed it): the clock has
     // nothing left to decide, and nothing to pay.
-    let decided = matches!(&change, Change::StorefrontReturnStatus { status, .. }
-    if matches!(
-        status.to_ascii_lowercase().as_str(),
-        "declined" | "decline" | "closed" | "close"
-    ));
+    let decided = ended == Some(ReturnEnd::Decided);
     let changes_order = decided
         || matches!(
             change,
@@ -281,13 +280,27 @@ pub fn storefront_return_status_is_new(case: &Case, status: &str) -> bool {
     case.storefront_return_status.as_deref() != Some(status.to_ascii_lowercase().as_str())
 }
 
+/// How a storefront's return ended there, by the status it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReturnEnd {
+    /// The customer (or the shop) withdrew it.
+    Cancelled,
+    /// The storefront declined it, or closed it done.
+    Decided,
+}
+
+fn return_end(status: &str) -> Option<ReturnEnd> {
+    match status.to_ascii_lowercase().as_str() {
+        "cancelled" | "canceled" => Some(ReturnEnd::Cancelled),
+        "declined" | "decline" | "closed" | "close" => Some(ReturnEnd::Decided),
+        _ => None,
+    }
+}
+
 /// Whether a storefront's return in `status` has ended there (cancelled, declined, closed):
 /// reported before its request, the request opens no case.
 pub fn storefront_return_ended(status: &str) -> bool {
-    matches!(
-        status.to_ascii_lowercase().as_str(),
-        "cancelled" | "canceled" | "declined" | "decline" | "closed" | "close"
-    )
+    return_end(status).is_some()
 }
 
 /// Records several things a storefront did on one case, one event each.
