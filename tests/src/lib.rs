@@ -3,6 +3,7 @@
 //! listening on a free port, driven over real HTTP.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use aftersales::domain::identity::Role;
 use aftersales::store::Store;
@@ -51,11 +52,21 @@ pub struct TestApp {
 }
 
 /// A client of the DynamoDB Local that `make test` started and named in `DYNAMODB_ENDPOINT`.
+///
+/// Patient: the functions' own timeouts (a second an attempt) are for DynamoDB, which answers
+/// in milliseconds; a DynamoDB Local that has just started, on a busy two-core machine, under
+/// fifty concurrent requests, may take longer, and a test asserts behaviour, not speed. The
+/// fault test keeps the functions' timeouts ([`TestApp::spawn_on`]).
 pub fn dynamodb() -> aws_sdk_dynamodb::Client {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
         panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local")
     });
-    local_gateway::schema::dynamodb_local_client(&endpoint)
+    let patient = aftersales::config::DynamoTimeouts {
+        connect: Duration::from_secs(10),
+        attempt: Duration::from_secs(20),
+        operation: Duration::from_secs(60),
+    };
+    local_gateway::schema::dynamodb_local_client_with(&endpoint, patient)
 }
 
 impl TestApp {
@@ -68,10 +79,14 @@ impl TestApp {
         Self::spawn_against(dynamodb(), storefronts_json).await
     }
 
-    /// Against a DynamoDB of the test's own (a fault test freezes it).
+    /// Against a DynamoDB of the test's own (a fault test freezes it), with the functions'
+    /// own timeouts.
     pub async fn spawn_on(endpoint: &str) -> Self {
         Self::spawn_against(
-            local_gateway::schema::dynamodb_local_client(endpoint),
+            local_gateway::schema::dynamodb_local_client_with(
+                endpoint,
+                aftersales::config::DynamoTimeouts::default(),
+            ),
             STOREFRONTS,
         )
         .await

@@ -475,7 +475,7 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
             left_minor: record.left_minor(),
             claimed_units: &record.claims.units,
         };
-        let (new_case, events) = case::file_storefront_return(
+        let filed = case::file_storefront_return(
             CaseId::draw(day, random_u64()),
             held,
             request,
@@ -483,8 +483,19 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
             &earlier,
             now,
             &policy,
-        )
-        .map_err(|r| Failure::Refused(r.into()))?;
+        );
+        let (new_case, events) = match filed {
+            Ok(filed) => filed,
+            // The two reads above are not one snapshot: a concurrent delivery of this very
+            // return may have filed it between them, so the order's claims already hold its
+            // units. Then this is a duplicate, not a return asking too much.
+            Err(refusal) => {
+                return match app.store.return_link(sf, &request.return_id).await? {
+                    ReturnLink::Case(existing) => Ok((Outcome::Duplicate, Some(existing))),
+                    _ => Err(Failure::Refused(refusal.into())),
+                };
+            }
+        };
         let units_after = new_case.returns.as_ref().map(|f| earlier.with(&f.terms));
         let filing = Filing {
             idempotency: None,

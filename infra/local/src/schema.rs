@@ -117,6 +117,14 @@ impl TableSpec {
 /// credential chain is searched and nothing of the developer's AWS profile is used. Its
 /// timeouts and retries are the functions' own (`aftersales::config`).
 pub fn dynamodb_local_client(endpoint: &str) -> Client {
+    dynamodb_local_client_with(endpoint, aftersales::config::DynamoTimeouts::from_env())
+}
+
+/// As [`dynamodb_local_client`], with the given timeouts.
+pub fn dynamodb_local_client_with(
+    endpoint: &str,
+    timeouts: aftersales::config::DynamoTimeouts,
+) -> Client {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     let builder = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -129,13 +137,7 @@ pub fn dynamodb_local_client(endpoint: &str) -> Client {
             None,
             "dynamodb-local",
         ));
-    Client::from_conf(
-        aftersales::config::dynamodb_settings(
-            builder,
-            aftersales::config::DynamoTimeouts::from_env(),
-        )
-        .build(),
-    )
+    Client::from_conf(aftersales::config::dynamodb_settings(builder, timeouts).build())
 }
 
 /// Creates `table` from the template unless it exists. Returns whether it was created.
