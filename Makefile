@@ -1,5 +1,5 @@
 # Thin entry points; the scripts live in infra/local.
-.PHONY: dev test token lint package storefronts-secret bench
+.PHONY: dev test token lint package storefronts-secret bench openapi
 
 dev:  ## the whole system on http://127.0.0.1:3000 (Ctrl-C stops it)
 	infra/local/dev.sh
@@ -24,3 +24,6 @@ storefronts-secret:  ## checks FILE and stores it as the Secrets Manager secret 
 
 bench:  ## figures: binary size, cold start, round trips and capacity per operation
 	infra/local/bench.sh
+
+openapi:  ## writes the published contract, shared/openapi.json, from the code
+	cargo run --quiet -p local-gateway -- openapi > shared/openapi.json.new && mv shared/openapi.json.new shared/openapi.json

@@ -334,17 +334,30 @@ pub async fn read(
     Ok(Json(CaseView { case, timeline }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// Staff: only cases in this status.
+    #[param(value_type = Option<case::CaseStatus>)]
     status: Option<String>,
+    /// Staff: only cases of this type.
     #[serde(rename = "type")]
+    #[param(value_type = Option<case::CaseType>)]
     case_type: Option<String>,
+    /// Staff: one customer's cases.
     customer_id: Option<CustomerId>,
+    /// Staff: the cases of a storefront customer known by e-mail.
+    #[param(value_type = Option<String>, format = Email)]
     email: Option<Email>,
+    /// Filed at or after.
     from: Option<DateTime<Utc>>,
+    /// Filed before.
     to: Option<DateTime<Utc>>,
+    /// At most this many (20 unless given).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
 }
 

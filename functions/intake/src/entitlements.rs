@@ -15,7 +15,8 @@ use aftersales::http::orders::visible_order;
 
 /// Either a storefront order line (`storefront`, `order_id`, `line_id`: the order is the proof
 /// of purchase) or a product category with dates.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
     storefront: Option<String>,

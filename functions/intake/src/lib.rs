@@ -21,8 +21,10 @@ mod entitlements;
 
 pub(crate) use aftersales::http::retry_on_conflict;
 
-use aftersales::domain::case;
-use aftersales::http::{case_command_route, problem};
+use aftersales::domain::access::Action;
+use aftersales::domain::case::{self, CaseSummary};
+use aftersales::domain::entitlement::Entitlement;
+use aftersales::http::{Api, CaseView, Op, case_command_op, case_command_route, examples, problem};
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -36,28 +38,61 @@ pub fn router(state: AppState) -> Router {
 
 /// The function's routes alone, to merge with others' behind one gateway.
 pub fn routes(state: AppState) -> Router {
-    Router::new()
-        .route(
+    api().into_parts().0.with_state(state)
+}
+
+/// The function's routes, each with its operation in the published contract.
+pub fn api() -> Api<AppState> {
+    Api::new()
+        .get(
             "/v1/entitlements",
-            get(entitlements::look_up).fallback(problem::method_not_allowed),
+            get(entitlements::look_up),
+            Op::new("lookUpEntitlement", "What a purchase is owed today")
+                .tag("entitlements")
+                .describe("By a storefront order line (`storefront`, `order_id`, `line_id`: the order is the proof of purchase), or by a product `category` and its dates. Each remedy's window says why, from the policy.")
+                .allowed(&[Action::LookUpEntitlement])
+                .query::<entitlements::Params>()
+                .answers::<Entitlement>(200, "The entitlement, with the reasons", examples::entitlement())
+                .refuses(&[404, 422]),
         )
-        .route(
+        .post(
             "/v1/cases",
-            post(cases::file)
-                .get(cases::list)
-                .fallback(problem::method_not_allowed),
+            post(cases::file),
+            Op::new("fileCase", "File a service request")
+                .tag("cases")
+                .describe("A customer files for themselves (from the app); customer service files for a customer it names. With `Idempotency-Key`, a retry answers the case filed the first time (`Idempotent-Replayed: true`); the same key with another body is a 422.")
+                .allowed(&[Action::FileCase])
+                .header("Idempotency-Key", "Makes a retry safe: the same key and body file once", false)
+                .body::<case::NewCase>(true, examples::new_case())
+                .answers::<CaseView>(201, "The case filed, with its entitlement and first deadline", examples::case_view())
+                .refuses(&[404, 409, 422]),
         )
-        .route(
+        .get(
+            "/v1/cases",
+            get(cases::list),
+            Op::new("listCases", "A customer's own cases, or the staff queue")
+                .tag("cases")
+                .allowed(&[Action::ListCases])
+                .query::<cases::ListParams>()
+                .answers_page::<CaseSummary>("One page, newest first", examples::case_page()),
+        )
+        .get(
             "/v1/cases/{id}",
-            get(cases::read).fallback(problem::method_not_allowed),
+            get(cases::read),
+            Op::new("readCase", "A case with its timeline")
+                .tag("cases")
+                .allowed(&[Action::ReadCase])
+                .path_param("id", "The case number", "AS2611-2012345678")
+                .answers::<CaseView>(200, "The case, oldest event first", examples::case_view()),
         )
-        .route(
+        .post(
             "/v1/cases/{id}/evidence",
             case_command_route::<case::AddEvidence, _>(),
+            case_command_op::<case::AddEvidence>("addEvidence", "Add evidence to a case", examples::add_evidence()),
         )
-        .route(
+        .post(
             "/v1/cases/{id}/cancel",
             case_command_route::<case::Cancel, _>(),
+            case_command_op::<case::Cancel>("cancelCase", "Cancel a case", examples::cancel()),
         )
-        .with_state(state)
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PolicyView {
     /// 0 while the defaults of DOMAIN.md are in force.
     version: u64,

@@ -14,7 +14,8 @@ use aftersales::domain::case::{self, CaseSummary};
 use aftersales::domain::effects::Decision;
 use aftersales::domain::returns::{Command, Stage};
 use aftersales::http::{
-    ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, page_limit, problem,
+    Api, ApiError, CaseView, JsonBody, Op, Principal, QueryParams, examples, on_case, page_limit,
+    problem,
 };
 use aftersales::payments;
 use aftersales::store::{Page, Paging};
@@ -34,16 +35,47 @@ pub fn router(state: AppState) -> Router {
 
 /// The function's routes alone, to merge with others' behind one gateway.
 pub fn routes(state: AppState) -> Router {
-    Router::new()
-        .route(
+    api().into_parts().0.with_state(state)
+}
+
+/// The function's routes, each with its operation in the published contract.
+pub fn api() -> Api<AppState> {
+    use aftersales::domain::access::ReturnAction::*;
+    let steps = [
+        Decide,
+        Resubmit,
+        Escalate,
+        Ship,
+        Receive,
+        Inspect,
+        ApproveScrap,
+        ExecuteRefund,
+        Reship,
+        Cancel,
+    ]
+    .map(Action::Return);
+    Api::new()
+        .post(
             "/v1/cases/{id}/return",
-            post(step).fallback(problem::method_not_allowed),
+            post(step),
+            Op::new("returnStep", "Take one step of a return")
+                .tag("returns")
+                .describe("The `action` names the step; who may take it is the access table's (`x-roles` is every role that may take some step): staff decide at the level the request needs, the customer resubmits, escalates, ships or cancels, the warehouse receives and reships, quality inspects, finance pays. A step the case's stage does not allow is a 409 naming its rule.")
+                .allowed(&steps)
+                .path_param("id", "The case number", "AS2611-2012345678")
+                .body::<Command>(true, examples::return_step())
+                .answers::<CaseView>(200, "The case after the step, with its timeline", examples::case_view())
+                .refuses(&[409, 422]),
         )
-        .route(
+        .get(
             "/v1/returns",
-            get(queue).fallback(problem::method_not_allowed),
+            get(queue),
+            Op::new("returnQueue", "A return queue by stage, earliest deadline first")
+                .tag("returns")
+                .allowed(&[Action::ReturnQueue])
+                .query::<QueueParams>()
+                .answers_page::<CaseSummary>("One page", examples::case_page()),
         )
-        .with_state(state)
 }
 
 /// `POST /v1/cases/{id}/return` with a command such as
@@ -87,11 +119,15 @@ pub async fn step(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueParams {
     stage: Stage,
+    /// At most this many (20 unless given).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
+    /// The `next_cursor` of the page before.
     cursor: Option<String>,
 }
 

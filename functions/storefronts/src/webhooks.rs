@@ -44,7 +44,7 @@ use crate::{AppState, retry_on_conflict};
 /// above this is refused with 413.
 pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The event changed what we hold.
@@ -57,7 +57,7 @@ pub enum Outcome {
     Ignored,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Answer {
     outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]

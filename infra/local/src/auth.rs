@@ -189,6 +189,7 @@ pub fn request_context(req: &Request, claims: Option<&Claims>) -> Option<Request
 /// bodies instead).
 pub fn is_public(path: &str) -> bool {
     path.starts_with("/v1/webhooks/")
+        || path == "/v1/openapi.json"
         || path == "/health"
         // The laptop's own controls (clock, timers): never deployed.
         || path.starts_with("/_dev/")

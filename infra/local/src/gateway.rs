@@ -58,6 +58,21 @@ pub struct Stack {
     outbound: timers::Outbound,
 }
 
+/// Every function's operations: the published contract's list, in the order the document
+/// shows them.
+pub fn operations() -> Vec<aftersales::http::Op> {
+    let mut ops = intake::api().operations();
+    ops.extend(returns::api().operations());
+    ops.extend(storefronts::api().operations());
+    ops.extend(policy::api().operations());
+    ops
+}
+
+/// The published document, as `make openapi` writes it to `shared/openapi.json`.
+pub fn openapi_json() -> String {
+    aftersales::http::contract::document_json(&operations())
+}
+
 impl Stack {
     pub fn new(store: Store, storefronts: Storefronts) -> Self {
         Self {

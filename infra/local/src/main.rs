@@ -5,6 +5,7 @@
 //! local-gateway token <role> [<subject>]  a bearer token for a role (customer, agent, ...)
 //! local-gateway create-table              the table from infra/template.yaml, if missing
 //! local-gateway check-storefronts <file>  a storefronts list, checked as the functions read it
+//! local-gateway openapi                   the published OpenAPI document (`make openapi`)
 //! ```
 //!
 //! Reads `DYNAMODB_ENDPOINT` (default `http://127.0.0.1:8000`), `TABLE_NAME` (default
@@ -75,6 +76,10 @@ async fn run() -> Result<(), String> {
             println!("{}", dev_auth()?.token(&sub, role, None, 12));
             Ok(())
         }
+        "openapi" => {
+            print!("{}", local_gateway::gateway::openapi_json());
+            Ok(())
+        }
         "check-storefronts" => {
             let path = args
                 .get(1)
@@ -135,7 +140,7 @@ async fn run() -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         other => Err(format!(
-            "unknown command '{other}': use serve, token, create-table or check-storefronts"
+            "unknown command '{other}': use serve, token, create-table, check-storefronts or openapi"
         )),
     }
 }

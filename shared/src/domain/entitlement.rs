@@ -16,7 +16,7 @@ use super::values::{bounded_text, date_out_of_range, sane_date};
 use super::{InvalidField, RuleError};
 
 /// A purchase as the customer or the storefront describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Purchase {
     /// The product category, a key of the policy (`television`, `fresh_food`, ...).
@@ -62,7 +62,7 @@ impl Purchase {
 }
 
 /// 不保修: what voids the free remedies (DOMAIN §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
     /// No valid proof of purchase and the serial label altered or missing.
@@ -79,7 +79,7 @@ pub enum Exclusion {
     TamperLabelBroken,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BaseDateKind {
     Invoice,
@@ -88,7 +88,7 @@ pub enum BaseDateKind {
     Acceptance,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Remedy {
     Return,
@@ -98,14 +98,14 @@ pub enum Remedy {
     PaidRepair,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RemedyWindow {
     pub remedy: Remedy,
     /// The last day (inclusive) on which this remedy applies.
     pub until: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NoReasonReturn {
     pub eligible: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,7 +121,7 @@ pub struct NoReasonReturn {
 }
 
 /// The answer: what applies today, until when, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entitlement {
     pub as_of: NaiveDate,
     pub category: String,

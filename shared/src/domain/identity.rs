@@ -7,7 +7,19 @@ use serde::{Deserialize, Serialize};
 
 /// The roles of DOMAIN §1. Staff roles are groups in the identity provider; a signed-in person
 /// with no staff group is a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
@@ -85,7 +97,7 @@ impl fmt::Display for Role {
 }
 
 /// Who did something, as recorded on the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Actor {
     pub id: String,
     pub role: Role,

@@ -12,7 +12,7 @@ use super::entitlement::Purchase;
 use super::policy::Policy;
 use super::values::{Currency, CustomerId, MAX_AMOUNT_MINOR, OrderId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderCustomer {
     /// The storefront's customer id, if the buyer had an account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,7 +25,7 @@ pub struct OrderCustomer {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderLine {
     pub line_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,14 +41,14 @@ pub struct OrderLine {
     pub serial_numbers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Refund {
     pub refund_id: String,
     pub amount_minor: i64,
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Order {
     /// The configured storefront this order came from.
     pub storefront: String,
@@ -134,7 +134,7 @@ impl Order {
 }
 
 /// A customer's request, at the storefront, to return goods of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReturnRequest {
     pub return_id: String,
     pub order_id: OrderId,
@@ -146,7 +146,7 @@ pub struct ReturnRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReturnLine {
     pub line_id: String,
     pub quantity: u32,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::InvalidField;
 
 /// Warranty periods of one product category (DOMAIN §3), in days from the base date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CategoryPolicy {
     /// 包退: return for a quality fault, days 1–7.
@@ -59,7 +59,7 @@ impl CategoryPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// The merchant's time zone as an offset from UTC: dates (invoice, receipt) are the

@@ -13,7 +13,7 @@ use super::InvalidField;
 macro_rules! string_newtype {
     ($(#[$meta:meta])* $name:ident, $parse:expr) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -115,7 +115,9 @@ string_newtype!(
 /// digits, e.g. `AS2611-0248371592`, so that filing needs no counter (a second write on every
 /// filing, and one hot item at a sale-day peak); the filing's transaction refuses a number
 /// already taken, and the filing draws again.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct CaseId(String);
 
@@ -183,7 +185,7 @@ impl fmt::Display for CaseId {
 
 /// A phone number, normalised to digits with an optional leading `+`. Accepts the usual
 /// separators (spaces, dashes, dots, parentheses) that people type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
 
@@ -453,4 +455,36 @@ mod tests {
         assert!(!sane_date("+262142-12-31".parse().unwrap()));
         assert!(!sane_time(DateTime::<Utc>::MIN_UTC));
     }
+}
+
+/// The published contract's view of the two values whose stored form is not their JSON form.
+mod schemas {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{RefOr, Schema};
+
+    impl utoipa::PartialSchema for super::Currency {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[A-Z]{3}$"))
+                .description(Some("An ISO 4217 currency code, upper case."))
+                .examples(["CNY"])
+                .into()
+        }
+    }
+    impl utoipa::ToSchema for super::Currency {}
+
+    impl utoipa::PartialSchema for super::Amount {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .maximum(Some(super::MAX_AMOUNT_MINOR))
+                .description(Some("Money in integer minor units (fen for CNY)."))
+                .examples([12_900])
+                .into()
+        }
+    }
+    impl utoipa::ToSchema for super::Amount {}
 }

@@ -8,8 +8,12 @@
 //! - [`views`]: response shapes shared by functions; [`retry_on_conflict`] for lost races;
 //! - [`run`]: the one path of every command on a case (load, check, decide, commit, answer),
 //!   and [`App`], what every function's handlers share;
-//! - [`orders`]: an order as the caller may see it (404 for anyone else's).
+//! - [`orders`]: an order as the caller may see it (404 for anyone else's);
+//! - [`contract`]: every route with its OpenAPI operation: the routers and the published
+//!   document come from one list.
 
+pub mod contract;
+pub mod examples;
 pub mod extract;
 pub mod orders;
 pub mod principal;
@@ -19,10 +23,11 @@ pub mod views;
 
 use std::future::Future;
 
+pub use contract::{Api, Op};
 pub use extract::{JsonBody, OptionalJsonBody, QueryParams, page_limit};
 pub use principal::Principal;
 pub use problem::ApiError;
-pub use run::{App, Decision, case_command_route, on_case};
+pub use run::{App, Decision, case_command_op, case_command_route, on_case};
 pub use views::CaseView;
 
 /// Runs a read-decide-write step again when another writer got there first (see

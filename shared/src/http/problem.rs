@@ -14,9 +14,6 @@ use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Rules that say "not in the state the case is in now" (often because someone else acted
-/// first): 409, with the rule's name; every other rule is a 422.
-
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
@@ -46,20 +43,28 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The body of every failure (RFC 9457).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// `/problems/<what failed>`, or `/problems/rule/<rule>` for a business rule.
     #[serde(rename = "type")]
+    #[schema(example = "/problems/rule/terms-exceed-order")]
     kind: String,
     title: &'a str,
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// For people, in English.
     detail: String,
+    /// For a business rule (409, 422): its stable kebab-case name, to branch on.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     rule: Option<&'a str>,
+    /// For a malformed request (400): each field or parameter that did not parse, and why.
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     invalid_params: Vec<InvalidParam<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct InvalidParam<'a> {
     name: &'a str,
     reason: &'a str,

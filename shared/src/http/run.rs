@@ -19,7 +19,7 @@ pub use crate::domain::effects::Decision;
 use crate::domain::values::CaseId;
 use crate::store::Store;
 
-use super::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, problem};
+use super::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal};
 
 /// What every function's handlers share, built once per process (cold start): the table, the
 /// merchant's policy (cached), the clock. A function with more (the storefronts' secrets)
@@ -48,7 +48,7 @@ where
     S: Clone + Send + Sync + 'static,
     App: axum::extract::FromRef<S>,
 {
-    let route = if C::BODY_OPTIONAL {
+    if C::BODY_OPTIONAL {
         post(
             |State(core): State<App>,
              principal: Principal,
@@ -66,8 +66,26 @@ where
                 run_command(&core, &principal, &id, command).await
             },
         )
-    };
-    route.fallback(problem::method_not_allowed)
+    }
+}
+
+/// The operation of a [`CaseCommand`]'s route: its body, the case it answers, who may.
+pub fn case_command_op<C: CaseCommand + utoipa::ToSchema>(
+    id: &str,
+    summary: &str,
+    example: serde_json::Value,
+) -> super::contract::Op {
+    super::contract::Op::new(id, summary)
+        .tag("cases")
+        .allowed(&[C::ACTION])
+        .path_param("id", "The case number", "AS2611-2012345678")
+        .body::<C>(!C::BODY_OPTIONAL, example)
+        .answers::<CaseView>(
+            200,
+            "The case as it is now, with its timeline",
+            super::examples::case_view(),
+        )
+        .refuses(&[409, 422])
 }
 
 async fn run_command<C: CaseCommand>(

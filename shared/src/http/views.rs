@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::domain::case::{Case, Event};
 
 /// A case as answered: the record and its timeline, oldest event first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     #[serde(flatten)]
     pub case: Case,

@@ -21,7 +21,7 @@ use crate::domain::values::{CaseId, Currency, OrderId};
 pub const DELIVERY_MEMORY_DAYS: i64 = 30;
 
 /// What an order list shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderSummary {
     pub storefront: String,
     pub order_id: OrderId,

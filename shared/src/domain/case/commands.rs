@@ -19,7 +19,7 @@ pub trait CaseCommand: serde::de::DeserializeOwned + Clone + Send + Sync + 'stat
 }
 
 /// `POST /v1/cases/{id}/cancel`, its body (`{"reason": ...}`) optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
     pub reason: Option<String>,
@@ -39,7 +39,7 @@ impl CaseCommand for Cancel {
 }
 
 /// `POST /v1/cases/{id}/evidence`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddEvidence {
     pub evidence: Vec<Evidence>,

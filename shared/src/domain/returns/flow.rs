@@ -11,7 +11,7 @@ use crate::domain::identity::{Actor, Role};
 use crate::domain::values::{Amount, Currency, bounded_text};
 use crate::domain::{InvalidField, Refusal, RuleError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineKind {
     /// The merchant's 48 hours; then the system approves.
@@ -24,13 +24,13 @@ pub enum DeadlineKind {
     PromisedShipping,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deadline {
     pub kind: DeadlineKind,
     pub due: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     AwaitingDecision,
@@ -106,7 +106,7 @@ impl Stage {
 }
 
 /// A decision with its coded reason and its note to the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reasoned {
     pub reason_code: String,
@@ -139,7 +139,7 @@ impl Reasoned {
 }
 
 /// The workflow state a return case carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReturnFlow {
     pub terms: ReturnTerms,
     pub stage: Stage,
@@ -322,7 +322,7 @@ impl ReturnFlow {
 }
 
 /// What may be done to a return.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     Approve(Reasoned),
@@ -455,7 +455,7 @@ impl Command {
 }
 
 /// What happened, for the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReturnChange {
     Approved {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::domain::values::Amount;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Shipment {
     pub carrier: String,
     pub tracking_number: String,
@@ -14,7 +14,7 @@ pub struct Shipment {
 }
 
 /// 退货单: what the returned parcel must come with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnSlip {
     pub item_number: String,
@@ -25,7 +25,7 @@ pub struct ReturnSlip {
     pub defect: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Deduction {
     pub reason: String,
@@ -35,7 +35,7 @@ pub struct Deduction {
 /// Deductions one step may name (missing accessories, damage).
 pub const MAX_DEDUCTIONS: usize = 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub slip: ReturnSlip,
     pub units_received: u32,
@@ -44,7 +44,7 @@ pub struct Receipt {
     pub received_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Responsibility {
     Merchant,
@@ -52,7 +52,7 @@ pub enum Responsibility {
     Customer,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
     Restock,
@@ -62,7 +62,7 @@ pub enum Disposition {
     Scrap,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Inspection {
     pub fault_confirmed: bool,

@@ -7,7 +7,7 @@ use crate::domain::identity::Role;
 use crate::domain::values::Amount;
 
 /// The merchant's numbers for returns (DOMAIN §4), all changeable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReturnPolicy {
     /// The merchant acts within this, or the system approves (48 h).
@@ -63,7 +63,7 @@ impl Default for ReturnPolicy {
 /// Who must decide, by what raises the level (DOMAIN §4.2). The roles rank
 /// agent < reviewer < manager < admin; the seeds' vice-president and general manager are the
 /// merchant's manager and admin here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApprovalLevels {
     pub default: Role,
@@ -104,7 +104,7 @@ impl ApprovalLevels {
 }
 
 /// What becomes of a no-reason return whose goods cannot be sold again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum NotResaleable {
     /// Refused: the goods are sent back to the customer and nothing is refunded.

@@ -6,7 +6,7 @@ use super::*;
 use crate::domain::values::{Amount, Currency};
 
 /// How a refund's amount is made up; `total_minor` is what is paid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RefundBreakdown {
     pub currency: Currency,
     /// Price paid for the units concerned (or the compensation granted).

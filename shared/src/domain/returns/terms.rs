@@ -9,7 +9,7 @@ use super::*;
 use crate::domain::RuleError;
 use crate::domain::values::{Amount, Currency, bounded_text, sane_time};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnKind {
     /// 仅退款: money back, the goods stay (or never shipped).
@@ -24,7 +24,7 @@ pub enum ReturnKind {
     PriceProtection,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnReason {
     QualityFault,
@@ -33,7 +33,7 @@ pub enum ReturnReason {
 }
 
 /// What was asked for, with the money it concerns: fixed when the flow opens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnTerms {
     pub kind: ReturnKind,
@@ -233,7 +233,7 @@ pub fn model_key(model: &str) -> String {
 /// the request (and on the order), so that the order is never asked for more than it paid.
 /// The rules shrink it (to nothing when the request ends unpaid, to what was paid when fewer
 /// units came back) and the store gives the order back exactly the difference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claim {
     pub minor: i64,
     pub lines: BTreeMap<String, u32>,
@@ -266,7 +266,7 @@ pub fn order_overdrawn(total_minor: i64, refunded_at_storefront: i64, claimed: i
 /// The units of returns one customer asked for on one day of the merchant's calendar, in all
 /// and by model: batch returns (批量客返) are judged by the day, not by the request (DOMAIN
 /// §4.2), so that two requests of 25 units count as 50.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DayUnits {
     pub total: u32,
     #[serde(default)]

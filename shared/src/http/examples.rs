@@ -1,0 +1,186 @@
+//! The published contract's examples, made by the domain itself from fixed inputs (a fixed
+//! moment, the default policy): each is an answer the API could give, and the document stays
+//! the same from build to build. A request example that stopped parsing would fail here (the
+//! contract's test builds every one).
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::case::{self, CaseSummary, Channel, History, NewCase};
+use crate::domain::entitlement::{self, Purchase};
+use crate::domain::identity::{Actor, Role};
+use crate::domain::policy::Policy;
+use crate::domain::returns::{Command, DayUnits};
+use crate::domain::values::CaseId;
+use crate::store::Page;
+
+use super::CaseView;
+
+/// The moment every example happens at.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn value(of: &impl Serialize) -> Value {
+    serde_json::to_value(of).unwrap_or(Value::Null)
+}
+
+/// `POST /v1/cases`: a repair asked from the app.
+pub fn new_case() -> Value {
+    json!({
+        "type": "repair",
+        "description": "The picture flickers after ten minutes.",
+        "contact": {"name": "Li Lei", "phone": "13800138000", "address": "1 Jiefang Road, Wuhan"},
+        "product": {"model": "TV-55X", "serial_number": "SN0012345"},
+        "purchase": {"category": "television", "invoice_date": "2026-10-02"},
+        "evidence": [{"type": "photo", "url": "https://img.example.com/fault-1.jpg", "size_bytes": 482133, "content_type": "image/jpeg"}]
+    })
+}
+
+/// `POST /v1/cases/{id}/evidence`.
+pub fn add_evidence() -> Value {
+    json!({"evidence": [{"type": "photo", "url": "https://img.example.com/fault-2.jpg", "size_bytes": 391024, "content_type": "image/jpeg"}]})
+}
+
+/// `POST /v1/cases/{id}/cancel`.
+pub fn cancel() -> Value {
+    json!({"reason": "It works again."})
+}
+
+/// `POST /v1/cases/{id}/return`: one step, here a decision.
+pub fn return_step() -> Value {
+    json!({"action": "approve", "reason_code": "fault_plausible", "note": "Photos show the fault."})
+}
+
+fn customer() -> Actor {
+    Actor {
+        id: "c0ffee00-1234-4321-8888-0123456789ab".into(),
+        role: Role::Customer,
+        name: None,
+    }
+}
+
+/// The case that [`new_case`] files, with its timeline.
+pub fn filed_case() -> CaseView {
+    let policy = Policy::default();
+    let filed = serde_json::from_value::<NewCase>(new_case())
+        .map_err(|e| e.to_string())
+        .and_then(|cmd| {
+            case::file(
+                CaseId::parse("AS2611-2012345678")?,
+                cmd,
+                customer(),
+                Channel::App,
+                History {
+                    earlier: &DayUnits::default(),
+                    held: None,
+                },
+                now(),
+                &policy,
+            )
+            .map_err(|e| e.to_string())
+        });
+    match filed {
+        Ok((case, timeline)) => CaseView { case, timeline },
+        Err(e) => panic!("the contract's example case no longer files: {e}"),
+    }
+}
+
+pub fn case_view() -> Value {
+    value(&filed_case())
+}
+
+pub fn case_page() -> Value {
+    let summary: CaseSummary = filed_case().case.summary();
+    value(&Page {
+        items: vec![summary],
+        next_cursor: Some("opaque-cursor".into()),
+    })
+}
+
+pub fn entitlement() -> Value {
+    let policy = Policy::default();
+    let purchase = Purchase {
+        category: "television".into(),
+        invoice_date: chrono::NaiveDate::from_ymd_opt(2026, 10, 2),
+        receipt_date: None,
+        factory_date: None,
+        acceptance_date: None,
+        exclusions: Vec::new(),
+    };
+    let today = case::merchant_date(now(), &policy);
+    entitlement::entitlement(&purchase, today, &policy)
+        .map(|e| value(&e))
+        .unwrap_or(Value::Null)
+}
+
+pub fn policy() -> Value {
+    value(&Policy::default())
+}
+
+/// Every request example parses as the type its route reads (held by the contract's test).
+pub fn check_requests() -> Result<(), String> {
+    serde_json::from_value::<NewCase>(new_case()).map_err(|e| format!("new case: {e}"))?;
+    serde_json::from_value::<case::AddEvidence>(add_evidence())
+        .map_err(|e| format!("evidence: {e}"))?;
+    serde_json::from_value::<case::Cancel>(cancel()).map_err(|e| format!("cancel: {e}"))?;
+    serde_json::from_value::<Command>(return_step()).map_err(|e| format!("return: {e}"))?;
+    serde_json::from_value::<Policy>(policy()).map_err(|e| format!("policy: {e}"))?;
+    Ok(())
+}
+
+/// A storefront order as the webhooks store it.
+pub fn order() -> crate::domain::order::Order {
+    use crate::domain::order::{Order, OrderCustomer, OrderLine};
+    use crate::domain::values::{Currency, OrderId};
+    let at = now() - chrono::Duration::days(49);
+    Order {
+        storefront: "main".into(),
+        order_id: OrderId::parse("820982911946154508").unwrap_or_else(|e| panic!("{e}")),
+        name: Some("#1001".into()),
+        customer: OrderCustomer {
+            id: Some("115310627314723954".into()),
+            email: Some("li.lei@example.com".into()),
+            name: Some("Li Lei".into()),
+            phone: None,
+        },
+        currency: Currency::CNY,
+        total_minor: 399_900,
+        lines: vec![OrderLine {
+            line_id: "866550311766439020".into(),
+            sku: Some("TV-55X".into()),
+            title: "55-inch television".into(),
+            quantity: 1,
+            unit_price_minor: 399_900,
+            category: Some("television".into()),
+            serial_numbers: vec!["SN0012345".into()],
+        }],
+        created_at: at,
+        paid_at: Some(at),
+        shipped_at: Some(at + chrono::Duration::days(1)),
+        delivered_at: Some(at + chrono::Duration::days(3)),
+        cancelled_at: None,
+        refunds: Vec::new(),
+        source_updated_at: at + chrono::Duration::days(3),
+    }
+}
+
+pub fn order_page() -> Value {
+    let order = order();
+    value(&Page {
+        items: vec![crate::store::OrderSummary {
+            storefront: order.storefront,
+            order_id: order.order_id,
+            name: order.name,
+            created_at: order.created_at,
+            currency: order.currency,
+            total_minor: order.total_minor,
+            lines: order.lines.len(),
+            cancelled: false,
+        }],
+        next_cursor: None,
+    })
+}
