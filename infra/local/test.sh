@@ -2,8 +2,9 @@
 # `make test`: every test. Installs what it needs, validates the SAM template, starts DynamoDB
 # Local in memory on a free port (each test makes its own table, so tests run in parallel), runs
 # the Rust tests (unit, property, store, end-to-end over HTTP: the access matrix, the request
-# generator, the frozen-database fault test), then invokes the real Lambda binaries through
-# cargo-lambda's runtime emulator, and last the run command itself.
+# generator, the frozen-database fault test), lints the published contract and runs schemathesis
+# over it, then invokes the real Lambda binaries through cargo-lambda's runtime emulator, and
+# last the run command itself.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -29,6 +30,13 @@ export DYNAMODB_LOCAL_DIR="$DDB_DIR"
 
 say "cargo test"
 cargo test --workspace --all-targets "$@"
+
+say "the published contract: Redocly's lint of shared/openapi.json"
+(cd "$LOCAL_DIR" && node_modules/.bin/redocly lint ../../shared/openapi.json --config redocly.yaml --format=summary) \
+  || die "shared/openapi.json has problems (above); the document is made by the code: fix the code, then make openapi"
+
+say "the published contract: schemathesis against the running gateway, a token per role"
+"$ROOT/tests/contract/schemathesis.sh"
 
 say "the Lambda binaries through the runtime emulator"
 "$ROOT/tests/lambda/check.sh"

@@ -58,6 +58,9 @@ elif kind == "timers":
     expect(body["fired"] == 0, "nothing is due right after filing", body)
 elif kind == "plain-groups-claim":
     expect(status == 403, f"a token with only a plain groups claim read the policy: {status}", body)
+elif kind == "openapi":
+    expect(status == 200, f"the published document answered {status} without a token", body)
+    expect(body["openapi"] == "3.1.0" and "/v1/cases" in body["paths"], "it is the OpenAPI 3.1 document", body)
 elif kind == "identity-issued":
     with open(sys.argv[3]) as f:
         sent = json.load(f)

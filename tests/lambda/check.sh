@@ -81,6 +81,9 @@ python3 "$ROOT/tests/lambda/assert.py" timers "$WORK/timers.out.json"
 # Cognito's plain `groups` claim (Cognito never sets one) grants no staff role.
 invoke "$FIX/read-policy-plain-groups-claim.json" policy >"$WORK/groups-claim.out.json"
 python3 "$ROOT/tests/lambda/assert.py" plain-groups-claim "$WORK/groups-claim.out.json"
+# The published contract, from the policy binary, with no token (as API Gateway routes it).
+invoke "$FIX/get-openapi-no-token.json" policy >"$WORK/openapi.out.json"
+python3 "$ROOT/tests/lambda/assert.py" openapi "$WORK/openapi.out.json"
 
 # The identity trigger: a token for an agent and for finance with MFA (the event unchanged),
 # none for finance without MFA, none when the user cannot be looked up (fails closed).
@@ -97,4 +100,4 @@ refused() { # event expected-words
 }
 refused "$WORK/identity-finance-no-mfa.json" "authenticator app"
 refused "$WORK/identity-admin-unknown-pool.json" "could not be checked"
-echo "lambda: 14 passed, 0 failed"
+echo "lambda: 15 passed, 0 failed"

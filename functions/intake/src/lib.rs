@@ -65,6 +65,10 @@ pub fn api() -> Api<AppState> {
                 .header("Idempotency-Key", "Makes a retry safe: the same key and body file once", false)
                 .body::<case::NewCase>(true, examples::new_case())
                 .answers::<CaseView>(201, "The case filed, with its entitlement and first deadline", examples::case_view())
+                .link(201, "readCase", &[("id", "$response.body#/id")])
+                .link(201, "addEvidence", &[("id", "$response.body#/id")])
+                .link(201, "cancelCase", &[("id", "$response.body#/id")])
+                .link(201, "returnStep", &[("id", "$response.body#/id")])
                 .refuses(&[404, 409, 422]),
         )
         .get(

@@ -93,7 +93,15 @@ pub fn api() -> Api<AppState> {
                 .tag("orders")
                 .allowed(&[Action::ReadOrders])
                 .query::<orders::ListParams>()
-                .answers_page::<OrderSummary>("One page, newest first", examples::order_page()),
+                .answers_page::<OrderSummary>("One page, newest first", examples::order_page())
+                .link(
+                    200,
+                    "readOrder",
+                    &[
+                        ("storefront", "$response.body#/items/0/storefront"),
+                        ("order_id", "$response.body#/items/0/order_id"),
+                    ],
+                ),
         )
         .get(
             "/v1/orders/{storefront}/{order_id}",

@@ -95,6 +95,39 @@ impl Op {
         }
     }
 
+    /// The HTTP method, upper case (`GET`).
+    pub fn method_name(&self) -> &'static str {
+        match self.method {
+            Some(HttpMethod::Post) => "POST",
+            Some(HttpMethod::Put) => "PUT",
+            Some(HttpMethod::Delete) => "DELETE",
+            Some(HttpMethod::Patch) => "PATCH",
+            Some(HttpMethod::Head) => "HEAD",
+            Some(HttpMethod::Options) => "OPTIONS",
+            Some(HttpMethod::Trace) => "TRACE",
+            Some(HttpMethod::Get) | None => "GET",
+        }
+    }
+
+    /// A link from this operation's `status` answer to the operation `to`, each parameter
+    /// taken from the answer (`$response.body#/id`): a client (and the contract's generator)
+    /// can follow it, e.g. file a case, then read it and act on it.
+    pub fn link(mut self, status: u16, to: &str, parameters: &[(&str, &str)]) -> Self {
+        let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(to);
+        for (name, from) in parameters {
+            link = link.parameter(*name, *from);
+        }
+        if let Some(RefOr::T(response)) = self
+            .operation
+            .responses
+            .responses
+            .get_mut(&status.to_string())
+        {
+            response.links.insert(to.to_owned(), RefOr::T(link.build()));
+        }
+        self
+    }
+
     pub fn tag(mut self, tag: &str) -> Self {
         self.operation = OperationBuilder::from(self.operation).tag(tag).build();
         self
@@ -560,10 +593,10 @@ fn drop_unused_schemas(doc: &mut Value) {
     fn refs(node: &Value, out: &mut BTreeSet<String>) {
         match node {
             Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
-                    if let Some(name) = r.strip_prefix("#/components/schemas/") {
-                        out.insert(name.to_owned());
-                    }
+                if let Some(Value::String(r)) = map.get("$ref")
+                    && let Some(name) = r.strip_prefix("#/components/schemas/")
+                {
+                    out.insert(name.to_owned());
                 }
                 map.values().for_each(|v| refs(v, out));
             }
