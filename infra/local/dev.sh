@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make dev`: the whole system on this machine. DynamoDB Local on 127.0.0.1:8000 with its data
-# in .local/dynamodb (kept across restarts), the table made from infra/template.yaml, and every
-# function behind the local gateway on http://127.0.0.1:3000. Ctrl-C stops everything.
+# in .local/dynamodb (kept across restarts), the table made from infra/template.yaml, a local
+# S3 for photos on 127.0.0.1:9014 (files in .local/s3), and every function behind the local
+# gateway on http://127.0.0.1:3000. Ctrl-C stops everything.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -9,7 +10,9 @@ DDB_PORT="${DDB_PORT:-8000}"
 PORT="${PORT:-3000}"
 need cargo "Install Rust with rustup (https://rustup.rs)."
 install_dynamodb_local
+install_s3
 mkdir -p "$STATE_DIR"
+S3_PORT="${S3_PORT:-9014}"
 
 say "building the local gateway"
 (cd "$ROOT" && cargo build --quiet -p local-gateway) || die "the build failed (see above)"
@@ -19,12 +22,17 @@ GATEWAY="$ROOT/target/debug/local-gateway"
   && die "port $DDB_PORT is taken: stop what runs there, or run DDB_PORT=8001 make dev"
 say "starting DynamoDB Local on 127.0.0.1:$DDB_PORT (data in $STATE_DIR/dynamodb)"
 start_dynamodb "$DDB_PORT" "$STATE_DIR/dynamodb" "$STATE_DIR/dynamodb.log"
+(exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null \
+  && die "port $S3_PORT is taken: stop what runs there, or run S3_PORT=9015 make dev"
+say "starting the local S3 on 127.0.0.1:$S3_PORT (photos in $STATE_DIR/s3)"
+start_s3 "$S3_PORT" "$STATE_DIR/s3" "$STATE_DIR/s3.log"
 GW_PID=""
 cleanup() {
   trap - INT TERM EXIT
   set +e # a killed child's exit status must not cut the cleanup short
   [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
   kill "$DDB_PID" 2>/dev/null && wait "$DDB_PID" 2>/dev/null
+  kill "$S3_PID" 2>/dev/null && wait "$S3_PID" 2>/dev/null
   say "stopped"
   exit 0
 }
@@ -62,7 +70,10 @@ cat >&2 <<MSG
   Storefront webhooks: POST /v1/webhooks/{shopify,woocommerce,generic}, signed with the
   secrets in $STOREFRONTS_FILE.
 
-  Ctrl-C stops the gateway and DynamoDB Local.
+  Photos and videos: POST /v1/cases/{id}/uploads answers a presigned URL of the local S3
+  on 127.0.0.1:$S3_PORT (s3s-fs, files in $STATE_DIR/s3).
+
+  Ctrl-C stops the gateway, DynamoDB Local and the local S3.
 
 MSG
 "$GATEWAY" serve --port "$PORT" &

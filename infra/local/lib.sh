@@ -48,6 +48,40 @@ install_python_tools() {
   export PATH="$VENV/bin:$PATH"
 }
 
+# A local S3 that checks SigV4 presigned URLs as S3 does (an expired URL, a tampered one, a
+# body of another Content-Type or Content-Length is refused): s3s-fs, pinned, built once into
+# .tools (about 3 minutes; 0.14.1 builds with this Rust).
+S3S_VERSION=0.14.1
+install_s3() {
+  S3S="$ROOT/.tools/bin/s3s-fs"
+  if [ ! -x "$S3S" ] || ! "$S3S" --version 2>/dev/null | grep -q "$S3S_VERSION"; then
+    need cargo "Install Rust with rustup (https://rustup.rs)."
+    say "building the local S3 (s3s-fs $S3S_VERSION from crates.io, once; about 3 minutes)"
+    cargo install s3s-fs --version "$S3S_VERSION" --locked --features binary --root "$ROOT/.tools" --quiet \
+      || die "cargo could not install s3s-fs $S3S_VERSION; check your network or crates.io settings."
+  fi
+}
+
+# start_s3 PORT DIR LOG: serves DIR as S3 (its bucket `evidence`), sets S3_PID and the
+# variables the functions read (EVIDENCE_BUCKET, S3_ENDPOINT and a random key pair).
+start_s3() {
+  local port=$1 dir=$2 log=$3
+  mkdir -p "$dir/evidence"
+  S3_ACCESS_KEY_ID=local
+  S3_SECRET_ACCESS_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+  "$S3S" --host 127.0.0.1 --port "$port" --access-key "$S3_ACCESS_KEY_ID" \
+    --secret-key "$S3_SECRET_ACCESS_KEY" "$dir" >"$log" 2>&1 &
+  S3_PID=$!
+  wait_for_port "$port" 30 "the local S3 (log: $log)"
+  export EVIDENCE_BUCKET=evidence S3_ENDPOINT="http://127.0.0.1:$port" S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY
+}
+
+stop_s3() {
+  [ -n "${S3_PID:-}" ] || return 0
+  kill "$S3_PID" 2>/dev/null || true
+  wait "$S3_PID" 2>/dev/null || true
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

@@ -20,10 +20,16 @@ AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy AWS_SESSION_TOKEN= AWS_REGIO
   sam validate --lint --template-file infra/template.yaml \
   || die "sam validate --lint found problems in infra/template.yaml (above)"
 
+install_s3
+
 DDB_PORT=$(free_port)
 say "starting DynamoDB Local in memory on 127.0.0.1:$DDB_PORT"
 start_dynamodb "$DDB_PORT" memory "$STATE_DIR/dynamodb-test.log"
-trap stop_dynamodb EXIT
+S3_PORT=$(free_port)
+S3_DIR=$(mktemp -d)
+say "starting the local S3 (s3s-fs) on 127.0.0.1:$S3_PORT"
+start_s3 "$S3_PORT" "$S3_DIR" "$STATE_DIR/s3-test.log"
+trap 'stop_dynamodb; stop_s3; rm -rf "$S3_DIR"' EXIT
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT"
 # The fault test freezes a DynamoDB Local of its own, started from here.
 export DYNAMODB_LOCAL_DIR="$DDB_DIR"

@@ -14,7 +14,8 @@
 //! - [`webhooks`]: storefront webhooks: secrets, signatures, and each sender's payloads;
 //! - [`notices`]: what a storefront did to an order, told to each of its open cases;
 //! - [`payments`]: a refund paid from a held order only as the order stands;
-//! - [`retry`]: the one bounded retry of a step that lost a race.
+//! - [`retry`]: the one bounded retry of a step that lost a race;
+//! - [`storage`]: the evidence bucket: presigned upload and read URLs, and what was uploaded.
 
 pub mod clock;
 pub mod config;
@@ -24,5 +25,6 @@ pub mod notices;
 pub mod payments;
 pub mod policy_cache;
 pub mod retry;
+pub mod storage;
 pub mod store;
 pub mod webhooks;

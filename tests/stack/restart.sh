@@ -7,9 +7,10 @@ source "$(dirname "$0")/../../infra/local/lib.sh"
 
 export AFTERSALES_STATE_DIR
 AFTERSALES_STATE_DIR=$(mktemp -d)
-export DDB_PORT PORT
+export DDB_PORT PORT S3_PORT
 DDB_PORT=$(free_port)
 PORT=$(free_port)
+S3_PORT=$(free_port)
 LOG="$AFTERSALES_STATE_DIR/dev.log"
 DEV=""
 trap '{ [ -n "$DEV" ] && kill -TERM $DEV; wait; } 2>/dev/null || true; rm -rf "$AFTERSALES_STATE_DIR"' EXIT
@@ -23,7 +24,7 @@ stop() { # as Ctrl-C would: the script stops the gateway and DynamoDB Local it s
   kill -TERM "$DEV"
   wait "$DEV" || true
   DEV=""
-  for p in "$PORT" "$DDB_PORT"; do
+  for p in "$PORT" "$DDB_PORT" "$S3_PORT"; do
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && die "port $p still answers after stopping make dev"
   done
   return 0

@@ -276,6 +276,67 @@ async fn every_intake_route_answers_each_role_the_owner_a_stranger_and_nobody_as
         },
     )
     .await;
+    // Photo uploads follow adding evidence; reading one back follows reading the case.
+    row(
+        &callers,
+        "POST /v1/cases/{id}/uploads",
+        "ok 404 | ok ok ok ok 404 ok ok 403 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::POST,
+                format!("/v1/cases/{id}/uploads"),
+                t,
+                Some(json!({"content_type": "image/jpeg", "size_bytes": 4})),
+            )
+        },
+    )
+    .await;
+    // The owner's upload, in the bucket: the owner attaches it, every other caller allowed
+    // hears that it is attached already (409).
+    let (_, ticket) = call(
+        app,
+        Method::POST,
+        format!("/v1/cases/{id}/uploads"),
+        callers.tokens[0].1.clone(),
+        Some(json!({"content_type": "image/jpeg", "size_bytes": 4})),
+    )
+    .await;
+    let put = app
+        .http
+        .put(ticket["url"].as_str().expect("an upload URL"))
+        .header("content-type", "image/jpeg")
+        .body(vec![0xFF, 0xD8, 0xFF, 0xE0])
+        .send()
+        .await
+        .expect("the local S3");
+    assert!(put.status().is_success());
+    let attach = format!(
+        "/v1/cases/{id}/uploads/{}",
+        ticket["upload_id"].as_str().unwrap()
+    );
+    row(
+        &callers,
+        "POST /v1/cases/{id}/uploads/{upload}",
+        "ok 404 | ok ok ok ok 404 ok ok 403 403 | 401",
+        |t| call(app, Method::POST, attach.clone(), t, Some(json!({}))),
+    )
+    .await;
+    row(
+        &callers,
+        "GET /v1/cases/{id}/evidence/{n}",
+        "ok 404 | ok ok ok ok 404 ok ok ok ok | 401",
+        |t| {
+            call(
+                app,
+                Method::GET,
+                format!("/v1/cases/{id}/evidence/0"),
+                t,
+                None,
+            )
+        },
+    )
+    .await;
     // Cancelling ends the case: the owner's 200 comes first, then each role allowed gets the
     // rule's 409 (not-cancellable), which only a caller past the access check can get.
     let id = owners_case(app, &callers, None).await;

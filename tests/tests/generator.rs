@@ -275,6 +275,24 @@ fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::POST,
+            path: "/v1/cases/{id}/uploads",
+            params: &[],
+            body: Some(json!({"content_type": "image/jpeg", "size_bytes": 48213})),
+        },
+        Route {
+            method: Method::POST,
+            path: "/v1/cases/{id}/uploads/0123456789abcdef0123456789abcdef",
+            params: &[],
+            body: Some(json!({"type": "photo", "note": "at ten minutes"})),
+        },
+        Route {
+            method: Method::GET,
+            path: "/v1/cases/{id}/evidence/0",
+            params: &[],
+            body: None,
+        },
+        Route {
+            method: Method::POST,
             path: "/v1/cases/{id}/cancel",
             params: &[],
             body: Some(json!({"reason": "fixed itself"})),

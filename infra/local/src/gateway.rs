@@ -94,6 +94,7 @@ impl Stack {
             store: self.store.clone(),
             policy: self.policy.clone(),
             clock: self.shared_clock(),
+            evidence: aftersales::storage::Bucket::from_env(),
         };
         let intake = intake::routes(app.clone());
         let returns = returns::routes(app.clone());

@@ -184,3 +184,19 @@ pub fn order_page() -> Value {
         next_cursor: None,
     })
 }
+
+/// `POST /v1/cases/{id}/uploads`.
+pub fn upload_request() -> Value {
+    json!({"content_type": "image/jpeg", "size_bytes": 482_133})
+}
+
+/// Its answer.
+pub fn upload_ticket() -> Value {
+    json!({
+        "upload_id": "0123456789abcdef0123456789abcdef",
+        "method": "PUT",
+        "url": "https://evidence.s3.us-east-1.amazonaws.com/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Signature=…",
+        "headers": {"Content-Length": "482133", "Content-Type": "image/jpeg"},
+        "expires_at": "2026-11-20T02:15:00Z"
+    })
+}

@@ -29,6 +29,8 @@ pub struct App {
     pub store: Store,
     pub policy: PolicyCache,
     pub clock: SharedClock,
+    /// The evidence bucket (`EVIDENCE_BUCKET`); without one, uploads answer 503.
+    pub evidence: Option<crate::storage::Bucket>,
 }
 
 impl App {
@@ -37,6 +39,7 @@ impl App {
             store,
             policy: PolicyCache::default(),
             clock,
+            evidence: crate::storage::Bucket::from_env(),
         }
     }
 }

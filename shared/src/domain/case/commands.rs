@@ -3,8 +3,8 @@
 use super::*;
 
 /// A command on an existing case, as its route's JSON body. Adding one is this impl (its
-/// domain function, with its tests) and one line in a router:
-/// `.route("/v1/cases/{id}/cancel", case_command_route::<case::Cancel, _>())`.
+/// domain function, with its tests) and its route in a function's `api()`:
+/// `.post(path, case_command_route::<C, _>(), case_command_op::<C>(id, summary, example))`.
 pub trait CaseCommand: serde::de::DeserializeOwned + Clone + Send + Sync + 'static {
     /// The access table's row that lets the caller see the case: someone else's is a 404.
     const ACTION: Action;
@@ -95,6 +95,110 @@ pub fn add_evidence(
         return Err(InvalidField::new("evidence", "give at least one piece of evidence").into());
     }
     let evidence = normalise_evidence(&evidence, case.evidence.len()).map_err(Refusal::Invalid)?;
+    append_evidence(case, actor, evidence, now)
+}
+
+/// A file uploaded to the evidence bucket for a case, as the bucket describes it (its size and
+/// media type are the bucket's, not the caller's word).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    /// Its key: `cases/<case number>/<upload id>`.
+    pub key: String,
+    /// Its address as stored on the case (`s3://<bucket>/<key>`).
+    pub url: String,
+    pub kind: EvidenceKind,
+    pub size_bytes: u64,
+    pub content_type: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Checks a request for an upload URL: a media type evidence may have, a size within bounds,
+/// on an open case with room for more evidence, by someone who may add evidence.
+pub fn plan_upload(
+    case: &Case,
+    actor: &Actor,
+    content_type: &str,
+    size_bytes: u64,
+) -> Result<String, Refusal> {
+    allowed(actor, Action::AddEvidence)?;
+    let probe = Evidence {
+        kind: EvidenceKind::Photo,
+        url: "s3://evidence/probe".into(),
+        size_bytes,
+        content_type: Some(content_type.to_owned()),
+        note: None,
+        upload: None,
+    };
+    let checked = normalise_evidence(&[probe], case.evidence.len()).map_err(|errors| {
+        Refusal::Invalid(
+            errors
+                .into_iter()
+                .map(|e| InvalidField::new(e.field.replace("evidence/0/", ""), e.reason))
+                .collect(),
+        )
+    })?;
+    if !case.status.open() {
+        return Err(RuleError::state(
+            "case-closed",
+            format!(
+                "a case that is {} takes no more evidence",
+                case.status.as_str()
+            ),
+        )
+        .into());
+    }
+    Ok(checked
+        .into_iter()
+        .next()
+        .and_then(|e| e.content_type)
+        .unwrap_or_default())
+}
+
+/// Attaches an uploaded file to the case it was uploaded for, once.
+pub fn attach_upload(
+    case: &Case,
+    actor: Actor,
+    upload: Uploaded,
+    now: DateTime<Utc>,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    allowed(&actor, Action::AddEvidence)?;
+    if !upload.key.starts_with(&format!("cases/{}/", case.id)) {
+        return Err(RuleError::new(
+            "upload-of-another-case",
+            "that file was uploaded for another case",
+        )
+        .into());
+    }
+    if case
+        .evidence
+        .iter()
+        .any(|e| e.upload.as_deref() == Some(upload.key.as_str()))
+    {
+        return Err(RuleError::state("upload-attached", "that file is attached already").into());
+    }
+    let evidence = Evidence {
+        kind: upload.kind,
+        url: upload.url,
+        size_bytes: upload.size_bytes,
+        content_type: upload.content_type,
+        note: upload.note,
+        upload: None,
+    };
+    let mut checked =
+        normalise_evidence(&[evidence], case.evidence.len()).map_err(Refusal::Invalid)?;
+    for e in &mut checked {
+        e.upload = Some(upload.key.clone());
+    }
+    append_evidence(case, actor, checked, now)
+}
+
+/// Appends checked evidence to an open case.
+fn append_evidence(
+    case: &Case,
+    actor: Actor,
+    evidence: Vec<Evidence>,
+    now: DateTime<Utc>,
+) -> Result<(Case, Vec<Event>), Refusal> {
     if !case.status.open() {
         return Err(RuleError::state(
             "case-closed",

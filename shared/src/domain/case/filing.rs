@@ -22,6 +22,13 @@ pub(super) fn normalise_evidence(
     let mut errors = Vec::new();
     let mut kept = Vec::with_capacity(items.len());
     for (i, e) in items.iter().enumerate() {
+        if e.upload.is_some() {
+            errors.push(InvalidField::new(
+                format!("evidence/{i}/upload"),
+                "is set by the service when an uploaded file is attached (POST /v1/cases/{id}/uploads/{upload})",
+            ));
+            continue;
+        }
         match e.normalised(&format!("evidence/{i}")) {
             Ok(e) => kept.push(e),
             Err(e) => errors.push(e),

@@ -257,12 +257,19 @@ pub struct Evidence {
     pub content_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Set by the service alone, for a file uploaded through `POST /v1/cases/{id}/uploads`:
+    /// its key in the evidence bucket (read it back with `GET /v1/cases/{id}/evidence/{n}`).
+    /// A request that names one is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub upload: Option<String>,
 }
 
 pub const MAX_EVIDENCE: usize = 20;
 /// Order lines one case may name: each counts towards that line's open cases.
 pub const MAX_CASE_LINES: usize = 20;
-const MAX_EVIDENCE_BYTES: u64 = 200 * 1024 * 1024;
+/// The largest evidence file: a phone's minute of video.
+pub const MAX_EVIDENCE_BYTES: u64 = 200 * 1024 * 1024;
 
 /// The media types evidence may have: photos, videos and PDFs that a browser shows without
 /// running anything. SVG and HTML are refused: they can carry scripts.
@@ -331,6 +338,7 @@ impl Evidence {
             size_bytes: self.size_bytes,
             content_type,
             note,
+            upload: self.upload.clone(),
         })
     }
 }

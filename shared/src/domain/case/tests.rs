@@ -212,6 +212,7 @@ fn evidence_is_bounded_and_must_point_at_a_real_upload() {
         size_bytes: 10,
         content_type: Some("image/jpeg".into()),
         note: None,
+        upload: None,
     };
     let (next, _) = add_evidence(&case, customer("c-1"), vec![photo.clone()], now()).unwrap();
     assert_eq!(next.evidence.len(), 1);
@@ -391,6 +392,7 @@ fn evidence_is_stored_as_it_was_checked_and_scriptable_types_are_refused() {
         size_bytes: 10,
         content_type: Some("Image/JPEG".into()),
         note: None,
+        upload: None,
     };
     let (next, _) = add_evidence(&case, customer("c-1"), vec![photo.clone()], now()).unwrap();
     assert_eq!(next.evidence[0].url, "https://cdn.example/a.jpg");
@@ -907,4 +909,86 @@ fn a_refund_counts_once_and_again_only_by_what_it_grew() {
         None,
         "a smaller one after"
     );
+}
+
+fn uploaded(case: &Case, id: &str) -> Uploaded {
+    Uploaded {
+        key: format!("cases/{}/{id}", case.id),
+        url: format!("s3://evidence/cases/{}/{id}", case.id),
+        kind: EvidenceKind::Photo,
+        size_bytes: 482_133,
+        content_type: Some("image/jpeg".into()),
+        note: None,
+    }
+}
+
+#[test]
+fn an_upload_is_attached_once_and_only_to_the_case_whose_prefix_it_has() {
+    let case = file_repair();
+    let (next, events) =
+        attach_upload(&case, customer("c-1"), uploaded(&case, "0a"), now()).unwrap();
+    assert_eq!(
+        next.evidence[0].upload.as_deref(),
+        Some(format!("cases/{}/0a", case.id).as_str())
+    );
+    assert_eq!(events.len(), 1);
+    // Once: the same object again is a state refusal (409), not a second piece of evidence.
+    let again = attach_upload(&next, customer("c-1"), uploaded(&case, "0a"), now());
+    assert!(
+        matches!(again, Err(Refusal::Rule(ref r)) if r.rule == "upload-attached"),
+        "{again:?}"
+    );
+    // Another case's object is refused, whatever it holds.
+    let foreign = Uploaded {
+        key: "cases/AS2611-00002/0b".into(),
+        ..uploaded(&case, "0b")
+    };
+    let foreign = attach_upload(&case, customer("c-1"), foreign, now());
+    assert!(
+        matches!(foreign, Err(Refusal::Rule(ref r)) if r.rule == "upload-of-another-case"),
+        "{foreign:?}"
+    );
+}
+
+#[test]
+fn an_upload_of_a_scriptable_type_is_not_attached_and_nobody_names_an_upload_by_hand() {
+    let case = file_repair();
+    let svg = Uploaded {
+        content_type: Some("image/svg+xml".into()),
+        ..uploaded(&case, "0c")
+    };
+    assert!(matches!(
+        attach_upload(&case, customer("c-1"), svg, now()),
+        Err(Refusal::Invalid(_))
+    ));
+    let forged = Evidence {
+        kind: EvidenceKind::Photo,
+        url: "https://cdn.example/a.jpg".into(),
+        size_bytes: 10,
+        content_type: Some("image/jpeg".into()),
+        note: None,
+        upload: Some(format!("cases/{}/0d", case.id)),
+    };
+    assert!(matches!(
+        add_evidence(&case, customer("c-1"), vec![forged], now()),
+        Err(Refusal::Invalid(ref f)) if f[0].field == "evidence/0/upload"
+    ));
+}
+
+#[test]
+fn an_upload_is_asked_for_an_allowed_type_and_size_on_an_open_case() {
+    let case = file_repair();
+    assert!(plan_upload(&case, &customer("c-1"), "image/jpeg", 482_133).is_ok());
+    assert!(matches!(
+        plan_upload(&case, &customer("c-1"), "text/html", 10),
+        Err(Refusal::Invalid(_))
+    ));
+    assert!(matches!(
+        plan_upload(&case, &customer("c-1"), "image/jpeg", 0),
+        Err(Refusal::Invalid(_))
+    ));
+    assert!(matches!(
+        plan_upload(&case, &customer("c-1"), "video/mp4", MAX_EVIDENCE_BYTES + 1),
+        Err(Refusal::Invalid(_))
+    ));
 }
