@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need cargo "Install Rust with rustup (https://rustup.rs)."
 install_dynamodb_local
+install_s3
 mkdir -p "$STATE_DIR"
 cd "$ROOT"
 
@@ -17,7 +18,9 @@ echo "release build of the functions: $(( $(date +%s) - start )) s (incremental;
 
 DDB_PORT=$(free_port)
 start_dynamodb "$DDB_PORT" memory "$STATE_DIR/dynamodb-bench.log"
-trap stop_dynamodb EXIT
+S3_DIR=$(mktemp -d)
+start_s3 "$(free_port)" "$S3_DIR" "$STATE_DIR/s3-bench.log"
+trap 'stop_dynamodb; stop_s3; rm -rf "$S3_DIR"' EXIT
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT" TABLE_NAME="bench"
 cargo run --quiet -p local-gateway -- create-table >&2
 

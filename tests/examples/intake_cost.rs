@@ -199,6 +199,91 @@ async fn main() {
         measure(app, name, |i| app.post(&paths[i], token, step)).await;
     }
 
+    // A photo's round trip as the app makes it: ask where (the function signs), upload 48 KB
+    // straight to the local S3, attach (the function asks the bucket, then writes the case).
+    let photo = vec![0x42u8; 48_213];
+    let case: Value = app
+        .post("/v1/cases", alice, body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let uploads = format!("/v1/cases/{}/uploads", case["id"].as_str().unwrap());
+    let (mut asked, mut put, mut attached, mut total) = (vec![], vec![], vec![], vec![]);
+    // (reads, writes) summed over the rounds.
+    let (mut ask_cost, mut attach_cost) = ((0, 0), (0, 0));
+    for _ in 0..20 {
+        let start = Instant::now();
+        let before = app.store.metrics();
+        let ticket: Value = app
+            .post(
+                &uploads,
+                alice,
+                &json!({"content_type": "image/jpeg", "size_bytes": photo.len()}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let cost = app.store.metrics() - before;
+        ask_cost = (
+            ask_cost.0 + cost.read_round_trips(),
+            ask_cost.1 + cost.write_round_trips,
+        );
+        let t1 = Instant::now();
+        let status = app
+            .http
+            .put(
+                ticket["url"]
+                    .as_str()
+                    .expect("uploads need the local S3 (make bench starts it)"),
+            )
+            .header("content-type", "image/jpeg")
+            .body(photo.clone())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "PUT {status}");
+        let t2 = Instant::now();
+        let before = app.store.metrics();
+        let status = app
+            .post(
+                &format!("{uploads}/{}", ticket["upload_id"].as_str().unwrap()),
+                alice,
+                &json!({}),
+            )
+            .await
+            .status();
+        assert!(status.is_success(), "attach {status}");
+        let cost = app.store.metrics() - before;
+        attach_cost = (
+            attach_cost.0 + cost.read_round_trips(),
+            attach_cost.1 + cost.write_round_trips,
+        );
+        let t3 = Instant::now();
+        asked.push((t1 - start).as_secs_f64() * 1000.0);
+        put.push((t2 - t1).as_secs_f64() * 1000.0);
+        attached.push((t3 - t2).as_secs_f64() * 1000.0);
+        total.push((t3 - start).as_secs_f64() * 1000.0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    println!(
+        "
+photo upload (48 KB, 20 rounds, median ms): ask {:.1} ({:.1} reads, {:.1} writes), PUT to S3 {:.1}, attach {:.1} ({:.1} reads, {:.1} writes; one HEAD), whole round trip {:.1}",
+        median(&mut asked),
+        ask_cost.0 as f64 / 20.0,
+        ask_cost.1 as f64 / 20.0,
+        median(&mut put),
+        median(&mut attached),
+        attach_cost.0 as f64 / 20.0,
+        attach_cost.1 as f64 / 20.0,
+        median(&mut total)
+    );
+
     // What AWS bills for each typical operation, computed from the items written, against
     // its floor (tests/src/billing.rs), on a table of its own.
     let billed = TestApp::spawn().await;
