@@ -2,10 +2,14 @@
 //! through a function. A function hands out short-lived presigned URLs (SigV4, in the query)
 //! and asks the bucket (`HEAD`) what arrived before a case refers to it.
 //!
-//! - An upload URL is a `PUT` signed with the object's `Content-Type` and `Content-Length`: S3
-//!   refuses the body if either differs from what was asked, or once the URL has expired.
-//! - Keys are `cases/<case number>/<upload id>`; a case only ever refers to objects under its
-//!   own prefix, and in AWS the function's role reaches only `cases/*`.
+//! - An upload URL is a `PUT` signed with the object's `Content-Type` and `Content-Length` and
+//!   `If-None-Match: *`: S3 refuses the body if either differs from what was asked, once the URL
+//!   has expired, and once the object exists (a file attached as evidence cannot be swapped
+//!   for another by using its URL again).
+//! - Keys are `cases/<case number>/<upload id>`, the upload id holding the size asked (so that
+//!   the attach checks what arrived against it, with nothing stored per upload); a case only
+//!   ever refers to objects under its own prefix, and in AWS the function's role reaches only
+//!   `cases/*`.
 //! - A read is a presigned `GET` of a few minutes, for whoever may see the case.
 //!
 //! Signed with `aws-sigv4` (already linked by the DynamoDB client) rather than the S3 SDK,
@@ -194,7 +198,7 @@ impl Bucket {
         Ok(format!("{url}?{}", query.join("&")))
     }
 
-    /// An upload URL for exactly `size_bytes` of `content_type`.
+    /// An upload URL for exactly `size_bytes` of `content_type`, for an object not there yet.
     pub fn upload_url(
         &self,
         key: &str,
@@ -206,7 +210,11 @@ impl Bucket {
         self.presign(
             "PUT",
             key,
-            &[("content-length", &size), ("content-type", content_type)],
+            &[
+                ("content-length", &size),
+                ("content-type", content_type),
+                ("if-none-match", "*"),
+            ],
             UPLOAD_URL_TTL,
             now,
         )
@@ -255,18 +263,29 @@ pub fn upload_key(case_id: &str, upload_id: &str) -> String {
     format!("{CASES_PREFIX}{case_id}/{upload_id}")
 }
 
-/// Whether `raw` may be an upload id: what [`new_upload_id`] makes (a key's last segment).
-pub fn is_upload_id(raw: &str) -> bool {
-    raw.len() == 32
-        && raw
+/// The size an upload id was issued for, if `raw` is one (what [`new_upload_id`] makes:
+/// 32 lowercase hex digits, `-`, the size in decimal); anything else is not looked up.
+pub fn upload_size(raw: &str) -> Option<u64> {
+    let (random, size) = raw.split_once('-')?;
+    let random_ok = random.len() == 32
+        && random
             .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let size_ok = !size.is_empty()
+        && size.len() <= 12
+        && !size.starts_with('0')
+        && size.bytes().all(|b| b.is_ascii_digit());
+    if random_ok && size_ok {
+        size.parse().ok()
+    } else {
+        None
+    }
 }
 
-/// A new upload id: 128 random bits, in hex.
-pub fn new_upload_id() -> String {
+/// A new upload id for a file of `size_bytes`: 128 random bits in hex, and the size.
+pub fn new_upload_id(size_bytes: u64) -> String {
     format!(
-        "{:016x}{:016x}",
+        "{:016x}{:016x}-{size_bytes}",
         crate::clock::random_u64(),
         crate::clock::random_u64()
     )
@@ -318,14 +337,14 @@ mod tests {
     fn an_upload_url_signs_the_type_and_the_length_it_allows() {
         let url = bucket()
             .upload_url(
-                "cases/AS2611-2012345678/0123456789abcdef0123456789abcdef",
+                "cases/AS2611-2012345678/0123456789abcdef0123456789abcdef-482133",
                 "image/jpeg",
                 482_133,
                 SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
             )
             .unwrap();
         assert!(url.starts_with(
-            "http://127.0.0.1:9000/evidence/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef?"
+            "http://127.0.0.1:9000/evidence/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef-482133?"
         ));
         assert!(
             url.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"),
@@ -337,8 +356,18 @@ mod tests {
 
     #[test]
     fn upload_ids_are_what_new_upload_id_makes_and_nothing_else() {
-        assert!(is_upload_id(&new_upload_id()));
-        assert!(!is_upload_id("../AS2611-2012345678/x"));
-        assert!(!is_upload_id("0123456789ABCDEF0123456789ABCDEF"));
+        assert_eq!(upload_size(&new_upload_id(482_133)), Some(482_133));
+        for bad in [
+            "../AS2611-2012345678/x",
+            "0123456789ABCDEF0123456789ABCDEF-10",
+            "0123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcdef-",
+            "0123456789abcdef0123456789abcdef-010",
+            "0123456789abcdef0123456789abcdef-+10",
+            "0123456789abcdef0123456789abcde-10",
+            "0123456789abcdef0123456789abcdef-1000000000000",
+        ] {
+            assert_eq!(upload_size(bad), None, "{bad}");
+        }
     }
 }

@@ -239,6 +239,7 @@ async fn main() {
                     .expect("uploads need the local S3 (make bench starts it)"),
             )
             .header("content-type", "image/jpeg")
+            .header("if-none-match", "*")
             .body(photo.clone())
             .send()
             .await

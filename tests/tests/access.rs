@@ -306,6 +306,7 @@ async fn every_intake_route_answers_each_role_the_owner_a_stranger_and_nobody_as
         .http
         .put(ticket["url"].as_str().expect("an upload URL"))
         .header("content-type", "image/jpeg")
+        .header("if-none-match", "*")
         .body(vec![0xFF, 0xD8, 0xFF, 0xE0])
         .send()
         .await

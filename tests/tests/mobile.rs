@@ -106,6 +106,7 @@ async fn the_app_shows_what_is_owed_files_a_return_with_two_photos_follows_it_sh
             .http
             .put(ticket["url"].as_str().unwrap())
             .header("content-type", "image/jpeg")
+            .header("if-none-match", "*")
             .body(photo)
             .send()
             .await

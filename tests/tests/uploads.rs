@@ -49,10 +49,12 @@ async fn ask(
     .await
 }
 
+/// A PUT as the app sends it: the headers the ticket names.
 async fn put(app: &TestApp, url: &str, content_type: &str, body: Vec<u8>) -> StatusCode {
     app.http
         .put(url)
         .header("content-type", content_type)
+        .header("if-none-match", "*")
         .body(body)
         .send()
         .await
@@ -187,7 +189,7 @@ async fn an_upload_url_refuses_a_larger_body_another_type_a_tampered_address_and
     );
 
     // Signed sixteen minutes ago: its fifteen minutes are over.
-    let key = upload_key(&case, "0123456789abcdef0123456789abcdef");
+    let key = upload_key(&case, "0123456789abcdef0123456789abcdef-1000");
     let expired = bucket()
         .upload_url(
             &key,
@@ -316,4 +318,45 @@ async fn an_upload_is_asked_only_for_a_type_and_size_evidence_may_have() {
     }
     let (status, _) = ask(&app, &alice, &case, "video/mp4", 150 * 1024 * 1024).await;
     assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_file_of_another_size_than_asked_is_not_attached_even_when_the_store_took_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    let case = file_case(&app, &alice).await;
+    let (_, ticket) = ask(&app, &alice, &case, "image/jpeg", 10).await;
+    // The signed Content-Length, and a chunked body of 100 bytes: the local S3 takes it (S3
+    // itself would not); the attach still checks what arrived against what was asked.
+    let url = ticket["url"].as_str().unwrap();
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: image/jpeg\r\nIf-None-Match: *\r\n\
+         Content-Length: 10\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n64\r\n{}\r\n0\r\n\r\n",
+        "x".repeat(100)
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    if answer.starts_with("HTTP/1.1 200") {
+        let attach = format!(
+            "/v1/cases/{case}/uploads/{}",
+            ticket["upload_id"].as_str().unwrap()
+        );
+        let (status, refused) = json(app.post(&attach, &alice, &json!({})).await).await;
+        assert_eq!(
+            (status, refused["rule"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("upload-size-mismatch")
+            ),
+            "{refused}"
+        );
+    } else {
+        // Refused by the store itself: nothing to attach.
+        assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    }
 }

@@ -101,7 +101,7 @@ pub fn api() -> Api<AppState> {
             post(uploads::ask),
             Op::new("askUpload", "Ask where to upload a photo or a video")
                 .tag("evidence")
-                .describe("Answers a presigned `PUT` URL of the evidence bucket, valid 15 minutes, for exactly the media type and size asked: upload the file there with the headers given, then attach it. S3 refuses a body of another size or type, and the URL once expired.")
+                .describe("Answers a presigned `PUT` URL of the evidence bucket, valid 15 minutes, for exactly the media type and size asked: upload the file there with the headers given, then attach it. S3 refuses a body of another size or type, a second write to the same object, and the URL once expired.")
                 .allowed(&[Action::AddEvidence])
                 .path_param("id", "The case number", "AS2611-2012345678")
                 .body::<uploads::UploadRequest>(true, examples::upload_request())
@@ -114,10 +114,10 @@ pub fn api() -> Api<AppState> {
             post(uploads::attach),
             Op::new("attachUpload", "Attach an uploaded file to its case")
                 .tag("evidence")
-                .describe("Once the file is in the bucket: its size and media type are the bucket's. Only a file uploaded for this case can be attached, once; before it is uploaded the answer is 422 `upload-missing`.")
+                .describe("Once the file is in the bucket: its size and media type are the bucket's. Only a file uploaded for this case, of the size asked, can be attached, once; before it is uploaded the answer is 422 `upload-missing`.")
                 .allowed(&[Action::AddEvidence])
                 .path_param("id", "The case number", "AS2611-2012345678")
-                .path_param("upload", "The `upload_id` the upload URL came with", "0123456789abcdef0123456789abcdef")
+                .path_param("upload", "The `upload_id` the upload URL came with", "0123456789abcdef0123456789abcdef-482133")
                 .body::<uploads::AttachUpload>(false, serde_json::json!({"type": "photo", "note": "The flicker, at 10 minutes."}))
                 .answers::<CaseView>(200, "The case with the file as evidence", examples::case_view())
                 .refuses(&[409, 422]),
@@ -131,7 +131,7 @@ pub fn api() -> Api<AppState> {
                 .allowed(&[Action::ReadCase])
                 .path_param("id", "The case number", "AS2611-2012345678")
                 .path_param("n", "The evidence's position on the case, from 0", "0")
-                .answers::<uploads::EvidenceLink>(200, "Where to read it", serde_json::json!({"url": "https://evidence.s3.us-east-1.amazonaws.com/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=…", "expires_at": "2026-11-20T02:05:00Z"})),
+                .answers::<uploads::EvidenceLink>(200, "Where to read it", serde_json::json!({"url": "https://evidence.s3.us-east-1.amazonaws.com/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef-482133?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=…", "expires_at": "2026-11-20T02:05:00Z"})),
         )
         .post(
             "/v1/cases/{id}/cancel",

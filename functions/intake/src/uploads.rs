@@ -1,8 +1,10 @@
 //! Photo and video evidence, uploaded by the app straight to the evidence bucket:
 //! - `POST /v1/cases/{id}/uploads` answers a presigned `PUT` URL for exactly the media type
-//!   and size asked (S3 refuses anything else, and the URL after 15 minutes);
+//!   and size asked, for an object not there yet (S3 refuses anything else, a second write,
+//!   and the URL after 15 minutes);
 //! - `POST /v1/cases/{id}/uploads/{upload}` attaches the file once it is there: the bucket
-//!   (`HEAD`) says what arrived, and only an object under the case's own prefix can be named;
+//!   (`HEAD`) says what arrived, which must be the size asked, and only an object under the
+//!   case's own prefix can be named;
 //! - `GET /v1/cases/{id}/evidence/{n}` answers where to read a piece of evidence: a presigned
 //!   `GET` of 5 minutes for an uploaded file, the address as given for the others.
 //!
@@ -43,7 +45,7 @@ pub struct UploadTicket {
     pub upload_id: String,
     pub method: &'static str,
     pub url: String,
-    /// `Content-Type` and `Content-Length`, as signed.
+    /// `Content-Type`, `Content-Length` and `If-None-Match: *`, as signed: send exactly these.
     pub headers: std::collections::BTreeMap<&'static str, String>,
     pub expires_at: DateTime<Utc>,
 }
@@ -133,7 +135,7 @@ pub async fn ask(
         request.size_bytes,
     )?;
     let bucket = bucket(&app)?;
-    let upload_id = storage::new_upload_id();
+    let upload_id = storage::new_upload_id(request.size_bytes);
     let key = storage::upload_key(case.id.as_str(), &upload_id);
     let now = SystemTime::now();
     let url = bucket
@@ -149,6 +151,7 @@ pub async fn ask(
             headers: [
                 ("Content-Type", content_type),
                 ("Content-Length", request.size_bytes.to_string()),
+                ("If-None-Match", "*".to_owned()),
             ]
             .into(),
             expires_at: after(now, storage::UPLOAD_URL_TTL),
@@ -163,9 +166,9 @@ pub async fn attach(
     Path((id, upload_id)): Path<(String, String)>,
     OptionalJsonBody(command): OptionalJsonBody<AttachUpload>,
 ) -> Result<Json<CaseView>, ApiError> {
-    if !storage::is_upload_id(&upload_id) {
+    let Some(asked_bytes) = storage::upload_size(&upload_id) else {
         return Err(ApiError::NotFound(format!("no upload {upload_id}")));
-    }
+    };
     let (app, principal, command, upload_id) = (&app, &principal, &command, &upload_id);
     let view = on_case(&app.store, principal, &id, Action::AddEvidence, |current, _| async move {
         let bucket = bucket(app)?;
@@ -182,6 +185,7 @@ pub async fn attach(
             url: format!("s3://{}/{key}", bucket.name()),
             key,
             kind: command.kind,
+            asked_bytes,
             size_bytes: object.size_bytes,
             content_type: object.content_type,
             note: command.note.clone(),

@@ -193,10 +193,10 @@ pub fn upload_request() -> Value {
 /// Its answer.
 pub fn upload_ticket() -> Value {
     json!({
-        "upload_id": "0123456789abcdef0123456789abcdef",
+        "upload_id": "0123456789abcdef0123456789abcdef-482133",
         "method": "PUT",
-        "url": "https://evidence.s3.us-east-1.amazonaws.com/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Signature=…",
-        "headers": {"Content-Length": "482133", "Content-Type": "image/jpeg"},
+        "url": "https://evidence.s3.us-east-1.amazonaws.com/cases/AS2611-2012345678/0123456789abcdef0123456789abcdef-482133?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature=…",
+        "headers": {"Content-Length": "482133", "Content-Type": "image/jpeg", "If-None-Match": "*"},
         "expires_at": "2026-11-20T02:15:00Z"
     })
 }

@@ -107,6 +107,9 @@ pub struct Uploaded {
     /// Its address as stored on the case (`s3://<bucket>/<key>`).
     pub url: String,
     pub kind: EvidenceKind,
+    /// The size the upload URL was asked for.
+    pub asked_bytes: u64,
+    /// What the bucket holds.
     pub size_bytes: u64,
     pub content_type: Option<String>,
     pub note: Option<String>,
@@ -175,6 +178,16 @@ pub fn attach_upload(
         .any(|e| e.upload.as_deref() == Some(upload.key.as_str()))
     {
         return Err(RuleError::state("upload-attached", "that file is attached already").into());
+    }
+    if upload.size_bytes != upload.asked_bytes {
+        return Err(RuleError::new(
+            "upload-size-mismatch",
+            format!(
+                "the file uploaded has {} bytes, not the {} its upload URL was asked for",
+                upload.size_bytes, upload.asked_bytes
+            ),
+        )
+        .into());
     }
     let evidence = Evidence {
         kind: upload.kind,

@@ -916,6 +916,7 @@ fn uploaded(case: &Case, id: &str) -> Uploaded {
         key: format!("cases/{}/{id}", case.id),
         url: format!("s3://evidence/cases/{}/{id}", case.id),
         kind: EvidenceKind::Photo,
+        asked_bytes: 482_133,
         size_bytes: 482_133,
         content_type: Some("image/jpeg".into()),
         note: None,
@@ -947,6 +948,20 @@ fn an_upload_is_attached_once_and_only_to_the_case_whose_prefix_it_has() {
     assert!(
         matches!(foreign, Err(Refusal::Rule(ref r)) if r.rule == "upload-of-another-case"),
         "{foreign:?}"
+    );
+}
+
+#[test]
+fn an_upload_of_another_size_than_asked_is_not_attached() {
+    let case = file_repair();
+    let bigger = Uploaded {
+        size_bytes: 482_134,
+        ..uploaded(&case, "0e")
+    };
+    let refused = attach_upload(&case, customer("c-1"), bigger, now());
+    assert!(
+        matches!(refused, Err(Refusal::Rule(ref r)) if r.rule == "upload-size-mismatch"),
+        "{refused:?}"
     );
 }
 
