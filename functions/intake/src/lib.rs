@@ -25,6 +25,7 @@ pub(crate) use aftersales::http::retry_on_conflict;
 use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, CaseSummary};
 use aftersales::domain::entitlement::Entitlement;
+use aftersales::http::contract::{Docs, RoutesOnly};
 use aftersales::http::{Api, CaseView, Op, case_command_op, case_command_route, examples, problem};
 use axum::Router;
 use axum::routing::{get, post};
@@ -39,16 +40,17 @@ pub fn router(state: AppState) -> Router {
 
 /// The function's routes alone, to merge with others' behind one gateway.
 pub fn routes(state: AppState) -> Router {
-    api().into_parts().0.with_state(state)
+    api::<RoutesOnly>().into_parts().0.with_state(state)
 }
 
-/// The function's routes, each with its operation in the published contract.
-pub fn api() -> Api<AppState> {
+/// The function's routes, each with its operation in the published contract (built only
+/// `WithDocs`: a Lambda's router is `RoutesOnly`).
+pub fn api<D: Docs>() -> Api<AppState, D> {
     Api::new()
         .get(
             "/v1/entitlements",
             get(entitlements::look_up),
-            Op::new("lookUpEntitlement", "What a purchase is owed today")
+            || Op::new("lookUpEntitlement", "What a purchase is owed today")
                 .tag("entitlements")
                 .describe("By a storefront order line (`storefront`, `order_id`, `line_id`: the order is the proof of purchase), or by a product `category` and its dates. Each remedy's window says why, from the policy.")
                 .allowed(&[Action::LookUpEntitlement])
@@ -59,7 +61,7 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/cases",
             post(cases::file),
-            Op::new("fileCase", "File a service request")
+            || Op::new("fileCase", "File a service request")
                 .tag("cases")
                 .describe("A customer files for themselves (from the app); customer service files for a customer it names. With `Idempotency-Key`, a retry answers the case filed the first time (`Idempotent-Replayed: true`); the same key with another body is a 422.")
                 .allowed(&[Action::FileCase])
@@ -76,7 +78,7 @@ pub fn api() -> Api<AppState> {
         .get(
             "/v1/cases",
             get(cases::list),
-            Op::new("listCases", "A customer's own cases, or the staff queue")
+            || Op::new("listCases", "A customer's own cases, or the staff queue")
                 .tag("cases")
                 .allowed(&[Action::ListCases])
                 .query::<cases::ListParams>()
@@ -85,7 +87,7 @@ pub fn api() -> Api<AppState> {
         .get(
             "/v1/cases/{id}",
             get(cases::read),
-            Op::new("readCase", "A case with its timeline")
+            || Op::new("readCase", "A case with its timeline")
                 .tag("cases")
                 .allowed(&[Action::ReadCase])
                 .path_param("id", "The case number", "AS2611-2012345678")
@@ -94,12 +96,12 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/cases/{id}/evidence",
             case_command_route::<case::AddEvidence, _>(),
-            case_command_op::<case::AddEvidence>("addEvidence", "Add evidence to a case", examples::add_evidence()),
+            || case_command_op::<case::AddEvidence>("addEvidence", "Add evidence to a case", examples::add_evidence()),
         )
         .post(
             "/v1/cases/{id}/uploads",
             post(uploads::ask),
-            Op::new("askUpload", "Ask where to upload a photo or a video")
+            || Op::new("askUpload", "Ask where to upload a photo or a video")
                 .tag("evidence")
                 .describe("Answers a presigned `PUT` URL of the evidence bucket, valid 15 minutes, for exactly the media type and size asked: upload the file there with the headers given, then attach it. S3 refuses a body of another size or type, a second write to the same object, and the URL once expired.")
                 .allowed(&[Action::AddEvidence])
@@ -112,7 +114,7 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/cases/{id}/uploads/{upload}",
             post(uploads::attach),
-            Op::new("attachUpload", "Attach an uploaded file to its case")
+            || Op::new("attachUpload", "Attach an uploaded file to its case")
                 .tag("evidence")
                 .describe("Once the file is in the bucket: its size and media type are the bucket's. Only a file uploaded for this case, of the size asked, can be attached, once; before it is uploaded the answer is 422 `upload-missing`.")
                 .allowed(&[Action::AddEvidence])
@@ -125,7 +127,7 @@ pub fn api() -> Api<AppState> {
         .get(
             "/v1/cases/{id}/evidence/{n}",
             get(uploads::read),
-            Op::new("readEvidence", "Where to read one piece of evidence")
+            || Op::new("readEvidence", "Where to read one piece of evidence")
                 .tag("evidence")
                 .describe("For an uploaded file, a presigned `GET` URL valid 5 minutes; for evidence given as an address, that address.")
                 .allowed(&[Action::ReadCase])
@@ -136,6 +138,6 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/cases/{id}/cancel",
             case_command_route::<case::Cancel, _>(),
-            case_command_op::<case::Cancel>("cancelCase", "Cancel a case", examples::cancel()),
+            || case_command_op::<case::Cancel>("cancelCase", "Cancel a case", examples::cancel()),
         )
 }

@@ -8,6 +8,7 @@
 mod policy;
 
 use aftersales::domain::access::Action;
+use aftersales::http::contract::{Docs, RoutesOnly};
 use aftersales::http::contract::{document_op, serve_document};
 use aftersales::http::{Api, Op, examples, problem};
 use axum::Router;
@@ -22,18 +23,19 @@ pub fn router(state: AppState) -> Router {
 
 /// The function's routes alone, to merge with others' behind one gateway.
 pub fn routes(state: AppState) -> Router {
-    api().into_parts().0.with_state(state)
+    api::<RoutesOnly>().into_parts().0.with_state(state)
 }
 
-/// The function's routes, each with its operation in the published contract. The contract
+/// The function's routes, each with its operation in the published contract (built only
+/// `WithDocs`: a Lambda's router is `RoutesOnly`). The contract
 /// itself is served here too: no token, no secrets, the smallest function.
-pub fn api() -> Api<AppState> {
+pub fn api<D: Docs>() -> Api<AppState, D> {
     let view = || serde_json::json!({"version": 3, "policy": examples::policy()});
     Api::new()
         .get(
             "/v1/policy",
             get(policy::read),
-            Op::new("readPolicy", "The merchant's policy and its version")
+            || Op::new("readPolicy", "The merchant's policy and its version")
                 .tag("policy")
                 .allowed(&[Action::ReadPolicy])
                 .answers::<policy::PolicyView>(200, "The policy in force (version 0: the defaults)", view()),
@@ -41,7 +43,7 @@ pub fn api() -> Api<AppState> {
         .put(
             "/v1/policy",
             put(policy::replace),
-            Op::new("replacePolicy", "Replace the merchant's policy")
+            || Op::new("replacePolicy", "Replace the merchant's policy")
                 .tag("policy")
                 .describe("`If-Match` names the version read; a stale one is a 409. Every field is validated and each invalid one named in `invalid-params`.")
                 .allowed(&[Action::ReplacePolicy])
@@ -50,5 +52,5 @@ pub fn api() -> Api<AppState> {
                 .answers::<policy::PolicyView>(200, "The policy now in force", view())
                 .refuses(&[409]),
         )
-        .get("/v1/openapi.json", get(serve_document), document_op())
+        .get("/v1/openapi.json", get(serve_document), document_op)
 }

@@ -13,6 +13,7 @@ use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, CaseSummary};
 use aftersales::domain::effects::Decision;
 use aftersales::domain::returns::{Command, Stage};
+use aftersales::http::contract::{Docs, RoutesOnly};
 use aftersales::http::{
     Api, ApiError, CaseView, JsonBody, Op, Principal, QueryParams, examples, on_case, page_limit,
     problem,
@@ -35,11 +36,12 @@ pub fn router(state: AppState) -> Router {
 
 /// The function's routes alone, to merge with others' behind one gateway.
 pub fn routes(state: AppState) -> Router {
-    api().into_parts().0.with_state(state)
+    api::<RoutesOnly>().into_parts().0.with_state(state)
 }
 
-/// The function's routes, each with its operation in the published contract.
-pub fn api() -> Api<AppState> {
+/// The function's routes, each with its operation in the published contract (built only
+/// `WithDocs`: a Lambda's router is `RoutesOnly`).
+pub fn api<D: Docs>() -> Api<AppState, D> {
     use aftersales::domain::access::ReturnAction::*;
     let steps = [
         Decide,
@@ -58,7 +60,7 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/cases/{id}/return",
             post(step),
-            Op::new("returnStep", "Take one step of a return")
+            || Op::new("returnStep", "Take one step of a return")
                 .tag("returns")
                 .describe("The `action` names the step; who may take it is the access table's (`x-roles` is every role that may take some step): staff decide at the level the request needs, the customer resubmits, escalates, ships or cancels, the warehouse receives and reships, quality inspects, finance pays. A step the case's stage does not allow is a 409 naming its rule.")
                 .allowed(&steps)
@@ -70,7 +72,7 @@ pub fn api() -> Api<AppState> {
         .get(
             "/v1/returns",
             get(queue),
-            Op::new("returnQueue", "A return queue by stage, earliest deadline first")
+            || Op::new("returnQueue", "A return queue by stage, earliest deadline first")
                 .tag("returns")
                 .allowed(&[Action::ReturnQueue])
                 .query::<QueueParams>()

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use aftersales::clock::SharedClock;
 use aftersales::domain::access::Action;
+use aftersales::http::contract::{Docs, RoutesOnly};
 use aftersales::http::{Api, Op, examples};
 use aftersales::http::{App, problem};
 use aftersales::policy_cache::PolicyCache;
@@ -54,11 +55,12 @@ pub fn router(state: AppState) -> Router {
 
 /// The function's routes alone, to merge with others' behind one gateway.
 pub fn routes(state: AppState) -> Router {
-    api().into_parts().0.with_state(state)
+    api::<RoutesOnly>().into_parts().0.with_state(state)
 }
 
-/// The function's routes, each with its operation in the published contract.
-pub fn api() -> Api<AppState> {
+/// The function's routes, each with its operation in the published contract (built only
+/// `WithDocs`: a Lambda's router is `RoutesOnly`).
+pub fn api<D: Docs>() -> Api<AppState, D> {
     let order_example = || {
         let policy = aftersales::domain::policy::Policy::default();
         let today = aftersales::domain::case::merchant_date(examples::now(), &policy);
@@ -89,7 +91,7 @@ pub fn api() -> Api<AppState> {
         .get(
             "/v1/orders",
             get(orders::list),
-            Op::new("listOrders", "Storefront orders: a customer's own, or one customer's for staff")
+            || Op::new("listOrders", "Storefront orders: a customer's own, or one customer's for staff")
                 .tag("orders")
                 .allowed(&[Action::ReadOrders])
                 .query::<orders::ListParams>()
@@ -106,7 +108,7 @@ pub fn api() -> Api<AppState> {
         .get(
             "/v1/orders/{storefront}/{order_id}",
             get(orders::read),
-            Op::new("readOrder", "An order with what each line is owed today")
+            || Op::new("readOrder", "An order with what each line is owed today")
                 .tag("orders")
                 .allowed(&[Action::ReadOrders])
                 .path_param("storefront", "The configured storefront", "main")
@@ -116,7 +118,7 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/webhooks/shopify",
             post(webhooks::shopify),
-            webhook(
+            || webhook(
                 "shopifyWebhook",
                 "A Shopify webhook",
                 "orders/create|paid|fulfilled|partially_fulfilled|updated|cancelled, refunds/create, returns/request, returns/cancel and the other returns/* topics. De-duplicated on `X-Shopify-Event-Id`.",
@@ -131,7 +133,7 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/webhooks/woocommerce",
             post(webhooks::woocommerce),
-            webhook(
+            || webhook(
                 "woocommerceWebhook",
                 "A WooCommerce webhook",
                 "order.created|updated|deleted (REST v3 order; refunds within). An unsigned form-encoded ping is answered 200.",
@@ -146,7 +148,7 @@ pub fn api() -> Api<AppState> {
         .post(
             "/v1/webhooks/generic",
             post(webhooks::generic),
-            webhook(
+            || webhook(
                 "genericWebhook",
                 "A Standard Webhooks event from any other storefront",
                 "Our JSON events (order.upserted, refund.created, return.requested, return.changed), signed as Standard Webhooks specify: within 5 minutes of `webhook-timestamp`.",

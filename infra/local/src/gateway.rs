@@ -61,10 +61,11 @@ pub struct Stack {
 /// Every function's operations: the published contract's list, in the order the document
 /// shows them.
 pub fn operations() -> Vec<aftersales::http::Op> {
-    let mut ops = intake::api().operations();
-    ops.extend(returns::api().operations());
-    ops.extend(storefronts::api().operations());
-    ops.extend(policy::api().operations());
+    use aftersales::http::contract::WithDocs;
+    let mut ops = intake::api::<WithDocs>().operations();
+    ops.extend(returns::api::<WithDocs>().operations());
+    ops.extend(storefronts::api::<WithDocs>().operations());
+    ops.extend(policy::api::<WithDocs>().operations());
     ops
 }
 

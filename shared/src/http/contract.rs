@@ -426,35 +426,61 @@ fn problem_response(status: u16) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
-/// A function's routes and their operations, built together.
-pub struct Api<S> {
-    routes: Vec<(&'static str, MethodRouter<S>)>,
-    ops: Vec<Op>,
+/// Whether an [`Api`] keeps its operations: [`WithDocs`] for the document (the local gateway,
+/// `make openapi`, the tests), [`RoutesOnly`] for a Lambda's router. A Lambda never builds the
+/// document's schemas and examples at cold start, and, as it never calls an operation's
+/// closure, never links them either.
+pub trait Docs {
+    fn keep(op: impl FnOnce() -> Op) -> Option<Op>;
 }
 
-impl<S: Clone + Send + Sync + 'static> Default for Api<S> {
+/// Keeps each operation.
+pub struct WithDocs;
+impl Docs for WithDocs {
+    fn keep(op: impl FnOnce() -> Op) -> Option<Op> {
+        Some(op())
+    }
+}
+
+/// Drops each operation unbuilt.
+pub struct RoutesOnly;
+impl Docs for RoutesOnly {
+    fn keep(_: impl FnOnce() -> Op) -> Option<Op> {
+        None
+    }
+}
+
+/// A function's routes and their operations, declared together.
+pub struct Api<S, D = WithDocs> {
+    routes: Vec<(&'static str, MethodRouter<S>)>,
+    ops: Vec<Op>,
+    docs: std::marker::PhantomData<D>,
+}
+
+impl<S: Clone + Send + Sync + 'static, D: Docs> Default for Api<S, D> {
     fn default() -> Self {
         Self {
             routes: Vec::new(),
             ops: Vec::new(),
+            docs: std::marker::PhantomData,
         }
     }
 }
 
-impl<S: Clone + Send + Sync + 'static> Api<S> {
+impl<S: Clone + Send + Sync + 'static, D: Docs> Api<S, D> {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn get(self, path: &'static str, route: MethodRouter<S>, op: Op) -> Self {
+    pub fn get(self, path: &'static str, route: MethodRouter<S>, op: impl FnOnce() -> Op) -> Self {
         self.add(HttpMethod::Get, path, route, op)
     }
 
-    pub fn post(self, path: &'static str, route: MethodRouter<S>, op: Op) -> Self {
+    pub fn post(self, path: &'static str, route: MethodRouter<S>, op: impl FnOnce() -> Op) -> Self {
         self.add(HttpMethod::Post, path, route, op)
     }
 
-    pub fn put(self, path: &'static str, route: MethodRouter<S>, op: Op) -> Self {
+    pub fn put(self, path: &'static str, route: MethodRouter<S>, op: impl FnOnce() -> Op) -> Self {
         self.add(HttpMethod::Put, path, route, op)
     }
 
@@ -463,10 +489,12 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         method: HttpMethod,
         path: &'static str,
         route: MethodRouter<S>,
-        op: Op,
+        op: impl FnOnce() -> Op,
     ) -> Self {
         self.routes.push((path, route));
-        self.ops.push(op.at(method, path));
+        if let Some(op) = D::keep(op) {
+            self.ops.push(op.at(method, path));
+        }
         self
     }
 
