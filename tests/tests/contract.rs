@@ -185,3 +185,61 @@ async fn the_document_is_served_without_a_token() {
         .collect();
     assert_eq!(served, ops);
 }
+
+#[test]
+fn the_document_links_a_filed_case_to_what_can_be_done_with_it() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&local_gateway::gateway::openapi_json()).expect("JSON");
+    let links = doc["paths"]["/v1/cases"]["post"]["responses"]["201"]["links"]
+        .as_object()
+        .expect("links from a filed case");
+    let targets: BTreeSet<&str> = links
+        .values()
+        .map(|l| l["operationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        targets,
+        BTreeSet::from([
+            "readCase",
+            "addEvidence",
+            "cancelCase",
+            "returnStep",
+            "askUpload"
+        ])
+    );
+    assert_eq!(links["readCase"]["parameters"]["id"], "$response.body#/id");
+    let upload = &doc["paths"]["/v1/cases/{id}/uploads"]["post"]["responses"]["201"]["links"];
+    assert_eq!(
+        upload["attachUpload"]["parameters"]["upload"],
+        "$response.body#/upload_id"
+    );
+    // Every link names an operation the document has.
+    let operation_ids: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values())
+            {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    let to = link["operationId"].as_str().unwrap();
+                    assert!(
+                        operation_ids.contains(to),
+                        "a link to {to}, which is not documented"
+                    );
+                }
+            }
+        }
+    }
+}
