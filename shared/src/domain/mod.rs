@@ -8,6 +8,7 @@
 //! - [`identity`]: roles and the actor recorded on every event;
 //! - [`access`]: who may see and do what, for every route and every return step;
 //! - [`policy`]: the merchant's configurable numbers, with DOMAIN.md's defaults;
+//! - [`calendar`]: the merchant's working days (public holidays, make-up working days);
 //! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
 //! - [`case`]: the service case, its filing, commands, events and state machine (DOMAIN §2);
 //! - [`order`]: orders as the storefronts report them, the proof of purchase;
@@ -18,6 +19,7 @@
 //! uses `case`. Every refusal is one [`Refusal`], and a [`RuleError`] knows its [`RuleKind`].
 
 pub mod access;
+pub mod calendar;
 pub mod case;
 pub mod effects;
 pub mod entitlement;

@@ -83,6 +83,9 @@ pub struct Policy {
     pub max_open_cases_per_order_line: u32,
     /// Return approval: clocks, levels, fees (DOMAIN §4).
     pub returns: super::returns::ReturnPolicy,
+    /// Which days are working days, for promises counted in them (public holidays and the
+    /// make-up working days of the merchant's country; empty: Monday to Friday).
+    pub calendar: super::calendar::WorkCalendar,
 }
 
 impl Default for Policy {
@@ -110,6 +113,7 @@ impl Default for Policy {
             idempotency_ttl_hours: 24,
             max_open_cases_per_order_line: 5,
             returns: super::returns::ReturnPolicy::default(),
+            calendar: super::calendar::WorkCalendar::default(),
         }
     }
 }
@@ -208,6 +212,7 @@ impl Policy {
             check_category(&field, c, &mut errors);
         }
         self.returns.validate("returns", &mut errors);
+        errors.extend(self.calendar.validate("calendar"));
         if errors.is_empty() {
             Ok(())
         } else {

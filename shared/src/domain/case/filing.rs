@@ -65,22 +65,15 @@ pub fn merchant_date(now: DateTime<Utc>, policy: &Policy) -> NaiveDate {
     now.with_timezone(&policy.time_zone()).date_naive()
 }
 
-/// Adds working days (Monday to Friday, in the merchant's time zone) to an instant.
+/// Adds the merchant's working days (its calendar, in its time zone) to an instant.
 pub(super) fn add_working_days(
     now: DateTime<Utc>,
     days: u32,
     policy: &Policy,
 ) -> Option<DateTime<Utc>> {
-    let tz = policy.time_zone();
-    let mut t = now.with_timezone(&tz);
-    let mut left = days;
-    while left > 0 {
-        t = t.checked_add_signed(Duration::days(1))?;
-        if !matches!(t.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    Some(t.with_timezone(&Utc))
+    policy
+        .calendar
+        .add_working_days(now, days, policy.time_zone())
 }
 
 /// When the merchant must first answer a case of type `t` filed `now` (DOMAIN §2, §5).

@@ -10,7 +10,7 @@
 //! [`commands`] (evidence, cancellation, a return's steps: [`CaseCommand`] is how a command
 //! gets its route), [`storefront`] (a storefront's own returns and what happens to orders).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::access::{self, Action};
