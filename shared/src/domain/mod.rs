@@ -9,6 +9,7 @@
 //! - [`access`]: who may see and do what, for every route and every return step;
 //! - [`policy`]: the merchant's configurable numbers, with DOMAIN.md's defaults;
 //! - [`calendar`]: the merchant's working days (public holidays, make-up working days);
+//! - [`dispatch`]: the field service's promises (on site by contract and area, workshop);
 //! - [`entitlement`]: what a purchase is owed today (DOMAIN §3);
 //! - [`case`]: the service case, its filing, commands, events and state machine (DOMAIN §2);
 //! - [`order`]: orders as the storefronts report them, the proof of purchase;
@@ -21,6 +22,7 @@
 pub mod access;
 pub mod calendar;
 pub mod case;
+pub mod dispatch;
 pub mod effects;
 pub mod entitlement;
 pub mod identity;

@@ -86,6 +86,8 @@ pub struct Policy {
     /// Which days are working days, for promises counted in them (public holidays and the
     /// make-up working days of the merchant's country; empty: Monday to Friday).
     pub calendar: super::calendar::WorkCalendar,
+    /// Field service: on site by contract and area, workshop, spare parts (DOMAIN §5).
+    pub dispatch: super::dispatch::DispatchPolicy,
 }
 
 impl Default for Policy {
@@ -114,6 +116,7 @@ impl Default for Policy {
             max_open_cases_per_order_line: 5,
             returns: super::returns::ReturnPolicy::default(),
             calendar: super::calendar::WorkCalendar::default(),
+            dispatch: super::dispatch::DispatchPolicy::default(),
         }
     }
 }
@@ -213,6 +216,7 @@ impl Policy {
         }
         self.returns.validate("returns", &mut errors);
         errors.extend(self.calendar.validate("calendar"));
+        self.dispatch.validate("dispatch", &mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
