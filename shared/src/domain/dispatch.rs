@@ -178,11 +178,13 @@ mod tests {
     fn a_workshop_repair_taken_the_friday_before_a_holiday_lands_after_it_counting_a_make_up_saturday()
      {
         let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        let mut policy = Policy::default();
         // Monday 5 October off; Saturday 10 October worked in exchange.
-        policy.calendar = WorkCalendar {
-            holidays: [day(10, 5)].into(),
-            working_weekends: [day(10, 10)].into(),
+        let policy = Policy {
+            calendar: WorkCalendar {
+                holidays: [day(10, 5)].into(),
+                working_weekends: [day(10, 10)].into(),
+            },
+            ..Policy::default()
         };
         // Taken Friday 2 October at 15:00: Tuesday 6, Wednesday 7, Thursday 8, Friday 9,
         // the make-up Saturday 10.
