@@ -11,13 +11,13 @@
 # asking more than was paid) or by a check no schema states (400: control characters in a
 # note); both are the API's contract, documented on each operation.
 #
-# Needs DYNAMODB_ENDPOINT (make test starts DynamoDB Local) and the debug local-gateway.
+# Needs DYNAMODB_ENDPOINT (make test starts DynamoDB Local); builds the local gateway.
 set -euo pipefail
 source "$(dirname "$0")/../../infra/local/lib.sh"
 
 [ -n "${DYNAMODB_ENDPOINT:-}" ] || die "DYNAMODB_ENDPOINT is not set: run this from make test"
+(cd "$ROOT" && cargo build --quiet -p local-gateway) || die "the local gateway does not build (above)"
 GATEWAY="$ROOT/target/debug/local-gateway"
-[ -x "$GATEWAY" ] || die "$GATEWAY is missing: cargo build -p local-gateway"
 command -v schemathesis >/dev/null || die "schemathesis is not installed: make test installs it into .venv"
 
 WORK=$(mktemp -d)
