@@ -149,11 +149,303 @@ pub fn workshop_due(taken_at: DateTime<Utc>, policy: &Policy) -> Option<DateTime
     )
 }
 
+/// A technician as the dispatcher keeps them (DOMAIN §5): what they can repair, where they
+/// go, when they work and how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Technician {
+    /// Their sign-in subject: the technician role's token names them.
+    pub id: String,
+    pub name: String,
+    /// Product lines (policy categories such as `television`), or for cars 机电 / 钣喷 / 改装.
+    pub skills: std::collections::BTreeSet<String>,
+    /// The districts they serve, each in its band (city, suburbs, remote).
+    pub districts: std::collections::BTreeMap<String, Area>,
+    /// Working hours per weekday, Monday first, in minutes of the merchant's day
+    /// (`[540, 1080]`: 9:00 to 18:00); none: not working that weekday.
+    pub hours: [Option<(u16, u16)>; 7],
+    /// Visits a day at most.
+    pub daily_capacity: u32,
+    /// Days on leave.
+    #[serde(default)]
+    pub leave: std::collections::BTreeSet<chrono::NaiveDate>,
+}
+
+/// What a visit needs: a skill, a district, how long, and by when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitNeed<'a> {
+    pub skill: &'a str,
+    pub district: &'a str,
+    pub minutes: u32,
+    pub due: DateTime<Utc>,
+}
+
+/// Each technician's visits of one day, as (start, end).
+pub type DayBookings = std::collections::BTreeMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>>;
+
+/// A technician who fits a visit, with their earliest free start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub technician: String,
+    pub start: DateTime<Utc>,
+    /// Visits already booked that day.
+    pub load: u32,
+    pub band: Area,
+}
+
+impl Technician {
+    pub fn validate(&self) -> Vec<InvalidField> {
+        let mut errors = Vec::new();
+        if self.id.is_empty()
+            || self.id.len() > 128
+            || self.name.trim().is_empty()
+            || self.name.len() > 100
+        {
+            errors.push(InvalidField::new(
+                "id",
+                "an id (1 to 128) and a name (1 to 100)",
+            ));
+        }
+        if self.skills.is_empty()
+            || self.skills.len() > 50
+            || self.skills.iter().any(|s| s.is_empty() || s.len() > 64)
+        {
+            errors.push(InvalidField::new(
+                "skills",
+                "1 to 50 skills of 1 to 64 characters",
+            ));
+        }
+        if self.districts.is_empty()
+            || self.districts.len() > 200
+            || self.districts.keys().any(|d| d.is_empty() || d.len() > 32)
+        {
+            errors.push(InvalidField::new(
+                "districts",
+                "1 to 200 district codes of 1 to 32 characters",
+            ));
+        }
+        for (i, h) in self.hours.iter().enumerate() {
+            if let Some((start, end)) = h
+                && !(*start < *end && *end <= 24 * 60)
+            {
+                errors.push(InvalidField::new(
+                    format!("hours/{i}"),
+                    "start before end, within the day",
+                ));
+            }
+        }
+        if !(1..=50).contains(&self.daily_capacity) {
+            errors.push(InvalidField::new(
+                "daily_capacity",
+                "must be 1 to 50 visits",
+            ));
+        }
+        if self.leave.len() > 366 {
+            errors.push(InvalidField::new("leave", "at most 366 days"));
+        }
+        errors
+    }
+
+    /// When this technician works on `day`, in the merchant's time zone: their hours of that
+    /// weekday, unless on leave or it is not a working day of the merchant's calendar.
+    pub fn working_window(
+        &self,
+        day: chrono::NaiveDate,
+        policy: &Policy,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        use chrono::{Datelike, TimeZone};
+        if self.leave.contains(&day) || !policy.calendar.is_working_day(day) {
+            return None;
+        }
+        let (start, end) = self.hours[day.weekday().num_days_from_monday() as usize]?;
+        let tz = policy.time_zone();
+        let at = |minutes: u16| {
+            tz.from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+                .single()
+                .map(|t| (t + Duration::minutes(i64::from(minutes))).with_timezone(&Utc))
+        };
+        Some((at(start)?, at(end)?))
+    }
+}
+
+/// The technicians who fit `need`, ranked as the dispatcher takes them: the earliest free
+/// start, then the lightest day, then the nearest band. `booked` gives each technician's
+/// visits of `day` as (start, end); a start is free when the visit fits in their hours, before
+/// the due time, between their bookings, within their daily capacity.
+pub fn suggest(
+    technicians: &[Technician],
+    booked: &DayBookings,
+    need: &VisitNeed<'_>,
+    day: chrono::NaiveDate,
+    not_before: DateTime<Utc>,
+    policy: &Policy,
+) -> Vec<Suggestion> {
+    let length = Duration::minutes(i64::from(need.minutes));
+    let mut out: Vec<Suggestion> = technicians
+        .iter()
+        .filter(|t| t.skills.contains(need.skill))
+        .filter_map(|t| {
+            let band = *t.districts.get(need.district)?;
+            let (open, close) = t.working_window(day, policy)?;
+            let mut visits = booked.get(&t.id).cloned().unwrap_or_default();
+            visits.sort();
+            let load = u32::try_from(visits.len()).unwrap_or(u32::MAX);
+            if load >= t.daily_capacity {
+                return None;
+            }
+            // The earliest gap that holds the visit.
+            let mut start = open.max(not_before);
+            for (b_start, b_end) in &visits {
+                if start + length <= *b_start {
+                    break;
+                }
+                start = start.max(*b_end);
+            }
+            let end = start + length;
+            (end <= close && end <= need.due).then(|| Suggestion {
+                technician: t.id.clone(),
+                start,
+                load,
+                band,
+            })
+        })
+        .collect();
+    out.sort_by_key(|s| (s.start, s.load, s.band as u8, s.technician.clone()));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::calendar::WorkCalendar;
     use chrono::{FixedOffset, NaiveDate, TimeZone};
+
+    fn technician(id: &str, district: &str, band: Area) -> Technician {
+        let day = Some((9 * 60, 18 * 60));
+        Technician {
+            id: id.into(),
+            name: format!("Technician {id}"),
+            skills: ["television".to_owned()].into(),
+            districts: [(district.to_owned(), band)].into(),
+            hours: [day, day, day, day, day, None, None],
+            daily_capacity: 3,
+            leave: Default::default(),
+        }
+    }
+
+    #[test]
+    fn suggestions_rank_the_earliest_free_start_then_the_lightest_day_then_the_nearest_band() {
+        let policy = Policy::default();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(); // a Wednesday
+        let techs = vec![
+            technician("far", "420102", Area::Remote),
+            technician("near", "420102", Area::City),
+            technician("busy", "420102", Area::City),
+            technician("elsewhere", "420106", Area::City),
+        ];
+        let mut booked = std::collections::BTreeMap::new();
+        // "busy" has 9:00-10:00 taken; "far" nothing.
+        booked.insert(
+            "busy".to_owned(),
+            vec![(beijing(2026, 12, 2, 9), beijing(2026, 12, 2, 10))],
+        );
+        let need = VisitNeed {
+            skill: "television",
+            district: "420102",
+            minutes: 60,
+            due: beijing(2026, 12, 2, 11),
+        };
+        let ranked = suggest(
+            &techs,
+            &booked,
+            &need,
+            day,
+            beijing(2026, 12, 2, 8),
+            &policy,
+        );
+        let order: Vec<&str> = ranked.iter().map(|s| s.technician.as_str()).collect();
+        // near and far start at 9:00 (near first: nearer band), busy at 10:00; elsewhere
+        // does not serve the district.
+        assert_eq!(order, ["near", "far", "busy"]);
+        assert_eq!(ranked[2].start, beijing(2026, 12, 2, 10));
+        // A visit that would end after the due time is not offered.
+        let tight = VisitNeed {
+            due: beijing(2026, 12, 2, 10),
+            ..need.clone()
+        };
+        let ranked = suggest(
+            &techs,
+            &booked,
+            &tight,
+            day,
+            beijing(2026, 12, 2, 8),
+            &policy,
+        );
+        assert!(ranked.iter().all(|s| s.technician != "busy"));
+    }
+
+    #[test]
+    fn a_technician_on_leave_a_holiday_or_a_full_day_is_not_suggested() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let need = VisitNeed {
+            skill: "television",
+            district: "420102",
+            minutes: 60,
+            due: beijing(2026, 12, 3, 9),
+        };
+        let mut t = technician("t", "420102", Area::City);
+        t.leave.insert(day);
+        let none = std::collections::BTreeMap::new();
+        assert!(
+            suggest(
+                &[t.clone()],
+                &none,
+                &need,
+                day,
+                beijing(2026, 12, 2, 8),
+                &Policy::default()
+            )
+            .is_empty()
+        );
+        t.leave.clear();
+        let holiday = Policy {
+            calendar: WorkCalendar {
+                holidays: [day].into(),
+                working_weekends: Default::default(),
+            },
+            ..Policy::default()
+        };
+        assert!(
+            suggest(
+                &[t.clone()],
+                &none,
+                &need,
+                day,
+                beijing(2026, 12, 2, 8),
+                &holiday
+            )
+            .is_empty()
+        );
+        let full: std::collections::BTreeMap<_, _> = [(
+            "t".to_owned(),
+            (0..3)
+                .map(|h| (beijing(2026, 12, 2, 9 + h), beijing(2026, 12, 2, 10 + h)))
+                .collect(),
+        )]
+        .into();
+        assert!(
+            suggest(
+                &[t.clone()],
+                &full,
+                &need,
+                day,
+                beijing(2026, 12, 2, 8),
+                &Policy::default()
+            )
+            .is_empty()
+        );
+        assert!(t.validate().is_empty());
+    }
 
     fn beijing(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         FixedOffset::east_opt(8 * 3600)
