@@ -314,6 +314,74 @@ pub fn suggest(
     out
 }
 
+/// The work order board's states (维修状态看板).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardStatus {
+    /// 在修
+    InRepair,
+    /// 待料
+    WaitingForParts,
+    /// 机加工 (machining, or outsourced)
+    Machining,
+    /// 等待答复 (waiting for the customer's answer)
+    WaitingForCustomer,
+    /// 停工
+    Stopped,
+    /// 完工
+    Finished,
+}
+
+impl BoardStatus {
+    /// The board's own label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            BoardStatus::InRepair => "在修",
+            BoardStatus::WaitingForParts => "待料",
+            BoardStatus::Machining => "机加工",
+            BoardStatus::WaitingForCustomer => "等待答复",
+            BoardStatus::Stopped => "停工",
+            BoardStatus::Finished => "完工",
+        }
+    }
+
+    /// Work moves freely between the open states; a finished order moves no more (rework is
+    /// an order of its own).
+    pub fn may_become(self, next: BoardStatus) -> bool {
+        self != BoardStatus::Finished && self != next
+    }
+}
+
+/// One repair done, as the repeat-repair rule reads the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairDone<'a> {
+    pub serial_number: &'a str,
+    /// The fault's code (the policy's vocabulary).
+    pub fault: &'a str,
+    pub technician: &'a str,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// The earlier repair that makes `repair` a repeat (不允许同一问题重复修理): the same fault on
+/// the same serial number, finished within `window_days` before it. The repeat counts against
+/// that earlier repair's technician.
+pub fn repeat_of<'a>(
+    repair: &RepairDone<'_>,
+    history: &'a [RepairDone<'a>],
+    window_days: u32,
+) -> Option<&'a RepairDone<'a>> {
+    let window = Duration::days(i64::from(window_days));
+    history
+        .iter()
+        .filter(|h| {
+            h.serial_number == repair.serial_number
+                && h.fault == repair.fault
+                && h.finished_at < repair.finished_at
+                && repair.finished_at - h.finished_at <= window
+        })
+        .max_by_key(|h| h.finished_at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,6 +553,40 @@ mod tests {
         // Without the calendar: Friday 9.
         let due = workshop_due(beijing(2026, 10, 2, 15), &Policy::default()).unwrap();
         assert_eq!(due, beijing(2026, 10, 9, 15));
+    }
+
+    #[test]
+    fn the_same_fault_on_the_same_serial_within_the_window_is_a_repeat_counted_against_the_first_repair()
+     {
+        let done = |serial, fault, tech, day| RepairDone {
+            serial_number: serial,
+            fault,
+            technician: tech,
+            finished_at: beijing(2026, 11, day, 10),
+        };
+        let history = [
+            done("SN1", "no-picture", "li", 2),
+            done("SN1", "no-sound", "wang", 10),
+            done("SN2", "no-picture", "zhao", 12),
+        ];
+        let again = done("SN1", "no-picture", "chen", 20);
+        let repeat = repeat_of(&again, &history, 90).expect("a repeat");
+        assert_eq!(repeat.technician, "li");
+        // Another fault, another serial, or outside the window: no repeat.
+        assert!(repeat_of(&done("SN1", "no-wifi", "chen", 20), &history, 90).is_none());
+        assert!(repeat_of(&done("SN3", "no-picture", "chen", 20), &history, 90).is_none());
+        assert!(repeat_of(&again, &history, 10).is_none());
+    }
+
+    #[test]
+    fn a_finished_work_order_moves_no_more_and_the_open_states_move_freely() {
+        use BoardStatus::*;
+        assert!(InRepair.may_become(WaitingForParts));
+        assert!(WaitingForParts.may_become(InRepair));
+        assert!(Stopped.may_become(Finished));
+        assert!(!Finished.may_become(InRepair));
+        assert!(!InRepair.may_become(InRepair));
+        assert_eq!(WaitingForCustomer.label_zh(), "等待答复");
     }
 
     #[test]
