@@ -136,6 +136,32 @@ pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build_https()
 }
 
+/// The HTTPS client of calls beyond the AWS SDK (storefronts, the evidence bucket's `HEAD`):
+/// rustls with ring (the SDK's own), Mozilla's roots compiled in, nothing read at start.
+/// Built on first use by its caller; `what` names it in the error.
+pub fn web_client(
+    what: &str,
+    connect: Duration,
+    total: Duration,
+) -> Result<reqwest::Client, String> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect)
+        .timeout(total)
+        .build()
+        .map_err(|e| format!("{what}: {e}"))
+}
+
 /// The AWS configuration (region, credentials), loaded once per process, with
 /// [`http_client`] for every client made from it.
 pub async fn aws() -> SdkConfig {

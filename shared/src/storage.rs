@@ -88,27 +88,16 @@ impl Bucket {
         }
     }
 
-    /// HTTPS with rustls and ring (the SDK's own), Mozilla's roots compiled in; short
-    /// timeouts: a `HEAD` answers in milliseconds or the attach is refused as unavailable.
+    /// Short timeouts: a `HEAD` answers in milliseconds or the attach is refused as
+    /// unavailable.
     fn client(&self) -> Result<&reqwest::Client, StorageError> {
         self.http
             .get_or_init(|| {
-                let roots = rustls::RootCertStore {
-                    roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-                };
-                let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| format!("TLS: {e}"))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-                reqwest::Client::builder()
-                    .tls_backend_preconfigured(tls)
-                    .connect_timeout(Duration::from_secs(1))
-                    .timeout(Duration::from_secs(3))
-                    .build()
-                    .map_err(|e| format!("the S3 client: {e}"))
+                crate::config::web_client(
+                    "the S3 client",
+                    Duration::from_secs(1),
+                    Duration::from_secs(3),
+                )
             })
             .as_ref()
             .map_err(|e| StorageError::Unavailable(e.clone()))

@@ -42,20 +42,7 @@ pub fn routes(state: AppState) -> Router {
 /// The function's routes, each with its operation in the published contract (built only
 /// `WithDocs`: a Lambda's router is `RoutesOnly`).
 pub fn api<D: Docs>() -> Api<AppState, D> {
-    use aftersales::domain::access::ReturnAction::*;
-    let steps = [
-        Decide,
-        Resubmit,
-        Escalate,
-        Ship,
-        Receive,
-        Inspect,
-        ApproveScrap,
-        ExecuteRefund,
-        Reship,
-        Cancel,
-    ]
-    .map(Action::Return);
+    let steps = aftersales::domain::access::ReturnAction::ALL.map(Action::Return);
     Api::new()
         .post(
             "/v1/cases/{id}/return",

@@ -78,22 +78,12 @@ impl Outbound {
 }
 
 fn storefront_client() -> Result<reqwest::Client, String> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| format!("TLS: {e}"))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        // Storefronts answer quickly or not at all; a retry comes later.
-        .timeout(std::time::Duration::from_secs(5))
-        .build()
-        .map_err(|e| format!("the storefront client: {e}"))
+    // Storefronts answer quickly or not at all; a retry comes later.
+    aftersales::config::web_client(
+        "the storefront client",
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(5),
+    )
 }
 
 /// Attempts before a message is given up (and kept, for staff to see).

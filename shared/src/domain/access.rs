@@ -61,6 +61,22 @@ pub enum ReturnAction {
     FireDeadline,
 }
 
+impl ReturnAction {
+    pub const ALL: [ReturnAction; 11] = [
+        ReturnAction::Decide,
+        ReturnAction::Resubmit,
+        ReturnAction::Escalate,
+        ReturnAction::Ship,
+        ReturnAction::Receive,
+        ReturnAction::Inspect,
+        ReturnAction::ApproveScrap,
+        ReturnAction::ExecuteRefund,
+        ReturnAction::Reship,
+        ReturnAction::Cancel,
+        ReturnAction::FireDeadline,
+    ];
+}
+
 use Role::{
     Admin, Agent, Customer, Dispatcher, Finance, Manager, Quality, Reviewer, System, Technician,
     Warehouse,

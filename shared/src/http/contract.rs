@@ -150,8 +150,9 @@ impl Op {
     pub fn allowed(mut self, actions: &[Action]) -> Self {
         let mut roles: Vec<Role> = Vec::new();
         for action in actions {
+            // A token names people; the system's own role is never granted by one.
             for role in access::roles(*action) {
-                if !roles.contains(role) {
+                if Role::PEOPLE.contains(role) && !roles.contains(role) {
                     roles.push(*role);
                 }
             }

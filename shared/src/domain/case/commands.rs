@@ -140,16 +140,7 @@ pub fn plan_upload(
                 .collect(),
         )
     })?;
-    if !case.status.open() {
-        return Err(RuleError::state(
-            "case-closed",
-            format!(
-                "a case that is {} takes no more evidence",
-                case.status.as_str()
-            ),
-        )
-        .into());
-    }
+    takes_evidence(case)?;
     Ok(checked
         .into_iter()
         .next()
@@ -205,6 +196,21 @@ pub fn attach_upload(
     append_evidence(case, actor, checked, now)
 }
 
+/// An open case takes evidence; a settled one takes no more (409).
+fn takes_evidence(case: &Case) -> Result<(), Refusal> {
+    if case.status.open() {
+        return Ok(());
+    }
+    Err(RuleError::state(
+        "case-closed",
+        format!(
+            "a case that is {} takes no more evidence",
+            case.status.as_str()
+        ),
+    )
+    .into())
+}
+
 /// Appends checked evidence to an open case.
 fn append_evidence(
     case: &Case,
@@ -212,16 +218,7 @@ fn append_evidence(
     evidence: Vec<Evidence>,
     now: DateTime<Utc>,
 ) -> Result<(Case, Vec<Event>), Refusal> {
-    if !case.status.open() {
-        return Err(RuleError::state(
-            "case-closed",
-            format!(
-                "a case that is {} takes no more evidence",
-                case.status.as_str()
-            ),
-        )
-        .into());
-    }
+    takes_evidence(case)?;
     let (mut next, event) = next_version(
         case,
         actor,
