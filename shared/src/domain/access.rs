@@ -39,6 +39,61 @@ pub enum Action {
     ReturnQueue,
     /// `POST /v1/cases/{id}/return`, by the step's `action`.
     Return(ReturnAction),
+    /// `POST /v1/cases/{id}/work`, by the step's `action`.
+    Work(WorkAction),
+    /// `GET /v1/technicians`, `GET /v1/tools`: who works, with what.
+    ReadTechnicians,
+    /// `PUT /v1/technicians/{id}`, `PUT /v1/tools/{code}`.
+    ManageTechnicians,
+    /// `POST /v1/tools/{code}/lend`, `POST /v1/tools/{code}/return` (专用工具借用).
+    LendTools,
+    /// `GET /v1/dispatch/day`: every technician's day, free and booked (预约能力分析表).
+    DayBoard,
+    /// `GET /v1/work-orders`: the board's list (a technician: their own).
+    WorkOrders,
+    /// `GET /v1/cases/{id}/suggestions`: the technicians who fit, ranked.
+    Suggest,
+    /// `GET /v1/cases/{id}/times`: the times a visit may be booked at.
+    OfferedTimes,
+    /// `GET /v1/cases/{id}/slip`: the dispatch slip (售后人员派遣单).
+    ReadSlip,
+    /// `GET /v1/cases/{id}/work/code`: the customer's code to confirm the work.
+    ReadWorkCode,
+    /// `GET /v1/dispatch/repeats`: late and repeat repairs by technician and product.
+    DispatchReport,
+}
+
+/// The steps of a work order (DOMAIN §5), as far as access is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkAction {
+    Open,
+    Book,
+    CancelBooking,
+    Start,
+    SetStatus,
+    ProposeChange,
+    AnswerChange,
+    UsePart,
+    Finish,
+    Inspect,
+    /// A promise fell due: the timers only.
+    FireDeadline,
+}
+
+impl WorkAction {
+    pub const ALL: [WorkAction; 11] = [
+        WorkAction::Open,
+        WorkAction::Book,
+        WorkAction::CancelBooking,
+        WorkAction::Start,
+        WorkAction::SetStatus,
+        WorkAction::ProposeChange,
+        WorkAction::AnswerChange,
+        WorkAction::UsePart,
+        WorkAction::Finish,
+        WorkAction::Inspect,
+        WorkAction::FireDeadline,
+    ];
 }
 
 /// The steps of a return (DOMAIN §4), as far as access is concerned.
@@ -122,6 +177,31 @@ pub fn roles(action: Action) -> &'static [Role] {
             R::Cancel => &[Customer, Agent, Reviewer, Manager],
             R::FireDeadline => &[System],
         },
+        Action::Work(step) => match step {
+            WorkAction::Open => &[Agent, Dispatcher, Manager],
+            WorkAction::Book | WorkAction::CancelBooking => {
+                &[Customer, Agent, Dispatcher, Manager]
+            }
+            WorkAction::Start
+            | WorkAction::ProposeChange
+            | WorkAction::UsePart
+            | WorkAction::Finish => &[Technician],
+            WorkAction::SetStatus => &[Technician, Dispatcher],
+            // The customer confirms in the app, or tells customer service on the phone.
+            WorkAction::AnswerChange => &[Customer, Agent],
+            WorkAction::Inspect => &[Quality],
+            WorkAction::FireDeadline => &[System],
+        },
+        Action::ReadTechnicians => &[Agent, Manager, Dispatcher, Quality, Admin],
+        Action::ManageTechnicians => &[Dispatcher, Admin],
+        Action::LendTools => &[Dispatcher, Warehouse],
+        Action::DayBoard => &[Agent, Manager, Dispatcher, Admin],
+        Action::WorkOrders => &[Agent, Manager, Dispatcher, Technician, Quality, Admin],
+        Action::Suggest => &[Agent, Manager, Dispatcher],
+        Action::OfferedTimes => &[Customer, Agent, Manager, Dispatcher],
+        Action::ReadSlip => &[Agent, Manager, Dispatcher, Technician],
+        Action::ReadWorkCode => &[Customer],
+        Action::DispatchReport => &[Manager, Dispatcher, Quality, Admin],
     }
 }
 
@@ -234,6 +314,29 @@ pub fn describe(action: Action) -> &'static str {
             R::Cancel => "cancel a request",
             R::FireDeadline => "fire deadlines",
         },
+        Action::Work(step) => match step {
+            WorkAction::Open => "open work orders",
+            WorkAction::Book => "book visits",
+            WorkAction::CancelBooking => "cancel visits",
+            WorkAction::Start => "start work",
+            WorkAction::SetStatus => "move work on the board",
+            WorkAction::ProposeChange => "propose changes of the agreed work",
+            WorkAction::AnswerChange => "answer changes of the agreed work",
+            WorkAction::UsePart => "record parts used",
+            WorkAction::Finish => "finish work",
+            WorkAction::Inspect => "inspect finished work",
+            WorkAction::FireDeadline => "fire deadlines",
+        },
+        Action::ReadTechnicians => "read the technicians and tools",
+        Action::ManageTechnicians => "manage technicians and tools",
+        Action::LendTools => "lend tools",
+        Action::DayBoard => "read the day's bookings",
+        Action::WorkOrders => "list work orders",
+        Action::Suggest => "ask who fits a visit",
+        Action::OfferedTimes => "ask the times a visit may be booked at",
+        Action::ReadSlip => "read dispatch slips",
+        Action::ReadWorkCode => "read a confirmation code",
+        Action::DispatchReport => "read the dispatch report",
     }
 }
 

@@ -54,6 +54,16 @@ pub struct DispatchPolicy {
     pub spare_parts_days: u32,
     /// A repair plan for a batch return (8 h).
     pub batch_plan_hours: u32,
+    /// The grid of bookable times, in minutes (a visit takes whole slots).
+    pub slot_minutes: u32,
+    /// A missed promise goes to the dispatcher at once, and to the manager this many hours
+    /// later if it is still not met.
+    pub manager_after_hours: u32,
+    /// The same fault on the same serial number repaired again within this many days is a
+    /// repeat repair (不允许同一问题重复修理).
+    pub repeat_window_days: u32,
+    /// Wrong confirmation codes before the customer's code is renewed.
+    pub confirmation_attempts: u32,
 }
 
 impl Default for DispatchPolicy {
@@ -69,6 +79,10 @@ impl Default for DispatchPolicy {
             workshop_working_days: 5,
             spare_parts_days: 7,
             batch_plan_hours: 8,
+            slot_minutes: 30,
+            manager_after_hours: 4,
+            repeat_window_days: 90,
+            confirmation_attempts: 5,
         }
     }
 }
@@ -93,6 +107,7 @@ impl DispatchPolicy {
             ("on_site_hours", self.on_site_hours),
             ("contact_hours", self.contact_hours),
             ("batch_plan_hours", self.batch_plan_hours),
+            ("manager_after_hours", self.manager_after_hours),
         ];
         for (name, value) in hours {
             if !(1..=720).contains(&value) {
@@ -112,6 +127,24 @@ impl DispatchPolicy {
                     "must be 1 to 30 (days)",
                 ));
             }
+        }
+        if ![10, 15, 20, 30, 60].contains(&self.slot_minutes) {
+            errors.push(InvalidField::new(
+                format!("{field}/slot_minutes"),
+                "must be 10, 15, 20, 30 or 60 (minutes)",
+            ));
+        }
+        if !(1..=730).contains(&self.repeat_window_days) {
+            errors.push(InvalidField::new(
+                format!("{field}/repeat_window_days"),
+                "must be 1 to 730 (days)",
+            ));
+        }
+        if !(1..=20).contains(&self.confirmation_attempts) {
+            errors.push(InvalidField::new(
+                format!("{field}/confirmation_attempts"),
+                "must be 1 to 20",
+            ));
         }
         let h = self.contract_on_site_hours;
         if !(h.city <= h.suburbs && h.suburbs <= h.remote) {
@@ -314,6 +347,138 @@ pub fn suggest(
     out
 }
 
+/// The merchant's calendar day of a visit from `start` to `end` and the slots it holds
+/// (`HHMM` of each slot's start, the merchant's time), or why it cannot be booked: it must
+/// start and end on the slot grid, within one day.
+pub fn slots(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<(chrono::NaiveDate, Vec<String>), &'static str> {
+    use chrono::Timelike;
+    let step = i64::from(policy.dispatch.slot_minutes.max(1));
+    let tz = policy.time_zone();
+    let local = start.with_timezone(&tz);
+    let minutes = i64::from(local.hour() * 60 + local.minute());
+    let length = (end - start).num_minutes();
+    if local.second() != 0 || local.nanosecond() != 0 || minutes % step != 0 {
+        return Err("a visit starts on the slot grid (the policy's slot_minutes)");
+    }
+    if length <= 0 || length % step != 0 || minutes + length > 24 * 60 {
+        return Err("a visit takes whole slots within one day");
+    }
+    let labels = (0..length / step)
+        .map(|i| {
+            let at = minutes + i * step;
+            format!("{:02}{:02}", at / 60, at % 60)
+        })
+        .collect();
+    Ok((local.date_naive(), labels))
+}
+
+/// A visit's length rounded up to whole slots.
+pub fn slot_length(minutes: u32, policy: &Policy) -> Duration {
+    let step = policy.dispatch.slot_minutes.max(1);
+    Duration::minutes(i64::from(minutes.div_ceil(step) * step))
+}
+
+/// Why a technician cannot take a visit at a given time, or the band they would come from.
+pub fn free_at(
+    technician: &Technician,
+    visits: &[(DateTime<Utc>, DateTime<Utc>)],
+    need: &VisitNeed<'_>,
+    start: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<Area, &'static str> {
+    let end = start + slot_length(need.minutes, policy);
+    if !technician.skills.contains(need.skill) {
+        return Err("the technician does not have the skill this work needs");
+    }
+    let band = *technician
+        .districts
+        .get(need.district)
+        .ok_or("the technician does not serve this district")?;
+    let day = start.with_timezone(&policy.time_zone()).date_naive();
+    let (open, close) = technician
+        .working_window(day, policy)
+        .ok_or("the technician does not work that day")?;
+    if start < open || end > close {
+        return Err("the visit falls outside the technician's working hours");
+    }
+    if u32::try_from(visits.len()).unwrap_or(u32::MAX) >= technician.daily_capacity {
+        return Err("the technician's day is full");
+    }
+    if visits.iter().any(|(s, e)| start < *e && *s < end) {
+        return Err("the technician is booked then");
+    }
+    Ok(band)
+}
+
+/// A time the customer may book: its start and end, and how many technicians are free then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Offer {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub technicians: u32,
+}
+
+/// The times offered for a visit on `day`: every start on the slot grid, not before
+/// `not_before`, at which at least one technician who fits is free (at most `limit`).
+pub fn offers(
+    technicians: &[Technician],
+    booked: &DayBookings,
+    need: &VisitNeed<'_>,
+    day: chrono::NaiveDate,
+    not_before: DateTime<Utc>,
+    policy: &Policy,
+    limit: usize,
+) -> Vec<Offer> {
+    let step = Duration::minutes(i64::from(policy.dispatch.slot_minutes.max(1)));
+    let length = slot_length(need.minutes, policy);
+    let mut free = std::collections::BTreeMap::<DateTime<Utc>, u32>::new();
+    for t in technicians {
+        let Some((open, close)) = t.working_window(day, policy) else {
+            continue;
+        };
+        let visits = booked.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+        let mut at = open;
+        while at + length <= close {
+            if at >= not_before && free_at(t, visits, need, at, policy).is_ok() {
+                *free.entry(at).or_default() += 1;
+            }
+            at += step;
+        }
+    }
+    free.into_iter()
+        .take(limit)
+        .map(|(start, technicians)| Offer {
+            start,
+            end: start + length,
+            technicians,
+        })
+        .collect()
+}
+
+/// The technician a visit at `start` goes to when the caller names none (a customer picks a
+/// time, not a person): of those free then, the lightest day, then the nearest band.
+pub fn pick<'a>(
+    technicians: &'a [Technician],
+    booked: &DayBookings,
+    need: &VisitNeed<'_>,
+    start: DateTime<Utc>,
+    policy: &Policy,
+) -> Option<&'a Technician> {
+    technicians
+        .iter()
+        .filter_map(|t| {
+            let visits = booked.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            let band = free_at(t, visits, need, start, policy).ok()?;
+            Some(((visits.len(), band as u8, t.id.clone()), t))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, t)| t)
+}
+
 /// The work order board's states (维修状态看板).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -355,6 +520,7 @@ impl BoardStatus {
 /// One repair done, as the repeat-repair rule reads the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepairDone<'a> {
+    pub case_id: &'a crate::domain::values::CaseId,
     pub serial_number: &'a str,
     /// The fault's code (the policy's vocabulary).
     pub fault: &'a str,
@@ -558,7 +724,9 @@ mod tests {
     #[test]
     fn the_same_fault_on_the_same_serial_within_the_window_is_a_repeat_counted_against_the_first_repair()
      {
+        let case = crate::domain::values::CaseId::parse("AS2611-2012345678").unwrap();
         let done = |serial, fault, tech, day| RepairDone {
+            case_id: &case,
             serial_number: serial,
             fault,
             technician: tech,

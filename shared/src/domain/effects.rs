@@ -30,6 +30,22 @@ impl From<(Case, Vec<Event>)> for Decision {
 }
 
 impl Decision {
+    /// A command's decision on a case, with what closing it gives back (a booked visit).
+    pub fn of_command(
+        before: &Case,
+        (next, events): (Case, Vec<Event>),
+        policy: &super::policy::Policy,
+    ) -> Self {
+        let effects = super::case::work::released_booking(before, &next, policy)
+            .into_iter()
+            .collect();
+        Self {
+            next,
+            events,
+            effects,
+        }
+    }
+
     /// A return step's decision, with its effects ([`of_return_step`]).
     pub fn of_return_step(before: &Case, (next, events): (Case, Vec<Event>)) -> Self {
         let effects = of_return_step(before, &next, &events);
@@ -58,6 +74,48 @@ pub enum Effect {
         payload: serde_json::Value,
         at: DateTime<Utc>,
     },
+    /// A visit's slots on a technician's day: each written only if free, so that two
+    /// bookings of one time cannot both commit, however they race.
+    HoldSlots {
+        technician: String,
+        day: chrono::NaiveDate,
+        /// `HHMM` of each slot (the merchant's time).
+        slots: Vec<String>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        kind: super::case::work::WorkKind,
+    },
+    /// A visit's slots given back (moved, cancelled, or its case closed).
+    FreeSlots {
+        technician: String,
+        day: chrono::NaiveDate,
+        slots: Vec<String>,
+        start: DateTime<Utc>,
+    },
+    /// The customer's one-time code to confirm the work: kept beside the case, never in it
+    /// (the technician reads the case; the customer alone reads the code).
+    IssueCode { code: String, at: DateTime<Utc> },
+    /// A repair that passed its exit inspection, for the repeat-repair rule.
+    RecordRepair {
+        serial_number: String,
+        fault: String,
+        technician: String,
+        product: Option<String>,
+        finished_at: DateTime<Utc>,
+    },
+    /// One more on a counter (in the decision's transaction: counted exactly once).
+    Count(Counter),
+}
+
+/// What dispatch counts against whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counter {
+    /// A missed promise on a visit booked with this technician.
+    TechnicianLate(String),
+    /// A repeat repair of a repair this technician did.
+    TechnicianRepeat(String),
+    /// A repeat repair of this product (SKU, else model).
+    ProductRepeat(String),
 }
 
 fn paid(case: &Case) -> bool {

@@ -189,6 +189,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict => ApiError::Conflict(
                 "the case was changed by someone else meanwhile; reload it and try again".into(),
             ),
+            StoreError::Taken(rule, why) => ApiError::Rule(RuleError::state(rule, why)),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::BadCursor => {
                 ApiError::bad_request("the cursor is not valid for this query")

@@ -45,6 +45,19 @@ struct CaseItem {
     GSI6PK: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     GSI6SK: Option<String>,
+    /// The dispatch board: open work orders by promise (sparse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI7PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI7SK: Option<String>,
+    /// A technician's open work orders by promise (sparse: booked ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI8PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI8SK: Option<String>,
+    /// An open work order's promise kept (`yes`) or not yet (`no`): the late filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    work_met: Option<String>,
     /// Top level, for the optimistic-locking condition and for filters.
     version: u64,
     status: CaseStatus,
@@ -64,8 +77,18 @@ struct IndexedCase {
 impl CaseItem {
     fn of(case: &Case) -> Self {
         let flow = case.returns.as_ref();
-        let due = flow.and_then(|f| f.deadline).map(|d| d.due);
+        let deadline = flow.and_then(|f| f.deadline).map(|d| d.due);
+        let work = case.work.as_ref();
+        let alarm = work.and_then(|w| w.alarm_at);
+        // The timers look at the case at its earliest: the return's deadline or the work's.
+        let due = match (deadline, alarm) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let created = CaseKeys::created_sk(case.created_at, &case.id);
+        let on_board = work.filter(|w| !w.complete() && case.status.open());
+        let promise = on_board.map(|w| CaseKeys::created_sk(w.due, &case.id));
+        let technician = on_board.and_then(|w| w.booking.as_ref());
         Self {
             PK: CaseKeys::pk(&case.id),
             SK: CaseKeys::SK.to_owned(),
@@ -80,7 +103,14 @@ impl CaseItem {
             GSI5PK: due.map(|_| DueKeys::pk(&CaseKeys::pk(&case.id))),
             GSI5SK: due.map(|d| DueKeys::sk(d, case.id.as_str())),
             GSI6PK: flow.map(|f| CaseKeys::stage_pk(f.stage, &case.id)),
-            GSI6SK: flow.map(|_| CaseKeys::created_sk(due.unwrap_or(case.created_at), &case.id)),
+            GSI6SK: flow.map(|_| {
+                CaseKeys::created_sk(deadline.unwrap_or(case.created_at), &case.id)
+            }),
+            GSI7PK: on_board.map(|_| CaseKeys::work_pk(&case.id)),
+            GSI7SK: promise.clone(),
+            GSI8PK: technician.map(|b| CaseKeys::technician_work_pk(&b.technician)),
+            GSI8SK: technician.and(promise),
+            work_met: on_board.map(|w| if w.met() { "yes" } else { "no" }.to_owned()),
             GSI4SK: case
                 .customer_email
                 .as_ref()
@@ -596,6 +626,7 @@ impl Store {
         let after = &decision.next;
         let mut tx = self.tx();
         self.add_case_update_from(&mut tx, before, after, &decision.events, paid_from)?;
+        let mut dispatch = Vec::new();
         for effect in &decision.effects {
             match effect {
                 Effect::RefundPaid {
@@ -620,9 +651,20 @@ impl Store {
                     &mut tx,
                     &super::OutboxMessage::new(id, storefront, payload, *at),
                 )?,
+                other => dispatch.push(other),
             }
         }
-        Ok(self.commit(tx).await?)
+        self.add_dispatch_effects(&mut tx, &after.id, &dispatch)?;
+        match self.commit(tx).await {
+            Ok(()) => Ok(()),
+            // The time was taken by another booking (and the case itself had not moved: else
+            // the decision is made again on what is there now).
+            Err(e) if e.failed("slot") && !e.failed("case-version") => Err(StoreError::Taken(
+                "slot-taken",
+                "the technician was booked at that time meanwhile: pick another time",
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// What is due at `now` (case deadlines, outbox messages, notices), earliest first in each

@@ -7,6 +7,10 @@ pub enum StoreError {
     /// A condition failed: someone changed the item first (or it already exists).
     #[error("the record was changed by someone else")]
     Conflict,
+    /// What a request wanted was taken by another (a technician's time): the rule's name and
+    /// why, answered 409 (not a lost race: the same request cannot succeed).
+    #[error("{1}")]
+    Taken(&'static str, &'static str),
     /// Throttled, timed out or unreachable: worth retrying later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),

@@ -23,6 +23,10 @@ pub enum Index {
     Due,
     /// Return cases by stage.
     Stage,
+    /// Open work orders by promise (the dispatch board).
+    Work,
+    /// A technician's open work orders by promise.
+    TechnicianWork,
 }
 
 impl Index {
@@ -34,6 +38,8 @@ impl Index {
             Index::Email => "GSI4",
             Index::Due => "GSI5",
             Index::Stage => "GSI6",
+            Index::Work => "GSI7",
+            Index::TechnicianWork => "GSI8",
         }
     }
     pub fn pk(self) -> &'static str {
@@ -44,6 +50,8 @@ impl Index {
             Index::Email => "GSI4PK",
             Index::Due => "GSI5PK",
             Index::Stage => "GSI6PK",
+            Index::Work => "GSI7PK",
+            Index::TechnicianWork => "GSI8PK",
         }
     }
     pub fn sk(self) -> &'static str {
@@ -54,6 +62,8 @@ impl Index {
             Index::Email => "GSI4SK",
             Index::Due => "GSI5SK",
             Index::Stage => "GSI6SK",
+            Index::Work => "GSI7SK",
+            Index::TechnicianWork => "GSI8SK",
         }
     }
 }
@@ -137,6 +147,19 @@ impl CaseKeys {
     pub fn stage_shards(stage: crate::domain::returns::Stage) -> Vec<String> {
         all_shards(&format!("RETURNS#{}", stage.as_str()))
     }
+    /// The board's shard of an open work order, and all of them.
+    pub fn work_pk(id: &CaseId) -> String {
+        sharded("WORK", &Self::pk(id))
+    }
+    pub fn work_shards() -> Vec<String> {
+        all_shards("WORK")
+    }
+    /// A technician's open work orders.
+    pub fn technician_work_pk(technician: &str) -> String {
+        format!("TECHWORK#{technician}")
+    }
+    /// The customer's confirmation code of the case's work order.
+    pub const CODE_SK: &'static str = "CODE";
     pub fn created_sk(created: DateTime<Utc>, id: &CaseId) -> String {
         format!("{}#{id}", sortable(created))
     }
@@ -273,4 +296,46 @@ impl WebhookKeys {
         format!("RETURN#{storefront}#{return_id}")
     }
     pub const RETURN_SK: &'static str = "RETURN";
+}
+
+pub struct DispatchKeys;
+
+impl DispatchKeys {
+    /// Every technician (and their counters) in one partition: the board reads it at once.
+    pub const TECHNICIANS: &'static str = "TECHNICIANS";
+    pub fn technician_sk(id: &str) -> String {
+        format!("TECH#{id}")
+    }
+    pub const TECHNICIAN_PREFIX: &'static str = "TECH#";
+    pub fn technician_stats_sk(id: &str) -> String {
+        format!("STATS#{id}")
+    }
+    /// Every special tool, lent or not.
+    pub const TOOLS: &'static str = "TOOLS";
+    pub fn tool_sk(code: &str) -> String {
+        format!("TOOL#{code}")
+    }
+    /// Counters by product.
+    pub const PRODUCTS: &'static str = "PRODUCTS";
+    pub fn product_stats_sk(product: &str) -> String {
+        format!("STATS#{product}")
+    }
+    /// One day of every technician: their slots and bookings (the capacity sheet).
+    pub fn day_pk(day: NaiveDate) -> String {
+        format!("DAY#{day}")
+    }
+    pub fn slot_sk(technician: &str, slot: &str) -> String {
+        format!("SLOT#{technician}#{slot}")
+    }
+    pub fn booking_sk(technician: &str, start: DateTime<Utc>) -> String {
+        format!("{}{technician}#{}", Self::BOOKING_PREFIX, sortable(start))
+    }
+    pub const BOOKING_PREFIX: &'static str = "BOOKING#";
+    /// The repairs of one serial number (the repeat-repair rule).
+    pub fn serial_pk(serial: &str) -> String {
+        format!("SERIAL#{serial}")
+    }
+    pub fn repair_sk(finished: DateTime<Utc>, case: &str) -> String {
+        format!("REPAIR#{}#{case}", sortable(finished))
+    }
 }

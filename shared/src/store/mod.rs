@@ -44,6 +44,7 @@
 //! read of such an item checks `expires_at` itself.
 
 mod cases;
+mod dispatch;
 pub mod cursor;
 mod error;
 mod idempotency;
@@ -65,6 +66,10 @@ use aws_sdk_dynamodb::types::{
 
 pub use cases::{CaseQuery, CreateError, Filing, Page};
 pub use cursor::CursorKey;
+pub use dispatch::{
+    DayBooking, ProductStats, RepairRecord, TechnicianRecord, TechnicianStats, Tool, ToolError,
+    WorkListing,
+};
 pub use error::StoreError;
 pub use idempotency::IdempotencyRecord;
 pub use keys::DueOwner as Due;
@@ -379,6 +384,15 @@ impl Store {
     /// Every item of one partition (an aggregate with its parts), strongly consistent, each
     /// with its `entity` name.
     async fn partition(&self, pk: String) -> Result<Vec<(String, Item)>, StoreError> {
+        self.partition_prefix(pk, None).await
+    }
+
+    /// The items of one partition whose sort key starts with `prefix` (all without one).
+    async fn partition_prefix(
+        &self,
+        pk: String,
+        prefix: Option<&str>,
+    ) -> Result<Vec<(String, Item)>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -386,8 +400,17 @@ impl Store {
                 .client
                 .query()
                 .table_name(self.table.as_ref())
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .key_condition_expression(if prefix.is_some() {
+                    "PK = :pk AND begins_with(SK, :prefix)"
+                } else {
+                    "PK = :pk"
+                })
+                .set_expression_attribute_values(Some(
+                    [(":pk", Some(pk.as_str())), (":prefix", prefix)]
+                        .into_iter()
+                        .filter_map(|(k, v)| Some((k.to_owned(), AttributeValue::S(v?.to_owned()))))
+                        .collect(),
+                ))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)

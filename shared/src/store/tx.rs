@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnConsumedCapacity, TransactWriteItem, Update,
 };
 use serde::Serialize;
 
@@ -86,6 +86,45 @@ impl Tx {
             .map_err(|e| StoreError::Other(e.to_string()))?;
         self.items
             .push(TransactWriteItem::builder().update(update).build());
+        self.labels.push(label);
+        Ok(())
+    }
+
+    /// Adds a put of `item` that replaces whatever is there (a record kept beside another
+    /// whose own condition guards the change, such as a case's confirmation code).
+    pub fn put_over(&mut self, label: &'static str, item: &impl Serialize) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
+        self.labels.push(label);
+        Ok(())
+    }
+
+    /// Adds a delete of the item at `pk`/`sk`, conditioned by `condition` with its values.
+    pub fn delete(
+        &mut self,
+        label: &'static str,
+        (pk, sk): (String, String),
+        condition: &str,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<(), StoreError> {
+        let mut builder = Delete::builder()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(pk))
+            .key("SK", AttributeValue::S(sk))
+            .condition_expression(condition);
+        for (name, value) in values {
+            builder = builder.expression_attribute_values(*name, value.clone());
+        }
+        let delete = builder
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        self.items
+            .push(TransactWriteItem::builder().delete(delete).build());
         self.labels.push(label);
         Ok(())
     }
@@ -176,7 +215,8 @@ fn written(item: &TransactWriteItem) -> Option<super::Written> {
     let key = item
         .put()
         .map(|p| p.item())
-        .or_else(|| item.update().map(|u| u.key()))?;
+        .or_else(|| item.update().map(|u| u.key()))
+        .or_else(|| item.delete().map(|d| d.key()))?;
     let s = |name: &str| key.get(name).and_then(|v| v.as_s().ok()).cloned();
     Some(super::Written {
         pk: s("PK")?,

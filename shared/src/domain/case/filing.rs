@@ -443,6 +443,7 @@ impl Case {
             returns,
             priority: Priority::Normal,
             first_response_due,
+            work: None,
             assignee: None,
             filed_by: actor.clone(),
             created_at: now,

@@ -416,6 +416,10 @@ pub struct Case {
     pub priority: Priority,
     /// The merchant must answer by then (DOMAIN §5).
     pub first_response_due: DateTime<Utc>,
+    /// A repair, installation or technical support sent to a technician (DOMAIN §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<WorkOrder>,
+    /// The technician the work is booked with: they see the case, no other technician does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     pub filed_by: Actor,
@@ -454,6 +458,9 @@ pub struct CaseSummary {
     pub required_level: Option<Role>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub follow_up_needed: bool,
+    /// A work order's board state, technician, visit and promise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<WorkSummary>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -513,6 +520,7 @@ impl Case {
             deadline: self.returns.as_ref().and_then(|f| f.deadline),
             required_level: self.returns.as_ref().map(|f| f.required_level),
             follow_up_needed: self.returns.as_ref().is_some_and(|f| f.follow_up_needed),
+            work: self.work.as_ref().map(WorkOrder::summary),
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
@@ -574,6 +582,10 @@ pub enum Change {
     Return {
         changes: Vec<ReturnChange>,
     },
+    /// A step of the case's work order (DOMAIN §5).
+    Work {
+        step: WorkStep,
+    },
     /// The storefront changed the state of the return behind this case.
     StorefrontReturnStatus {
         return_id: String,
@@ -624,7 +636,9 @@ pub mod filing;
 pub mod storefront;
 #[cfg(test)]
 mod tests;
+pub mod work;
 
 pub use commands::*;
 pub use filing::*;
 pub use storefront::*;
+pub use work::{WorkOrder, WorkStep, WorkSummary};
