@@ -53,6 +53,10 @@ elif kind == "approved":
     expect(status == 200, f"the agent's approval answered {status}", body)
     expect(body["returns"]["stage"] == "refund_pending", "approved, awaiting finance", body)
     expect(body["timeline"][-1]["actor"]["role"] == "agent", "the decision is the agent's", body)
+elif kind == "work-opened":
+    expect(status == 200, f"the dispatcher opening a work order answered {status}", body)
+    expect(body["work"]["kind"] == "on_site" and body["work"]["due"], "the work order's promise runs", body)
+    expect(body["timeline"][-1]["step"]["step"] == "opened", "the timeline shows it opened", body)
 elif kind == "timers":
     expect({"due_read", "fired", "delivered"} <= set(body), "the timers report what they did", body)
     expect(body["fired"] == 0, "nothing is due right after filing", body)

@@ -198,6 +198,20 @@ async fn fire(
         let Some(current) = store.case(id).await? else {
             return Ok(Fired::Skipped);
         };
+        // A work order's missed promise: to the dispatcher, later to the manager, once each
+        // (the next alarm is part of the case's state, so another sweep finds nothing due).
+        if let Ok(decision) = case::work::apply_work(
+            &current,
+            case::work::WorkCommand::DeadlineDue,
+            system(),
+            now,
+            policy,
+            &case::work::WorkInputs::default(),
+        ) {
+            store.save_decision(&current, &decision, None).await?;
+            tracing::warn!(case = %id, "a work order's promise was missed");
+            return Ok(Fired::Deadline);
+        }
         let Ok((mut next, mut events)) =
             case::apply_return(&current, Command::DeadlineDue, system(), now, policy)
         else {

@@ -64,6 +64,7 @@ pub fn operations() -> Vec<aftersales::http::Op> {
     use aftersales::http::contract::WithDocs;
     let mut ops = intake::api::<WithDocs>().operations();
     ops.extend(returns::api::<WithDocs>().operations());
+    ops.extend(dispatch::api::<WithDocs>().operations());
     ops.extend(storefronts::api::<WithDocs>().operations());
     ops.extend(policy::api::<WithDocs>().operations());
     ops
@@ -99,6 +100,7 @@ impl Stack {
         };
         let intake = intake::routes(app.clone());
         let returns = returns::routes(app.clone());
+        let dispatch = dispatch::routes(app.clone());
         let policy = policy::routes(app.clone());
         let storefronts =
             storefronts::routes(storefronts::AppState::new(app, self.storefronts.clone()));
@@ -111,6 +113,7 @@ impl Stack {
             .merge(dev)
             .merge(intake)
             .merge(returns)
+            .merge(dispatch)
             .merge(storefronts)
             .merge(policy)
             .fallback(aftersales::http::problem::not_found)

@@ -276,6 +276,34 @@ impl Op {
         )
     }
 
+    /// A success answer that is a list of `T`s.
+    pub fn answers_list<T: ToSchema>(mut self, what: &str, example: Value) -> Self {
+        T::schemas(&mut self.schemas);
+        self.schemas.push((T::name().into_owned(), T::schema()));
+        let list =
+            utoipa::openapi::schema::ArrayBuilder::new().items(Ref::from_schema_name(T::name()));
+        self.answers_inline(200, what, list.into(), example)
+    }
+
+    /// A success answer that is a web page (`text/html`).
+    pub fn answers_html(mut self, what: &str) -> Self {
+        self.operation = OperationBuilder::from(self.operation)
+            .response(
+                "200",
+                ResponseBuilder::new().description(what).content(
+                    "text/html",
+                    ContentBuilder::new()
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String),
+                        ))
+                        .build(),
+                ),
+            )
+            .build();
+        self
+    }
+
     /// A success answer that is one page of `T`s ([`crate::store::Page`]).
     pub fn answers_page<T: ToSchema>(mut self, what: &str, example: Value) -> Self {
         T::schemas(&mut self.schemas);

@@ -129,6 +129,10 @@ pub fn check_requests() -> Result<(), String> {
     serde_json::from_value::<case::Cancel>(cancel()).map_err(|e| format!("cancel: {e}"))?;
     serde_json::from_value::<Command>(return_step()).map_err(|e| format!("return: {e}"))?;
     serde_json::from_value::<Policy>(policy()).map_err(|e| format!("policy: {e}"))?;
+    for step in [open_work(), book_visit(), finish_work()] {
+        serde_json::from_value::<case::work::WorkCommand>(step)
+            .map_err(|e| format!("work: {e}"))?;
+    }
     Ok(())
 }
 
@@ -199,4 +203,89 @@ pub fn upload_ticket() -> Value {
         "headers": {"Content-Length": "482133", "Content-Type": "image/jpeg", "If-None-Match": "*"},
         "expires_at": "2026-11-20T02:15:00Z"
     })
+}
+
+/// `POST /v1/cases/{id}/work`: a repair becomes a work order.
+pub fn open_work() -> Value {
+    json!({
+        "action": "open", "kind": "on_site", "skill": "television", "district": "420102",
+        "area": "city", "service": "Replace the power board", "expected_minutes": 90,
+        "tools": ["ESD kit"], "parts_to_bring": ["PB-55X power board"],
+        "cash_advance_minor": 20000, "balance_due_minor": 15000
+    })
+}
+
+/// `POST /v1/cases/{id}/work`: the visit booked with a technician.
+pub fn book_visit() -> Value {
+    json!({"action": "book", "start": "2026-11-20T03:00:00Z", "technician": "tech-wang"})
+}
+
+/// `POST /v1/cases/{id}/work`: the work done, confirmed by the customer's code.
+pub fn finish_work() -> Value {
+    json!({"action": "finish", "result": "done", "fault": "power-board", "code": "482913"})
+}
+
+/// The example case made a work order and booked.
+pub fn work_case() -> CaseView {
+    use crate::domain::case::work::{WorkCommand, WorkInputs, apply_work};
+    let filed = filed_case();
+    let policy = Policy::default();
+    let dispatcher = Actor {
+        id: "dispatcher-zhao".into(),
+        role: Role::Dispatcher,
+        name: Some("Zhao".into()),
+    };
+    let step = |case: &case::Case, body: Value, inputs: &WorkInputs<'_>| {
+        let command: WorkCommand = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        apply_work(case, command, dispatcher.clone(), now(), &policy, inputs)
+            .map_err(|e| e.to_string())
+    };
+    let booked = step(&filed.case, open_work(), &WorkInputs::default()).and_then(|opened| {
+        let inputs = WorkInputs {
+            booking_technician: Some(("tech-wang", "Wang Qiang")),
+            ..WorkInputs::default()
+        };
+        let mut timeline = filed.timeline.clone();
+        timeline.extend(opened.events.clone());
+        step(&opened.next, book_visit(), &inputs).map(|d| {
+            timeline.extend(d.events);
+            CaseView {
+                case: d.next,
+                timeline,
+            }
+        })
+    });
+    match booked {
+        Ok(view) => view,
+        Err(e) => panic!("the contract's example work order no longer books: {e}"),
+    }
+}
+
+pub fn work_case_view() -> Value {
+    value(&work_case())
+}
+
+pub fn work_page() -> Value {
+    value(&Page {
+        items: vec![work_case().case.summary()],
+        next_cursor: None,
+    })
+}
+
+/// A technician as the dispatcher keeps them.
+pub fn technician() -> crate::domain::dispatch::Technician {
+    let day = Some((9 * 60, 18 * 60));
+    crate::domain::dispatch::Technician {
+        id: "tech-wang".into(),
+        name: "Wang Qiang".into(),
+        skills: ["television".to_owned()].into(),
+        districts: [
+            ("420102".to_owned(), crate::domain::dispatch::Area::City),
+            ("420115".to_owned(), crate::domain::dispatch::Area::Suburbs),
+        ]
+        .into(),
+        hours: [day, day, day, day, day, Some((9 * 60, 12 * 60)), None],
+        daily_capacity: 6,
+        leave: Default::default(),
+    }
 }

@@ -101,7 +101,12 @@ async fn run_command<C: CaseCommand>(
         let command = command.clone();
         async move {
             let decided = command.decide(&current, principal.actor(), core.clock.now())?;
-            Ok((decided.into(), None))
+            // A case that closes gives back the visit booked for it.
+            if current.work.is_none() {
+                return Ok((decided.into(), None));
+            }
+            let (policy, _) = core.policy.get(&core.store).await?;
+            Ok((Decision::of_command(&current, decided, &policy), None))
         }
     })
     .await?;

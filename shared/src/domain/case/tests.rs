@@ -1007,3 +1007,8 @@ fn an_upload_is_asked_for_an_allowed_type_and_size_on_an_open_case() {
         Err(Refusal::Invalid(_))
     ));
 }
+
+/// A repair filed by a customer in the app (for the work order's tests).
+pub(super) fn filed_repair_for_tests() -> Case {
+    file_repair()
+}

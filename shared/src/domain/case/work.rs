@@ -168,6 +168,9 @@ pub struct WorkSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<DateTime<Utc>>,
     pub due: DateTime<Utc>,
+    /// The promise is kept (on site: started; in the workshop: finished).
+    #[serde(default)]
+    pub met: bool,
     /// The promise was missed (or, in a listing, is past and not met).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub late: bool,
@@ -175,6 +178,13 @@ pub struct WorkSummary {
     pub escalated_to: Option<Role>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub awaiting_inspection: bool,
+}
+
+impl WorkSummary {
+    /// Late at `now`: escalated already, or past the promise and not met.
+    pub fn late_at(&self, now: DateTime<Utc>) -> bool {
+        self.late || (!self.met && now > self.due)
+    }
 }
 
 impl WorkOrder {
@@ -212,6 +222,7 @@ impl WorkOrder {
             technician: self.booking.as_ref().map(|b| b.technician.clone()),
             start: self.booking.as_ref().map(|b| b.start),
             due: self.due,
+            met: self.met(),
             late: self.late,
             escalated_to: self.escalated_to.last().copied(),
             awaiting_inspection: self.board == Some(BoardStatus::Finished)
@@ -1134,4 +1145,192 @@ pub fn released_booking(before: &Case, after: &Case, policy: &Policy) -> Option<
     let w = before.work.as_ref()?;
     let booking = w.booking.as_ref().filter(|_| w.board.is_none())?;
     Some(free_slots(booking, policy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::values::Phone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        // 2026-12-02 (a Wednesday) in Beijing time.
+        chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 2, h, m, 0)
+            .single()
+            .unwrap()
+            - Duration::hours(8)
+    }
+
+    fn person(id: &str, role: Role) -> Actor {
+        Actor {
+            id: id.into(),
+            role,
+            name: None,
+        }
+    }
+
+    fn contract_repair() -> Case {
+        let mut case = super::super::tests::filed_repair_for_tests();
+        case.contact.attribute = CustomerAttribute::AnnualContract;
+        case.contact.phone = Phone::parse("13800138000").ok();
+        case
+    }
+
+    fn open() -> WorkCommand {
+        serde_json::from_value(serde_json::json!({
+            "action": "open", "kind": "on_site", "skill": "television", "district": "420102",
+            "area": "city", "service": "Replace the power board", "expected_minutes": 90
+        }))
+        .unwrap()
+    }
+
+    fn step(
+        case: &Case,
+        command: WorkCommand,
+        actor: Actor,
+        now: DateTime<Utc>,
+        inputs: &WorkInputs<'_>,
+    ) -> Result<Decision, Refusal> {
+        apply_work(case, command, actor, now, &Policy::default(), inputs)
+    }
+
+    fn booked(now: DateTime<Utc>) -> Case {
+        let none = WorkInputs::default();
+        let case = contract_repair();
+        let opened = step(&case, open(), person("a-1", Role::Agent), now, &none).unwrap();
+        let inputs = WorkInputs {
+            booking_technician: Some(("t-1", "Wang")),
+            ..WorkInputs::default()
+        };
+        let book = WorkCommand::Book {
+            start: at(11, 0),
+            technician: Some("t-1".into()),
+        };
+        step(&opened.next, book, person("d-1", Role::Dispatcher), now, &inputs)
+            .unwrap()
+            .next
+    }
+
+    #[test]
+    fn a_contract_customer_in_the_city_is_promised_a_technician_two_hours_after_acceptance() {
+        let case = booked(at(10, 0));
+        let work = case.work.as_ref().unwrap();
+        assert_eq!(work.due, at(12, 0));
+        assert_eq!(work.alarm_at, Some(at(12, 0)));
+        assert_eq!(case.assignee.as_deref(), Some("t-1"));
+        assert_eq!(work.booking.as_ref().unwrap().end, at(12, 30));
+    }
+
+    #[test]
+    fn a_missed_promise_goes_to_the_dispatcher_then_once_to_the_manager_and_never_again() {
+        let case = booked(at(10, 0));
+        let none = WorkInputs::default();
+        let system = person("timers", Role::System);
+        assert!(step(&case, WorkCommand::DeadlineDue, system.clone(), at(11, 59), &none).is_err());
+        let first = step(&case, WorkCommand::DeadlineDue, system.clone(), at(12, 1), &none).unwrap();
+        assert_eq!(first.effects, [Effect::Count(Counter::TechnicianLate("t-1".into()))]);
+        let work = first.next.work.as_ref().unwrap();
+        assert_eq!(work.escalated_to, [Role::Dispatcher]);
+        assert_eq!(work.alarm_at, Some(at(16, 0)));
+        // Another sweep before the manager's turn finds nothing due.
+        assert!(step(&first.next, WorkCommand::DeadlineDue, system.clone(), at(13, 0), &none).is_err());
+        let second = step(&first.next, WorkCommand::DeadlineDue, system.clone(), at(16, 0), &none).unwrap();
+        let work = second.next.work.as_ref().unwrap();
+        assert_eq!(work.escalated_to, [Role::Dispatcher, Role::Manager]);
+        assert_eq!(work.alarm_at, None);
+        assert!(second.effects.is_empty(), "counted against the technician once");
+        assert!(step(&second.next, WorkCommand::DeadlineDue, system, at(23, 0), &none).is_err());
+    }
+
+    #[test]
+    fn moving_a_visit_gives_its_slots_back_and_holds_the_new_ones() {
+        let case = booked(at(10, 0));
+        let inputs = WorkInputs {
+            booking_technician: Some(("t-2", "Li")),
+            ..WorkInputs::default()
+        };
+        let moved = step(
+            &case,
+            WorkCommand::Book {
+                start: at(14, 0),
+                technician: None,
+            },
+            person("c-1", Role::Customer),
+            at(10, 5),
+            &inputs,
+        )
+        .unwrap();
+        assert!(matches!(&moved.effects[0], Effect::FreeSlots { technician, slots, .. } if technician == "t-1" && slots == &["1100", "1130", "1200"]));
+        assert!(matches!(&moved.effects[1], Effect::HoldSlots { technician, slots, .. } if technician == "t-2" && slots == &["1400", "1430", "1500"]));
+        assert_eq!(moved.next.assignee.as_deref(), Some("t-2"));
+    }
+
+    #[test]
+    fn the_work_is_done_only_with_the_customers_code_and_a_failed_inspection_is_a_rework() {
+        let case = booked(at(10, 0));
+        let tech = person("t-1", Role::Technician);
+        let fresh = WorkInputs {
+            fresh_code: Some("482913"),
+            ..WorkInputs::default()
+        };
+        let started = step(&case, WorkCommand::Start, tech.clone(), at(11, 0), &fresh).unwrap();
+        assert!(started.effects.iter().any(|e| matches!(e, Effect::IssueCode { code, .. } if code == "482913")));
+        assert_eq!(started.next.work.as_ref().unwrap().alarm_at, None, "on site in time");
+        let finish = |code: &str| WorkCommand::Finish {
+            result: WorkResult::Done,
+            fault: "Power-Board".into(),
+            code: Some(code.into()),
+            exchange: None,
+        };
+        let issued = WorkInputs {
+            issued_code: Some("482913"),
+            ..WorkInputs::default()
+        };
+        let wrong = step(&started.next, finish("000000"), tech.clone(), at(12, 0), &issued);
+        assert!(matches!(wrong, Err(Refusal::Rule(r)) if r.rule == "wrong-code"));
+        let done = step(&started.next, finish("482913"), tech, at(12, 0), &issued).unwrap();
+        let work = done.next.work.as_ref().unwrap();
+        assert_eq!(work.fault.as_deref(), Some("power-board"));
+        assert_eq!(work.board, Some(BoardStatus::Finished));
+        let quality = person("q-1", Role::Quality);
+        let failed = step(
+            &done.next,
+            WorkCommand::Inspect {
+                passed: false,
+                note: Some("still flickers".into()),
+            },
+            quality,
+            at(13, 0),
+            &fresh,
+        )
+        .unwrap();
+        let work = failed.next.work.as_ref().unwrap();
+        assert_eq!(work.reworks, 1);
+        assert_eq!(work.board, Some(BoardStatus::InRepair));
+        assert_eq!(failed.next.status, CaseStatus::InProgress);
+    }
+
+    #[test]
+    fn a_wrong_code_is_counted_and_the_customers_code_renewed_after_the_policys_attempts() {
+        let case = booked(at(10, 0));
+        let policy = Policy::default();
+        let tech = person("t-1", Role::Technician);
+        let mut current = case;
+        for attempt in 1..=policy.dispatch.confirmation_attempts {
+            let d = refuse_code(&current, tech.clone(), at(12, 0), &policy, "111111").unwrap();
+            let renewed = d.effects.iter().any(|e| matches!(e, Effect::IssueCode { .. }));
+            assert_eq!(renewed, attempt == policy.dispatch.confirmation_attempts);
+            current = d.next;
+        }
+        assert_eq!(current.work.as_ref().unwrap().code_failures, 0);
+    }
+
+    #[test]
+    fn each_step_is_taken_by_its_roles_only() {
+        let case = booked(at(10, 0));
+        let none = WorkInputs::default();
+        let refused = step(&case, WorkCommand::Start, person("c-1", Role::Customer), at(11, 0), &none);
+        assert!(matches!(refused, Err(Refusal::Forbidden(_))));
+        let refused = step(&case, open(), person("t-1", Role::Technician), at(11, 0), &none);
+        assert!(matches!(refused, Err(Refusal::Forbidden(_))));
+    }
 }
