@@ -351,3 +351,108 @@ impl TestApp {
         self.generic_raw(body, id, ts, &signature).await
     }
 }
+
+/// Dispatch: technicians, the clock set to a working hour, work orders.
+impl TestApp {
+    /// Moves the gateway's clock to the next `weekday` (at least a day ahead) at `hour`:00 in
+    /// the merchant's time (Beijing), the timers running on the way; answers that moment.
+    pub async fn advance_to(
+        &self,
+        weekday: chrono::Weekday,
+        hour: u32,
+    ) -> chrono::DateTime<chrono::FixedOffset> {
+        use chrono::Datelike;
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        let (_, clock) = json(
+            self.http
+                .get(format!("{}/_dev/clock", self.base))
+                .send()
+                .await
+                .expect("GET /_dev/clock"),
+        )
+        .await;
+        let now: chrono::DateTime<chrono::Utc> =
+            clock["now"].as_str().expect("now").parse().expect("a time");
+        let now = now.with_timezone(&beijing);
+        let mut day = now.date_naive() + chrono::Duration::days(1);
+        while day.weekday() != weekday {
+            day += chrono::Duration::days(1);
+        }
+        let target = day
+            .and_hms_opt(hour, 0, 0)
+            .and_then(|t| t.and_local_timezone(beijing).single())
+            .expect("a time");
+        let minutes = (target - now).num_minutes() + 1;
+        let moved = self
+            .http
+            .post(format!("{}/_dev/clock", self.base))
+            .json(&serde_json::json!({ "minutes": minutes }))
+            .send()
+            .await
+            .expect("POST /_dev/clock");
+        assert!(moved.status().is_success(), "the clock moves");
+        target
+    }
+
+    /// Adds a technician (as the dispatcher) working 9:00 to 18:00 Monday to Friday, with the
+    /// `television` skill, serving district 420102 as `band`.
+    pub async fn put_technician(&self, id: &str, name: &str, band: &str, capacity: u32) -> Value {
+        let dispatcher = self.token(Role::Dispatcher, "dispatcher-setup");
+        let day = serde_json::json!([540, 1080]);
+        let (status, body) = json(
+            self.request(Method::PUT, &format!("/v1/technicians/{id}"), &dispatcher)
+                .json(&serde_json::json!({
+                    "name": name,
+                    "skills": ["television"],
+                    "districts": {"420102": band},
+                    "hours": [day, day, day, day, day, null, null],
+                    "daily_capacity": capacity
+                }))
+                .send()
+                .await
+                .expect("PUT /v1/technicians"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// A repair filed by customer `customer` (a serial number, an address) and opened as a
+    /// work order by customer service with `open` merged into an on-site visit of 60 minutes
+    /// in district 420102: answers the case's id.
+    pub async fn work_order(&self, customer: &str, serial: &str, open: Value) -> String {
+        let token = self.customer(customer);
+        let (status, case) = json(
+            self.post(
+                "/v1/cases",
+                &token,
+                &serde_json::json!({
+                    "type": "repair",
+                    "description": "No picture, sound only.",
+                    "contact": {"name": "Li Lei", "phone": "13800138000", "address": "1 Jiefang Road, Wuhan", "attribute": "annual_contract"},
+                    "product": {"sku": "TV-55X", "serial_number": serial},
+                    "purchase": {"category": "television", "invoice_date": merchant_day(-60)}
+                }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{case}");
+        let id = case["id"].as_str().expect("an id").to_owned();
+        let mut body = serde_json::json!({
+            "action": "open", "kind": "on_site", "skill": "television", "district": "420102",
+            "area": "city", "service": "Diagnose and repair the picture", "expected_minutes": 60
+        });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), open.as_object()) {
+            body.extend(extra.clone());
+        }
+        let agent = self.token(Role::Agent, "agent-open");
+        let (status, opened) = json(
+            self.post(&format!("/v1/cases/{id}/work"), &agent, &body)
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{opened}");
+        id
+    }
+}

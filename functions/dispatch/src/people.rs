@@ -130,7 +130,10 @@ pub async fn add_tool(
     let code = tool_code(&code)?;
     let name = bounded_text("name", &body.name, 100).map_err(|e| ApiError::invalid(vec![e]))?;
     if name.is_empty() {
-        return Err(ApiError::invalid(vec![InvalidField::new("name", "must not be empty")]));
+        return Err(ApiError::invalid(vec![InvalidField::new(
+            "name",
+            "must not be empty",
+        )]));
     }
     match app.store.add_tool(code, &name).await {
         Ok(tool) => Ok((axum::http::StatusCode::CREATED, Json(tool))),
@@ -184,9 +187,15 @@ pub async fn lend(
         .iter()
         .any(|t| t.technician.id == technician);
     if !known {
-        return Err(RuleError::new("unknown-technician", format!("no technician {technician}")).into());
+        return Err(
+            RuleError::new("unknown-technician", format!("no technician {technician}")).into(),
+        );
     }
-    tool_answer(app.store.lend_tool(code, Some(technician), app.clock.now()).await)
+    tool_answer(
+        app.store
+            .lend_tool(code, Some(technician), app.clock.now())
+            .await,
+    )
 }
 
 /// `POST /v1/tools/{code}/return`: the tool is back.
@@ -216,9 +225,9 @@ pub async fn report(
     principal.check(Action::DispatchReport, None)?;
     let (technicians, products) = app
         .store
-        .together(|round| async move {
-            futures::try_join!(round.technicians(), round.product_stats())
-        })
+        .together(
+            |round| async move { futures::try_join!(round.technicians(), round.product_stats()) },
+        )
         .await?;
     Ok(Json(DispatchReport {
         technicians,

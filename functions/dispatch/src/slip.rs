@@ -85,7 +85,11 @@ fn slip_of(case: &Case) -> Result<Slip, ApiError> {
         expected_minutes: w.expected_minutes,
         due: w.due,
         service,
-        product: case.product.model.clone().or_else(|| case.product.sku.clone()),
+        product: case
+            .product
+            .model
+            .clone()
+            .or_else(|| case.product.sku.clone()),
         serial_number: case.product.serial_number.clone(),
         fault_described: case.description.clone(),
         tools: w.tools.clone(),
@@ -175,7 +179,11 @@ pub fn render(slip: &Slip, lang: Lang, tz: chrono::FixedOffset) -> String {
         if items.is_empty() {
             escape(none)
         } else {
-            items.iter().map(|i| escape(i)).collect::<Vec<_>>().join(t("、", ", "))
+            items
+                .iter()
+                .map(|i| escape(i))
+                .collect::<Vec<_>>()
+                .join(t("、", ", "))
         }
     };
     let opt = |v: &Option<String>| escape(v.as_deref().unwrap_or("—"));
@@ -211,17 +219,28 @@ pub fn render(slip: &Slip, lang: Lang, tz: chrono::FixedOffset) -> String {
         (t("承诺时限", "Promised by"), time(slip.due)),
         (t("产品", "Product"), opt(&slip.product)),
         (t("序列号", "Serial number"), opt(&slip.serial_number)),
-        (t("故障描述", "Fault described"), escape(&slip.fault_described)),
+        (
+            t("故障描述", "Fault described"),
+            escape(&slip.fault_described),
+        ),
         (t("服务内容", "Service content"), list(&slip.service)),
         (t("携带工具", "Tools to bring"), list(&slip.tools)),
         (t("携带备件", "Parts to bring"), list(&slip.parts_to_bring)),
         (
             t("借款金额", "Cash advance"),
-            format!("{} {}", slip.currency.as_str(), format_minor(slip.cash_advance_minor, slip.currency)),
+            format!(
+                "{} {}",
+                slip.currency.as_str(),
+                format_minor(slip.cash_advance_minor, slip.currency)
+            ),
         ),
         (
             t("需要收回的尾款", "Balance to collect"),
-            format!("{} {}", slip.currency.as_str(), format_minor(slip.balance_due_minor, slip.currency)),
+            format!(
+                "{} {}",
+                slip.currency.as_str(),
+                format_minor(slip.balance_due_minor, slip.currency)
+            ),
         ),
     ];
     let body: String = rows

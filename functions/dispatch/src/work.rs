@@ -43,9 +43,9 @@ pub(crate) async fn visible_case(
 }
 
 fn work_of(case: &Case) -> Result<&WorkOrder, ApiError> {
-    case.work.as_ref().ok_or_else(|| {
-        RuleError::state("no-work-order", "this case has no work order").into()
-    })
+    case.work
+        .as_ref()
+        .ok_or_else(|| RuleError::state("no-work-order", "this case has no work order").into())
 }
 
 fn need_of(w: &WorkOrder) -> VisitNeed<'_> {
@@ -165,13 +165,24 @@ pub async fn step(
             let refused = &refused;
             // Counted on the case (and past the policy's attempts the code is renewed), then
             // refused: guessing the customer's code is bounded.
-            on_case(&app.store, principal, &id, Action::ReadCase, |current, _| async move {
-                let (policy, _) = app.policy.get(&app.store).await?;
-                let decision =
-                    work::refuse_code(&current, principal.actor(), app.clock.now(), &policy, fresh)
-                        .ok_or_else(|| ApiError::Rule(refused.clone()))?;
-                Ok((decision, None))
-            })
+            on_case(
+                &app.store,
+                principal,
+                &id,
+                Action::ReadCase,
+                |current, _| async move {
+                    let (policy, _) = app.policy.get(&app.store).await?;
+                    let decision = work::refuse_code(
+                        &current,
+                        principal.actor(),
+                        app.clock.now(),
+                        &policy,
+                        fresh,
+                    )
+                    .ok_or_else(|| ApiError::Rule(refused.clone()))?;
+                    Ok((decision, None))
+                },
+            )
             .await?;
             Err(ApiError::Rule(refused.clone()))
         }
@@ -203,7 +214,11 @@ pub struct Suggested {
     pub band: Area,
 }
 
-fn day_or_today(app: &AppState, policy: &Policy, date: Option<NaiveDate>) -> Result<NaiveDate, ApiError> {
+fn day_or_today(
+    app: &AppState,
+    policy: &Policy,
+    date: Option<NaiveDate>,
+) -> Result<NaiveDate, ApiError> {
     let today = today(app, policy);
     match date {
         Some(d) if (d - today).num_days().abs() > 366 => Err(ApiError::invalid(vec![
@@ -232,12 +247,23 @@ pub async fn suggestions(
         .iter()
         .map(|t| (t.id.as_str(), t.name.as_str()))
         .collect();
-    let ranked = dispatch::suggest(&technicians, &booked, &need_of(w), day, app.clock.now(), &policy);
+    let ranked = dispatch::suggest(
+        &technicians,
+        &booked,
+        &need_of(w),
+        day,
+        app.clock.now(),
+        &policy,
+    );
     Ok(Json(
         ranked
             .into_iter()
             .map(|s| Suggested {
-                name: names.get(s.technician.as_str()).copied().unwrap_or_default().to_owned(),
+                name: names
+                    .get(s.technician.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
                 technician: s.technician,
                 start: s.start,
                 load: s.load,
@@ -334,10 +360,9 @@ pub async fn work_orders(
         (_, wanted) => wanted,
     };
     if technician.is_some_and(|t| t.is_empty() || t.len() > 128) {
-        return Err(ApiError::invalid(vec![aftersales::domain::InvalidField::new(
-            "technician",
-            "1 to 128 characters",
-        )]));
+        return Err(ApiError::invalid(vec![
+            aftersales::domain::InvalidField::new("technician", "1 to 128 characters"),
+        ]));
     }
     let limit = page_limit(params.limit, 20).map_err(|e| ApiError::invalid(vec![e]))?;
     let now = app.clock.now();
@@ -417,12 +442,18 @@ pub async fn day(
                 let mut at = open;
                 for b in &mine {
                     if b.start > at {
-                        free.push(Window { start: at, end: b.start.min(close) });
+                        free.push(Window {
+                            start: at,
+                            end: b.start.min(close),
+                        });
                     }
                     at = at.max(b.end);
                 }
                 if at < close {
-                    free.push(Window { start: at, end: close });
+                    free.push(Window {
+                        start: at,
+                        end: close,
+                    });
                 }
             }
             TechnicianDay {

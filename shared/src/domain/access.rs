@@ -179,9 +179,7 @@ pub fn roles(action: Action) -> &'static [Role] {
         },
         Action::Work(step) => match step {
             WorkAction::Open => &[Agent, Dispatcher, Manager],
-            WorkAction::Book | WorkAction::CancelBooking => {
-                &[Customer, Agent, Dispatcher, Manager]
-            }
+            WorkAction::Book | WorkAction::CancelBooking => &[Customer, Agent, Dispatcher, Manager],
             WorkAction::Start
             | WorkAction::ProposeChange
             | WorkAction::UsePart

@@ -313,7 +313,7 @@ pub fn suggest(
     not_before: DateTime<Utc>,
     policy: &Policy,
 ) -> Vec<Suggestion> {
-    let length = Duration::minutes(i64::from(need.minutes));
+    let length = slot_length(need.minutes, policy);
     let mut out: Vec<Suggestion> = technicians
         .iter()
         .filter(|t| t.skills.contains(need.skill))
@@ -326,13 +326,19 @@ pub fn suggest(
             if load >= t.daily_capacity {
                 return None;
             }
-            // The earliest gap that holds the visit.
-            let mut start = open.max(not_before);
+            // The earliest gap that holds the visit, on the slot grid of the day.
+            let step = Duration::minutes(i64::from(policy.dispatch.slot_minutes.max(1)));
+            let mut start = open;
+            while start < not_before {
+                start += step;
+            }
             for (b_start, b_end) in &visits {
                 if start + length <= *b_start {
                     break;
                 }
-                start = start.max(*b_end);
+                while start < *b_end {
+                    start += step;
+                }
             }
             let end = start + length;
             (end <= close && end <= need.due).then(|| Suggestion {

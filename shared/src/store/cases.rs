@@ -103,9 +103,8 @@ impl CaseItem {
             GSI5PK: due.map(|_| DueKeys::pk(&CaseKeys::pk(&case.id))),
             GSI5SK: due.map(|d| DueKeys::sk(d, case.id.as_str())),
             GSI6PK: flow.map(|f| CaseKeys::stage_pk(f.stage, &case.id)),
-            GSI6SK: flow.map(|_| {
-                CaseKeys::created_sk(deadline.unwrap_or(case.created_at), &case.id)
-            }),
+            GSI6SK: flow
+                .map(|_| CaseKeys::created_sk(deadline.unwrap_or(case.created_at), &case.id)),
             GSI7PK: on_board.map(|_| CaseKeys::work_pk(&case.id)),
             GSI7SK: promise.clone(),
             GSI8PK: technician.map(|b| CaseKeys::technician_work_pk(&b.technician)),

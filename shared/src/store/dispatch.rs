@@ -187,10 +187,7 @@ impl Store {
     pub async fn technicians(&self) -> Result<Vec<TechnicianRecord>, StoreError> {
         let mut people = BTreeMap::<String, (Technician, u64)>::new();
         let mut stats = BTreeMap::<String, TechnicianStats>::new();
-        for (entity, item) in self
-            .partition(DispatchKeys::TECHNICIANS.to_owned())
-            .await?
-        {
+        for (entity, item) in self.partition(DispatchKeys::TECHNICIANS.to_owned()).await? {
             match entity.as_str() {
                 "technician" => {
                     let t: TechnicianItem = serde_dynamo::from_item(item)?;
@@ -284,10 +281,7 @@ impl Store {
                 .update_expression("SET lent_to = :t, lent_at = :at")
                 .condition_expression("attribute_exists(PK) AND attribute_not_exists(lent_to)")
                 .expression_attribute_values(":t", AttributeValue::S(t.to_owned()))
-                .expression_attribute_values(
-                    ":at",
-                    AttributeValue::S(super::keys::sortable(now)),
-                ),
+                .expression_attribute_values(":at", AttributeValue::S(super::keys::sortable(now))),
             None => request
                 .update_expression("REMOVE lent_to, lent_at")
                 .condition_expression("attribute_exists(PK) AND attribute_exists(lent_to)"),
@@ -322,11 +316,14 @@ impl Store {
 
     /// The visits booked on `day`, every technician's: one Query of the day's partition.
     pub async fn day_bookings(&self, day: NaiveDate) -> Result<Vec<DayBooking>, StoreError> {
-        self.partition_prefix(DispatchKeys::day_pk(day), Some(DispatchKeys::BOOKING_PREFIX))
-            .await?
-            .into_iter()
-            .map(|(_, item)| Ok(serde_dynamo::from_item::<_, BookingItem>(item)?.booking))
-            .collect()
+        self.partition_prefix(
+            DispatchKeys::day_pk(day),
+            Some(DispatchKeys::BOOKING_PREFIX),
+        )
+        .await?
+        .into_iter()
+        .map(|(_, item)| Ok(serde_dynamo::from_item::<_, BookingItem>(item)?.booking))
+        .collect()
     }
 
     /// The technicians and the day's bookings, read at once (one round trip).
@@ -377,10 +374,7 @@ impl Store {
         listing: WorkListing<'_>,
     ) -> Result<Page<CaseSummary>, StoreError> {
         let (index, partitions) = match listing.technician {
-            Some(t) => (
-                Index::TechnicianWork,
-                vec![CaseKeys::technician_work_pk(t)],
-            ),
+            Some(t) => (Index::TechnicianWork, vec![CaseKeys::technician_work_pk(t)]),
             None => (Index::Work, CaseKeys::work_shards()),
         };
         let (range, filter) = match listing.late_at {
@@ -602,7 +596,10 @@ impl Store {
             tx.update_named(
                 "counter",
                 (pk, sk),
-                &format!("ADD {} SET entity = :entity, #owner = :owner", adds.join(", ")),
+                &format!(
+                    "ADD {} SET entity = :entity, #owner = :owner",
+                    adds.join(", ")
+                ),
                 None,
                 &names,
                 &values,

@@ -44,8 +44,8 @@
 //! read of such an item checks `expires_at` itself.
 
 mod cases;
-mod dispatch;
 pub mod cursor;
+mod dispatch;
 mod error;
 mod idempotency;
 pub mod keys;

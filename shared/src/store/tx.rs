@@ -92,7 +92,11 @@ impl Tx {
 
     /// Adds a put of `item` that replaces whatever is there (a record kept beside another
     /// whose own condition guards the change, such as a case's confirmation code).
-    pub fn put_over(&mut self, label: &'static str, item: &impl Serialize) -> Result<(), StoreError> {
+    pub fn put_over(
+        &mut self,
+        label: &'static str,
+        item: &impl Serialize,
+    ) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(serde_dynamo::to_item(item)?))

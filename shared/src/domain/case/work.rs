@@ -450,7 +450,10 @@ fn refuse(rule: &'static str, message: impl Into<String>) -> Refusal {
 
 fn text_list(field: &str, items: &[String]) -> Result<Vec<String>, InvalidField> {
     if items.len() > MAX_LIST {
-        return Err(InvalidField::new(field, format!("at most {MAX_LIST} items")));
+        return Err(InvalidField::new(
+            field,
+            format!("at most {MAX_LIST} items"),
+        ));
     }
     items
         .iter()
@@ -458,7 +461,10 @@ fn text_list(field: &str, items: &[String]) -> Result<Vec<String>, InvalidField>
         .map(|(i, t)| {
             let t = bounded_text(&format!("{field}/{i}"), t, 100)?;
             if t.is_empty() {
-                return Err(InvalidField::new(format!("{field}/{i}"), "must not be empty"));
+                return Err(InvalidField::new(
+                    format!("{field}/{i}"),
+                    "must not be empty",
+                ));
             }
             Ok(t)
         })
@@ -542,7 +548,9 @@ pub fn apply_work(
             step
         }
         WorkCommand::Book { start, .. } => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             if w.board.is_some() {
                 return Err(refuse(
                     "work-started",
@@ -552,9 +560,9 @@ pub fn apply_work(
             if start < now {
                 return Err(RuleError::new("start-in-past", "a visit starts in the future").into());
             }
-            let (id, name) = inputs
-                .booking_technician
-                .ok_or_else(|| RuleError::new("no-technician-free", "no technician is free then"))?;
+            let (id, name) = inputs.booking_technician.ok_or_else(|| {
+                RuleError::new("no-technician-free", "no technician is free then")
+            })?;
             let end = start + dispatch::slot_length(w.expected_minutes, policy);
             let (day, slots) = dispatch::slots(start, end, policy)
                 .map_err(|why| RuleError::new("off-the-grid", why))?;
@@ -585,7 +593,9 @@ pub fn apply_work(
             }
         }
         WorkCommand::CancelBooking { note } => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             let note = optional_text("note", &note, 500)?;
             if w.board.is_some() {
                 return Err(refuse("work-started", "the technician has started"));
@@ -602,7 +612,9 @@ pub fn apply_work(
             }
         }
         WorkCommand::Start => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             if w.board.is_some() {
                 return Err(refuse("work-started", "the work has started already"));
             }
@@ -615,7 +627,9 @@ pub fn apply_work(
             WorkStep::Started
         }
         WorkCommand::SetStatus { status, note } => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             let note = optional_text("note", &note, 500)?;
             let from = w
                 .open_board()
@@ -650,7 +664,9 @@ pub fn apply_work(
             description,
             extra_minor,
         } => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             let description = required_text("description", &description, 1000)?;
             w.open_board()
                 .ok_or_else(|| refuse("work-not-running", "the work is not running"))?;
@@ -680,7 +696,9 @@ pub fn apply_work(
             }
         }
         WorkCommand::AnswerChange { accept } => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             let balance = w.balance_due_minor;
             let change = w
                 .changes
@@ -700,14 +718,19 @@ pub fn apply_work(
             change.answered_at = Some(now);
             let n = change.n;
             w.board = Some(BoardStatus::InRepair);
-            WorkStep::ChangeAnswered { n, accepted: accept }
+            WorkStep::ChangeAnswered {
+                n,
+                accepted: accept,
+            }
         }
         WorkCommand::UsePart {
             part,
             quantity,
             unit_price_minor,
         } => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             let part = required_text("part", &part, 100)?;
             if !(1..=1000).contains(&quantity) {
                 return Err(InvalidField::new("quantity", "must be 1 to 1000").into());
@@ -731,7 +754,9 @@ pub fn apply_work(
             exchange,
         } => {
             let fault = fault_code(&fault)?;
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             w.open_board()
                 .ok_or_else(|| refuse("work-not-running", "the work is not running"))?;
             if w.pending_change().is_some() {
@@ -752,7 +777,10 @@ pub fn apply_work(
                 let entered = code.as_deref().ok_or_else(|| {
                     InvalidField::new("code", "the customer's code confirms the work done")
                 })?;
-                if !inputs.issued_code.is_some_and(|issued| same_code(entered, issued)) {
+                if !inputs
+                    .issued_code
+                    .is_some_and(|issued| same_code(entered, issued))
+                {
                     return Err(RuleError::new(
                         "wrong-code",
                         "that is not the customer's code: ask them to read it from their app",
@@ -823,7 +851,9 @@ pub fn apply_work(
         }
         WorkCommand::Inspect { passed, note } => {
             let note = optional_text("note", &note, 500)?;
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
             if !(w.board == Some(BoardStatus::Finished)
                 && w.result == Some(WorkResult::Done)
                 && w.inspection.is_none())
@@ -866,8 +896,10 @@ pub fn apply_work(
             }
         }
         WorkCommand::DeadlineDue => {
-            let w = work.as_mut().ok_or_else(|| refuse("no-work-order", "no work order"))?;
-            if !w.alarm_at.is_some_and(|at| at <= now) || !case.status.open() {
+            let w = work
+                .as_mut()
+                .ok_or_else(|| refuse("no-work-order", "no work order"))?;
+            if w.alarm_at.is_none_or(|at| at > now) || !case.status.open() {
                 return Err(refuse("not-due", "no promise of this work order is due"));
             }
             let to = if w.escalated_to.is_empty() {
@@ -999,7 +1031,10 @@ fn open_work(
     if let Some(earlier) = &open.rework_of
         && *earlier == case.id
     {
-        errors.push(InvalidField::new("rework_of", "an earlier case, not this one"));
+        errors.push(InvalidField::new(
+            "rework_of",
+            "an earlier case, not this one",
+        ));
     }
     if !errors.is_empty() {
         return Err(Refusal::Invalid(errors));
@@ -1064,7 +1099,10 @@ fn issue_code(
         return Ok(());
     }
     let code = inputs.fresh_code.ok_or_else(|| {
-        Refusal::Rule(RuleError::new("no-code", format!("no code drawn for {}", case.id)))
+        Refusal::Rule(RuleError::new(
+            "no-code",
+            format!("no code drawn for {}", case.id),
+        ))
     })?;
     w.code_failures = 0;
     effects.push(Effect::IssueCode {
@@ -1103,7 +1141,11 @@ fn inspected_repair(
     policy: &Policy,
     inputs: &WorkInputs<'_>,
 ) -> Option<(Option<RepeatOf>, Vec<Effect>)> {
-    let serial = case.product.serial_number.as_deref().filter(|s| !s.is_empty())?;
+    let serial = case
+        .product
+        .serial_number
+        .as_deref()
+        .filter(|s| !s.is_empty())?;
     let fault = w.fault.as_deref()?;
     let technician = technician.unwrap_or("");
     let this = RepairDone {
@@ -1205,9 +1247,15 @@ mod tests {
             start: at(11, 0),
             technician: Some("t-1".into()),
         };
-        step(&opened.next, book, person("d-1", Role::Dispatcher), now, &inputs)
-            .unwrap()
-            .next
+        step(
+            &opened.next,
+            book,
+            person("d-1", Role::Dispatcher),
+            now,
+            &inputs,
+        )
+        .unwrap()
+        .next
     }
 
     #[test]
@@ -1225,20 +1273,67 @@ mod tests {
         let case = booked(at(10, 0));
         let none = WorkInputs::default();
         let system = person("timers", Role::System);
-        assert!(step(&case, WorkCommand::DeadlineDue, system.clone(), at(11, 59), &none).is_err());
-        let first = step(&case, WorkCommand::DeadlineDue, system.clone(), at(12, 1), &none).unwrap();
-        assert_eq!(first.effects, [Effect::Count(Counter::TechnicianLate("t-1".into()))]);
+        assert!(
+            step(
+                &case,
+                WorkCommand::DeadlineDue,
+                system.clone(),
+                at(11, 59),
+                &none
+            )
+            .is_err()
+        );
+        let first = step(
+            &case,
+            WorkCommand::DeadlineDue,
+            system.clone(),
+            at(12, 1),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(
+            first.effects,
+            [Effect::Count(Counter::TechnicianLate("t-1".into()))]
+        );
         let work = first.next.work.as_ref().unwrap();
         assert_eq!(work.escalated_to, [Role::Dispatcher]);
         assert_eq!(work.alarm_at, Some(at(16, 0)));
         // Another sweep before the manager's turn finds nothing due.
-        assert!(step(&first.next, WorkCommand::DeadlineDue, system.clone(), at(13, 0), &none).is_err());
-        let second = step(&first.next, WorkCommand::DeadlineDue, system.clone(), at(16, 0), &none).unwrap();
+        assert!(
+            step(
+                &first.next,
+                WorkCommand::DeadlineDue,
+                system.clone(),
+                at(13, 0),
+                &none
+            )
+            .is_err()
+        );
+        let second = step(
+            &first.next,
+            WorkCommand::DeadlineDue,
+            system.clone(),
+            at(16, 0),
+            &none,
+        )
+        .unwrap();
         let work = second.next.work.as_ref().unwrap();
         assert_eq!(work.escalated_to, [Role::Dispatcher, Role::Manager]);
         assert_eq!(work.alarm_at, None);
-        assert!(second.effects.is_empty(), "counted against the technician once");
-        assert!(step(&second.next, WorkCommand::DeadlineDue, system, at(23, 0), &none).is_err());
+        assert!(
+            second.effects.is_empty(),
+            "counted against the technician once"
+        );
+        assert!(
+            step(
+                &second.next,
+                WorkCommand::DeadlineDue,
+                system,
+                at(23, 0),
+                &none
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -1259,8 +1354,12 @@ mod tests {
             &inputs,
         )
         .unwrap();
-        assert!(matches!(&moved.effects[0], Effect::FreeSlots { technician, slots, .. } if technician == "t-1" && slots == &["1100", "1130", "1200"]));
-        assert!(matches!(&moved.effects[1], Effect::HoldSlots { technician, slots, .. } if technician == "t-2" && slots == &["1400", "1430", "1500"]));
+        assert!(
+            matches!(&moved.effects[0], Effect::FreeSlots { technician, slots, .. } if technician == "t-1" && slots == &["1100", "1130", "1200"])
+        );
+        assert!(
+            matches!(&moved.effects[1], Effect::HoldSlots { technician, slots, .. } if technician == "t-2" && slots == &["1400", "1430", "1500"])
+        );
         assert_eq!(moved.next.assignee.as_deref(), Some("t-2"));
     }
 
@@ -1273,8 +1372,17 @@ mod tests {
             ..WorkInputs::default()
         };
         let started = step(&case, WorkCommand::Start, tech.clone(), at(11, 0), &fresh).unwrap();
-        assert!(started.effects.iter().any(|e| matches!(e, Effect::IssueCode { code, .. } if code == "482913")));
-        assert_eq!(started.next.work.as_ref().unwrap().alarm_at, None, "on site in time");
+        assert!(
+            started
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::IssueCode { code, .. } if code == "482913"))
+        );
+        assert_eq!(
+            started.next.work.as_ref().unwrap().alarm_at,
+            None,
+            "on site in time"
+        );
         let finish = |code: &str| WorkCommand::Finish {
             result: WorkResult::Done,
             fault: "Power-Board".into(),
@@ -1285,7 +1393,13 @@ mod tests {
             issued_code: Some("482913"),
             ..WorkInputs::default()
         };
-        let wrong = step(&started.next, finish("000000"), tech.clone(), at(12, 0), &issued);
+        let wrong = step(
+            &started.next,
+            finish("000000"),
+            tech.clone(),
+            at(12, 0),
+            &issued,
+        );
         assert!(matches!(wrong, Err(Refusal::Rule(r)) if r.rule == "wrong-code"));
         let done = step(&started.next, finish("482913"), tech, at(12, 0), &issued).unwrap();
         let work = done.next.work.as_ref().unwrap();
@@ -1317,7 +1431,10 @@ mod tests {
         let mut current = case;
         for attempt in 1..=policy.dispatch.confirmation_attempts {
             let d = refuse_code(&current, tech.clone(), at(12, 0), &policy, "111111").unwrap();
-            let renewed = d.effects.iter().any(|e| matches!(e, Effect::IssueCode { .. }));
+            let renewed = d
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::IssueCode { .. }));
             assert_eq!(renewed, attempt == policy.dispatch.confirmation_attempts);
             current = d.next;
         }
@@ -1328,9 +1445,21 @@ mod tests {
     fn each_step_is_taken_by_its_roles_only() {
         let case = booked(at(10, 0));
         let none = WorkInputs::default();
-        let refused = step(&case, WorkCommand::Start, person("c-1", Role::Customer), at(11, 0), &none);
+        let refused = step(
+            &case,
+            WorkCommand::Start,
+            person("c-1", Role::Customer),
+            at(11, 0),
+            &none,
+        );
         assert!(matches!(refused, Err(Refusal::Forbidden(_))));
-        let refused = step(&case, open(), person("t-1", Role::Technician), at(11, 0), &none);
+        let refused = step(
+            &case,
+            open(),
+            person("t-1", Role::Technician),
+            at(11, 0),
+            &none,
+        );
         assert!(matches!(refused, Err(Refusal::Forbidden(_))));
     }
 }
