@@ -346,5 +346,130 @@ pub async fn typical_operations(app: &TestApp) -> Vec<(&'static str, Bill)> {
         );
         bills.push((name, meter.bill(app).await));
     }
+    bills.extend(work_order_operations(app).await);
+    bills
+}
+
+/// A work order's life on `app`: opened, booked, started, moved on the board, finished with the
+/// customer's code, inspected; what each step writes, billed and against its floor.
+pub async fn work_order_operations(app: &TestApp) -> Vec<(&'static str, Bill)> {
+    use aftersales::domain::identity::Role;
+    use serde_json::json;
+
+    app.advance_to(chrono::Weekday::Wed, 8).await;
+    app.put_technician("tech-bill", "Wang Qiang", "city", 8)
+        .await;
+    let customer = app.customer("bill-customer");
+    // The first work order: its open is billed below, on a fresh case.
+    let id = app
+        .work_order("bill-customer", "SN-BILL-0", json!({}))
+        .await;
+    let agent = app.token(Role::Agent, "agent-bill");
+    let (_, case) = crate::json(
+        app.post(
+            "/v1/cases",
+            &customer,
+            &json!({"type": "repair", "description": "No picture.",
+                    "product": {"sku": "TV-55X", "serial_number": "SN-BILL-1"},
+                    "contact": {"name": "Li Lei", "address": "1 Jiefang Road"},
+                    "purchase": {"category": "television", "invoice_date": crate::merchant_day(-20)}}),
+        )
+        .await,
+    )
+    .await;
+    let fresh = case["id"].as_str().expect("id").to_owned();
+    let mut bills = Vec::new();
+    let meter = Meter::start(app).await;
+    let response = app
+        .post(
+            &format!("/v1/cases/{fresh}/work"),
+            &agent,
+            &json!({"action": "open", "kind": "on_site", "skill": "television", "district": "420102",
+                    "area": "city", "service": "Repair", "expected_minutes": 90}),
+        )
+        .await;
+    assert!(
+        response.status().is_success(),
+        "open: {}",
+        response.status()
+    );
+    bills.push(("work: open", meter.bill(app).await));
+
+    let dispatcher = app.token(Role::Dispatcher, "dispatcher-bill");
+    let technician = app.token(Role::Technician, "tech-bill");
+    let (_, suggested) = crate::json(
+        app.get(&format!("/v1/cases/{id}/suggestions"), &dispatcher)
+            .await,
+    )
+    .await;
+    let start = suggested[0]["start"].clone();
+    let path = format!("/v1/cases/{id}/work");
+    let steps = [
+        (
+            "work: book",
+            dispatcher.clone(),
+            json!({"action": "book", "start": start, "technician": "tech-bill"}),
+        ),
+        (
+            "work: start",
+            technician.clone(),
+            json!({"action": "start"}),
+        ),
+        (
+            "work: status",
+            technician.clone(),
+            json!({"action": "set_status", "status": "waiting_for_parts"}),
+        ),
+    ];
+    for (name, token, step) in &steps {
+        let meter = Meter::start(app).await;
+        let response = app.post(&path, token, step).await;
+        assert!(
+            response.status().is_success(),
+            "{name}: {}",
+            response.status()
+        );
+        bills.push((*name, meter.bill(app).await));
+    }
+    app.post(
+        &path,
+        &technician,
+        &json!({"action": "set_status", "status": "in_repair"}),
+    )
+    .await;
+    let (_, code) = crate::json(
+        app.get(&format!("/v1/cases/{id}/work/code"), &customer)
+            .await,
+    )
+    .await;
+    let meter = Meter::start(app).await;
+    let response = app
+        .post(
+            &path,
+            &technician,
+            &json!({"action": "finish", "result": "done", "fault": "power-board", "code": code["code"]}),
+        )
+        .await;
+    assert!(
+        response.status().is_success(),
+        "finish: {}",
+        response.status()
+    );
+    bills.push(("work: finish", meter.bill(app).await));
+    let meter = Meter::start(app).await;
+    let quality = app.token(Role::Quality, "quality-bill");
+    let response = app
+        .post(
+            &path,
+            &quality,
+            &json!({"action": "inspect", "passed": true}),
+        )
+        .await;
+    assert!(
+        response.status().is_success(),
+        "inspect: {}",
+        response.status()
+    );
+    bills.push(("work: inspect", meter.bill(app).await));
     bills
 }

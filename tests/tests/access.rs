@@ -646,3 +646,313 @@ async fn every_return_step_answers_each_role_the_owner_a_stranger_and_nobody_as_
         CELLS.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
+
+/// The dispatch world: technician-1 (the technician column's token) serves the owner's
+/// district, and the clock is on a Wednesday morning.
+struct Dispatch<'a> {
+    app: &'a TestApp,
+    callers: &'a Callers,
+    monday_next: chrono::DateTime<chrono::FixedOffset>,
+    visits: std::sync::atomic::AtomicI64,
+}
+
+impl Dispatch<'_> {
+    /// A fresh repair of the owner's, opened as a work order of `kind` by customer service.
+    async fn opened(&self, kind: &str) -> String {
+        let id = owners_case(self.app, self.callers, None).await;
+        let agent = self.app.token(Role::Agent, "agent-open");
+        let (status, body) = call(
+            self.app,
+            Method::POST,
+            format!("/v1/cases/{id}/work"),
+            Some(agent),
+            Some(json!({"action": "open", "kind": kind, "skill": "television", "district": "420102", "area": "city", "service": "Repair", "expected_minutes": 60})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    /// A time of technician-1's not yet given: an hour of Wednesday or Thursday.
+    fn next_start(&self) -> chrono::DateTime<chrono::Utc> {
+        let n = self
+            .visits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (self.monday_next + chrono::Duration::days(2 + n / 8) + chrono::Duration::hours(1 + n % 8))
+            .with_timezone(&chrono::Utc)
+    }
+
+    /// An opened work order booked with technician-1 and taken through `steps` by them.
+    async fn booked(&self, kind: &str, steps: &[Value]) -> String {
+        let id = self.opened(kind).await;
+        let dispatcher = self.app.token(Role::Dispatcher, "dispatcher-setup");
+        let technician = self.callers.tokens[6].1.clone();
+        let book =
+            json!({"action": "book", "start": self.next_start(), "technician": "technician-1"});
+        let mut all = vec![(Some(dispatcher), book)];
+        all.extend(steps.iter().map(|s| (technician.clone(), s.clone())));
+        for (token, body) in all {
+            let (status, answer) = call(
+                self.app,
+                Method::POST,
+                format!("/v1/cases/{id}/work"),
+                token,
+                Some(body.clone()),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}: {answer}");
+        }
+        id
+    }
+}
+
+#[tokio::test]
+async fn every_dispatch_route_answers_each_role_the_owner_a_stranger_and_nobody_as_the_readme_says()
+{
+    let (app, callers) = world().await;
+    let app = &app;
+    assert_eq!(callers.tokens[6].0, "technician");
+    let wednesday = app.advance_to(chrono::Weekday::Wed, 8).await;
+    app.put_technician("technician-1", "Wang Qiang", "city", 20)
+        .await;
+    let d = Dispatch {
+        app,
+        callers: &callers,
+        monday_next: wednesday - chrono::Duration::days(2),
+        visits: Default::default(),
+    };
+    let post_work = |id: String, body: Value| {
+        move |t| {
+            call(
+                app,
+                Method::POST,
+                format!("/v1/cases/{id}/work"),
+                t,
+                Some(body.clone()),
+            )
+        }
+    };
+    let start = json!({"action": "start"});
+    let change = json!({"action": "propose_change", "description": "Also the T-con board", "extra_minor": 5000});
+
+    let id = owners_case(app, &callers, None).await;
+    row(&callers, "POST /v1/cases/{id}/work open", "403 404 | ok 403 ok ok 404 403 403 403 403 | 401",
+        post_work(id.clone(), json!({"action": "open", "kind": "on_site", "skill": "television", "district": "420102", "area": "city", "service": "Repair", "expected_minutes": 60}))).await;
+    // The owner books a time (the technician follows); staff move it to the same time.
+    let at = d.next_start();
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work book",
+        "ok 404 | ok 403 ok ok 403 403 403 403 403 | 401",
+        post_work(id.clone(), json!({"action": "book", "start": at})),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work cancel_booking",
+        "ok 404 | ok 403 ok ok 404 403 403 403 403 | 401",
+        post_work(
+            id.clone(),
+            json!({"action": "cancel_booking", "note": "away that day"}),
+        ),
+    )
+    .await;
+    let id = d.booked("on_site", &[]).await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work start",
+        "403 404 | 403 403 403 403 ok 403 403 403 403 | 401",
+        post_work(id.clone(), start.clone()),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work set_status",
+        "403 404 | 403 403 403 ok ok 403 403 403 403 | 401",
+        post_work(
+            id.clone(),
+            json!({"action": "set_status", "status": "waiting_for_parts"}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work use_part",
+        "403 404 | 403 403 403 403 ok 403 403 403 403 | 401",
+        post_work(
+            id.clone(),
+            json!({"action": "use_part", "part": "fuse", "quantity": 2}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work propose_change",
+        "403 404 | 403 403 403 403 ok 403 403 403 403 | 401",
+        post_work(id.clone(), change.clone()),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work answer_change",
+        "ok 404 | ok 403 403 403 403 403 403 403 403 | 401",
+        post_work(
+            id.clone(),
+            json!({"action": "answer_change", "accept": true}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "GET /v1/cases/{id}/work/code",
+        "ok 404 | 403 403 403 403 403 403 403 403 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::GET,
+                format!("/v1/cases/{id}/work/code"),
+                t,
+                None,
+            )
+        },
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work deadline_due",
+        "403 404 | 403 403 403 403 403 403 403 403 403 | 401",
+        post_work(id.clone(), json!({"action": "deadline_due"})),
+    )
+    .await;
+    for path in ["slip", "slip/print?lang=en"] {
+        row(
+            &callers,
+            &format!("GET /v1/cases/{{id}}/{path}"),
+            "403 403 | ok 403 ok ok ok 403 403 403 403 | 401",
+            |t| call(app, Method::GET, format!("/v1/cases/{id}/{path}"), t, None),
+        )
+        .await;
+    }
+    let workshop = d.booked("workshop", &[start.clone()]).await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work finish",
+        "403 404 | 403 403 403 403 ok 403 403 403 403 | 401",
+        post_work(
+            workshop.clone(),
+            json!({"action": "finish", "result": "done", "fault": "no-picture"}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/work inspect",
+        "403 404 | 403 403 403 403 403 403 ok 403 403 | 401",
+        post_work(workshop, json!({"action": "inspect", "passed": true})),
+    )
+    .await;
+    let date = wednesday.date_naive();
+    for (path, expect) in [
+        (
+            format!("/v1/cases/{id}/suggestions?date={date}"),
+            "403 403 | ok 403 ok ok 403 403 403 403 403 | 401",
+        ),
+        (
+            format!("/v1/cases/{id}/times?date={date}"),
+            "ok 404 | ok 403 ok ok 403 403 403 403 403 | 401",
+        ),
+        (
+            "/v1/work-orders".to_owned(),
+            "403 403 | ok 403 ok ok ok 403 ok 403 ok | 401",
+        ),
+        (
+            format!("/v1/dispatch/day?date={date}"),
+            "403 403 | ok 403 ok ok 403 403 403 403 ok | 401",
+        ),
+        (
+            "/v1/dispatch/report".to_owned(),
+            "403 403 | 403 403 ok ok 403 403 ok 403 ok | 401",
+        ),
+        (
+            "/v1/technicians".to_owned(),
+            "403 403 | ok 403 ok ok 403 403 ok 403 ok | 401",
+        ),
+        (
+            "/v1/tools".to_owned(),
+            "403 403 | ok 403 ok ok 403 403 ok 403 ok | 401",
+        ),
+    ] {
+        row(&callers, &format!("GET {path}"), expect, |t| {
+            call(app, Method::GET, path.clone(), t, None)
+        })
+        .await;
+    }
+    let day = json!([540, 1080]);
+    row(
+        &callers,
+        "PUT /v1/technicians/{id}",
+        "403 403 | 403 403 403 ok 403 403 403 403 ok | 401",
+        |t| {
+            call(
+                app,
+                Method::PUT,
+                "/v1/technicians/tech-new".to_owned(),
+                t,
+                Some(json!({
+                    "name": "Xu Li", "skills": ["television"], "districts": {"420102": "suburbs"},
+                    "hours": [day, day, day, day, day, null, null], "daily_capacity": 5
+                })),
+            )
+        },
+    )
+    .await;
+    row(
+        &callers,
+        "PUT /v1/tools/{code}",
+        "403 403 | 403 403 403 ok 403 403 403 403 ok | 401",
+        |t| {
+            call(
+                app,
+                Method::PUT,
+                "/v1/tools/ESD-01".to_owned(),
+                t,
+                Some(json!({"name": "ESD kit"})),
+            )
+        },
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/tools/{code}/lend",
+        "403 403 | 403 403 403 ok 403 ok 403 403 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::POST,
+                "/v1/tools/ESD-01/lend".to_owned(),
+                t,
+                Some(json!({"technician": "technician-1"})),
+            )
+        },
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/tools/{code}/return",
+        "403 403 | 403 403 403 ok 403 ok 403 403 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::POST,
+                "/v1/tools/ESD-01/return".to_owned(),
+                t,
+                None,
+            )
+        },
+    )
+    .await;
+    eprintln!(
+        "access matrix: {} cells checked in this test binary so far",
+        CELLS.load(std::sync::atomic::Ordering::Relaxed)
+    );
+}

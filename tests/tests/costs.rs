@@ -288,3 +288,72 @@ async fn a_refund_paid_from_an_order_nothing_has_moved_reads_only_the_case() {
     let paid = app.case_as_staff(case["id"].as_str().unwrap()).await;
     assert_eq!(paid["returns"]["stage"], "refunded", "{paid}");
 }
+
+#[tokio::test]
+async fn a_booking_reads_the_case_and_the_day_at_once_and_every_work_step_is_one_write() {
+    let app = TestApp::spawn().await;
+    app.advance_to(chrono::Weekday::Wed, 8).await;
+    app.put_technician("tech-cost", "Wang Qiang", "city", 8)
+        .await;
+    let id = app.work_order("cost-customer", "SN-COST", json!({})).await;
+    let dispatcher = app.token(Role::Dispatcher, "dispatcher-1");
+    let technician = app.token(Role::Technician, "tech-cost");
+    let customer = app.customer("cost-customer");
+    let (_, suggested) = json(
+        app.get(&format!("/v1/cases/{id}/suggestions"), &dispatcher)
+            .await,
+    )
+    .await;
+    let path = format!("/v1/cases/{id}/work");
+    let book = json!({"action": "book", "start": suggested[0]["start"], "technician": "tech-cost"});
+    assert_eq!(
+        cost_of(&app, app.post(&path, &dispatcher, &book)).await,
+        (2, 1),
+        "the case, then the technicians and the day's bookings at once; one transaction"
+    );
+    for step in [
+        json!({"action": "start"}),
+        json!({"action": "set_status", "status": "waiting_for_parts"}),
+        json!({"action": "set_status", "status": "in_repair"}),
+    ] {
+        assert_eq!(
+            cost_of(&app, app.post(&path, &technician, &step)).await,
+            (1, 1),
+            "{step}"
+        );
+    }
+    let (_, code) = json(
+        app.get(&format!("/v1/cases/{id}/work/code"), &customer)
+            .await,
+    )
+    .await;
+    let finish =
+        json!({"action": "finish", "result": "done", "fault": "power-board", "code": code["code"]});
+    assert_eq!(
+        cost_of(&app, app.post(&path, &technician, &finish)).await,
+        (2, 1),
+        "the case, the customer's code"
+    );
+    let quality = app.token(Role::Quality, "quality-1");
+    let inspect = json!({"action": "inspect", "passed": true});
+    assert_eq!(
+        cost_of(&app, app.post(&path, &quality, &inspect)).await,
+        (2, 1),
+        "the case, the serial number's repairs"
+    );
+    // The board's day: one round trip, whatever the number of technicians.
+    for n in 0..5 {
+        app.put_technician(&format!("tech-{n}"), "Someone", "city", 8)
+            .await;
+    }
+    let before = app.store.metrics();
+    let (status, sheet) = json(app.get("/v1/dispatch/day", &dispatcher).await).await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    assert_eq!(sheet["technicians"].as_array().unwrap().len(), 6);
+    let cost = app.store.metrics() - before;
+    assert_eq!(
+        (cost.round_trips, cost.requests),
+        (1, 2),
+        "two Queries sent at once"
+    );
+}

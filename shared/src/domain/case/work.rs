@@ -374,8 +374,7 @@ pub enum WorkCommand {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
-    /// The promise's alarm fell due (the timers only).
-    #[serde(skip)]
+    /// The promise's alarm fell due (the timers only: anyone else is refused 403).
     DeadlineDue,
 }
 
