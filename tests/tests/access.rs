@@ -833,7 +833,7 @@ async fn every_dispatch_route_answers_each_role_the_owner_a_stranger_and_nobody_
         )
         .await;
     }
-    let workshop = d.booked("workshop", &[start.clone()]).await;
+    let workshop = d.booked("workshop", std::slice::from_ref(&start)).await;
     row(
         &callers,
         "POST /v1/cases/{id}/work finish",
