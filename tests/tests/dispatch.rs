@@ -320,6 +320,14 @@ async fn a_repair_goes_from_suggestion_to_exit_inspection_with_every_step_on_its
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{moved}");
+        if to == "waiting_for_parts" {
+            // Spare parts are promised within the policy's week.
+            let parts = at(&moved["work"]["parts_due"]);
+            let when = at(&moved["updated_at"]);
+            assert_eq!(parts, when + Duration::days(7), "{moved}");
+        } else {
+            assert!(moved["work"].get("parts_due").is_none(), "{moved}");
+        }
     }
     // A change of the agreed work, confirmed by the customer.
     let (status, proposed) = work(

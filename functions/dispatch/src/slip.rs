@@ -124,7 +124,7 @@ pub enum Lang {
 #[serde(deny_unknown_fields)]
 pub struct PrintParams {
     /// The page's language (zh-CN unless given).
-    #[param(value_type = Option<Lang>)]
+    #[param(inline)]
     lang: Option<Lang>,
 }
 

@@ -106,6 +106,7 @@ pub async fn step(
                     )
                     .into());
                 }
+                dispatch::bookable(*start, now)?;
                 let day = start.with_timezone(&policy.time_zone()).date_naive();
                 let (people, bookings) = app.store.day_sheet(day).await?;
                 let booked = day_map(&bookings, Some(&current.id));

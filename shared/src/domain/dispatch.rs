@@ -382,6 +382,26 @@ pub fn slots(
     Ok((local.date_naive(), labels))
 }
 
+/// How far ahead a visit may be booked.
+pub const BOOKING_HORIZON_DAYS: i64 = 366;
+
+/// A visit starts in the future, within the booking horizon.
+pub fn bookable(start: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), super::RuleError> {
+    if start < now {
+        return Err(super::RuleError::new(
+            "start-in-past",
+            "a visit starts in the future",
+        ));
+    }
+    if start - now > Duration::days(BOOKING_HORIZON_DAYS) {
+        return Err(super::RuleError::new(
+            "start-too-far",
+            "a visit is booked at most a year ahead",
+        ));
+    }
+    Ok(())
+}
+
 /// A visit's length rounded up to whole slots.
 pub fn slot_length(minutes: u32, policy: &Policy) -> Duration {
     let step = policy.dispatch.slot_minutes.max(1);

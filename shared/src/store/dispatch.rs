@@ -220,7 +220,7 @@ impl Store {
         technician: &Technician,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
-        let version = expected_version + 1;
+        let version = expected_version.saturating_add(1);
         let item = TechnicianItem {
             PK: DispatchKeys::TECHNICIANS.to_owned(),
             SK: DispatchKeys::technician_sk(&technician.id),

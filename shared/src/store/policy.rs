@@ -33,7 +33,7 @@ impl Store {
         policy: &Policy,
         expected_version: u64,
     ) -> Result<u64, StoreError> {
-        let version = expected_version + 1;
+        let version = expected_version.saturating_add(1);
         let item = PolicyItem {
             pk: PolicyKeys::PK.to_owned(),
             sk: PolicyKeys::SK.to_owned(),

@@ -128,6 +128,9 @@ pub struct WorkOrder {
     pub board: Option<BoardStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
+    /// Waiting for parts (待料): when they are promised (the policy's spare-parts days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_due: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<WorkChange>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -556,9 +559,7 @@ pub fn apply_work(
                     "the technician has started: the visit can no longer be moved",
                 ));
             }
-            if start < now {
-                return Err(RuleError::new("start-in-past", "a visit starts in the future").into());
-            }
+            dispatch::bookable(start, now)?;
             let (id, name) = inputs.booking_technician.ok_or_else(|| {
                 RuleError::new("no-technician-free", "no technician is free then")
             })?;
@@ -653,6 +654,11 @@ pub fn apply_work(
                 ));
             }
             w.board = Some(status);
+            w.parts_due = if status == BoardStatus::WaitingForParts {
+                now.checked_add_signed(Duration::days(i64::from(policy.dispatch.spare_parts_days)))
+            } else {
+                None
+            };
             WorkStep::Status {
                 from,
                 to: status,
@@ -1065,6 +1071,7 @@ fn open_work(
         booking: None,
         board: None,
         started_at: None,
+        parts_due: None,
         changes: Vec::new(),
         parts_used: Vec::new(),
         result: None,
