@@ -104,17 +104,29 @@ pub struct NewTool {
     pub name: String,
 }
 
-fn tool_code(code: &str) -> Result<&str, ApiError> {
-    if code.is_empty()
-        || code.len() > 40
-        || !code
+fn valid_tool_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 40
+        && code
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+}
+
+/// A new tool's code: a malformed one is the request's fault (400).
+fn new_tool_code(code: &str) -> Result<&str, ApiError> {
+    if !valid_tool_code(code) {
         return Err(ApiError::invalid(vec![InvalidField::new(
             "code",
             "1 to 40 letters, digits, dashes or underscores",
         )]));
+    }
+    Ok(code)
+}
+
+/// An existing tool's code: one that cannot exist is not found (404), as a case number.
+fn tool_code(code: &str) -> Result<&str, ApiError> {
+    if !valid_tool_code(code) {
+        return Err(ApiError::NotFound("no such tool".into()));
     }
     Ok(code)
 }
@@ -127,7 +139,7 @@ pub async fn add_tool(
     JsonBody { value: body, .. }: JsonBody<NewTool>,
 ) -> Result<(axum::http::StatusCode, Json<Tool>), ApiError> {
     principal.check(Action::ManageTechnicians, None)?;
-    let code = tool_code(&code)?;
+    let code = new_tool_code(&code)?;
     let name = bounded_text("name", &body.name, 100).map_err(|e| ApiError::invalid(vec![e]))?;
     if name.is_empty() {
         return Err(ApiError::invalid(vec![InvalidField::new(
