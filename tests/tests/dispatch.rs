@@ -756,3 +756,26 @@ async fn two_bookings_decided_on_the_same_view_of_the_day_cannot_both_hold_the_t
         "nothing of it was written: {staff}"
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_cases_promise_is_never_due_again() {
+    let app = TestApp::spawn().await;
+    app.advance_to(Weekday::Tue, 9).await;
+    let id = app.work_order("c-1", "SN-1", json!({})).await;
+    let customer = app.customer("c-1");
+    let (status, _) = json(
+        app.post(&format!("/v1/cases/{id}/cancel"), &customer, &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Past the promise and the manager's turn: the timers read nothing due, fire nothing.
+    let moved = app.advance_clock(8).await;
+    assert_eq!(moved["timers"]["due_read"], 0, "{moved}");
+    assert_eq!(moved["timers"]["fired"], 0, "{moved}");
+    let case = app.case_as_staff(&id).await;
+    assert!(
+        work_steps(&case).iter().all(|(step, _)| step != "late"),
+        "{case}"
+    );
+}

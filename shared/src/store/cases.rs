@@ -79,7 +79,8 @@ impl CaseItem {
         let flow = case.returns.as_ref();
         let deadline = flow.and_then(|f| f.deadline).map(|d| d.due);
         let work = case.work.as_ref();
-        let alarm = work.and_then(|w| w.alarm_at);
+        // A closed case's work order has nothing left to be late for.
+        let alarm = work.filter(|_| case.status.open()).and_then(|w| w.alarm_at);
         // The timers look at the case at its earliest: the return's deadline or the work's.
         let due = match (deadline, alarm) {
             (Some(a), Some(b)) => Some(a.min(b)),
