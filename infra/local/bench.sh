@@ -31,6 +31,7 @@ python3 tests/bench/cold_start.py 30 \
   hello=target/release/hello-lambda:tests/fixtures/apigw/get-case-customer.json:200 \
   intake=target/release/intake:tests/fixtures/apigw/get-case-customer.json:404 \
   returns=target/release/returns:tests/fixtures/apigw/approve-return-agent.json:404 \
+  dispatch=target/release/dispatch:tests/fixtures/apigw/open-work-dispatcher.json:404 \
   storefronts=target/release/storefronts:tests/fixtures/apigw/shopify-webhook.json:401 \
   policy=target/release/policy:tests/fixtures/apigw/read-policy-plain-groups-claim.json:any \
   identity=target/release/identity:tests/fixtures/cognito/pre-token-generation.json:any \

@@ -92,6 +92,8 @@ pub async fn step(
     let fresh = draw_code();
     let fresh = fresh.as_str();
     let outcome = on_case(&app.store, principal, &id, Action::ReadCase, |current, _| async move {
+        // A role that may never take the step hears 403 before anything is read for it.
+        principal.check(Action::Work(command.access()), None)?;
         let (policy, _) = app.policy.get(&app.store).await?;
         let now = app.clock.now();
         let mut chosen: Option<(String, String)> = None;
