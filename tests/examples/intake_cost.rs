@@ -375,7 +375,7 @@ photo upload (48 KB, 20 rounds, median ms): ask {:.1} ({:.1} reads, {:.1} writes
         .map(|t| t["bookings"].as_array().map_or(0, Vec::len))
         .sum();
     println!(
-        "\ndispatch: {booked} bookings, median {:.1} ms each {:.1} CU each (as DynamoDB Local counts); day sheet for {technicians} technicians and {visits} visits: {} round trip, {} Queries, {:.1} CU, {} items read",
+        "\ndispatch: {booked} bookings, median {:.1} ms and {:.1} capacity units each (as DynamoDB Local counts them); day sheet for {technicians} technicians and {visits} visits: {} round trip, {} Queries, {:.1} CU, {} items read",
         booking_ms[booking_ms.len() / 2],
         booking_cu / technicians as f64,
         cost.round_trips,

@@ -256,6 +256,14 @@ async fn a_repair_goes_from_suggestion_to_exit_inspection_with_every_step_on_its
     // The customer sees who comes and when; the other technician sees nothing of it.
     let (_, mine) = get(&app, &format!("/v1/cases/{id}"), &customer).await;
     assert_eq!(mine["work"]["booking"]["technician_name"], "Zhang Wei");
+    // ...and what they will pay, not the merchant's internals (staff see those).
+    assert_eq!(mine["work"]["balance_due_minor"], 15000);
+    for internal in ["cash_advance_minor", "tools", "parts_to_bring"] {
+        assert!(mine["work"].get(internal).is_none(), "{internal}: {mine}");
+    }
+    let staff = app.case_as_staff(&id).await;
+    assert_eq!(staff["work"]["cash_advance_minor"], 20000);
+    assert_eq!(staff["work"]["tools"], json!(["ESD kit"]));
     assert_eq!(mine["work"]["booking"]["start"], suggestions[0]["start"]);
     for path in [
         format!("/v1/cases/{id}"),
@@ -712,11 +720,11 @@ async fn two_bookings_decided_on_the_same_view_of_the_day_cannot_both_hold_the_t
         name: None,
     };
     let inputs = WorkInputs {
-        booking_technician: Some(("tech-a", "An Na")),
+        booking_technician: Some(("tech-a", "An Na", 8)),
         ..WorkInputs::default()
     };
     let mut decided = Vec::new();
-    for id in [&first, &second] {
+    for (id, start) in [(&first, start), (&second, start)] {
         let case = app
             .store
             .case(&CaseId::parse(id).unwrap())
@@ -778,4 +786,76 @@ async fn a_cancelled_cases_promise_is_never_due_again() {
         work_steps(&case).iter().all(|(step, _)| step != "late"),
         "{case}"
     );
+}
+
+#[tokio::test]
+async fn two_bookings_of_different_times_cannot_overfill_a_technicians_day() {
+    use aftersales::domain::case::work::{WorkCommand, WorkInputs, apply_work};
+    use aftersales::domain::identity::Actor;
+    use aftersales::domain::policy::Policy;
+    use aftersales::domain::values::CaseId;
+    use aftersales::store::StoreError;
+    let app = TestApp::spawn().await;
+    let wednesday = app.advance_to(Weekday::Wed, 8).await;
+    let first = app.work_order("c-1", "SN-1", json!({})).await;
+    let second = app.work_order("c-2", "SN-2", json!({})).await;
+    // One visit a day: each booking, decided on the same empty day, would fit alone.
+    let inputs = WorkInputs {
+        booking_technician: Some(("tech-a", "An Na", 1)),
+        ..WorkInputs::default()
+    };
+    let dispatcher = Actor {
+        id: "dispatcher-1".into(),
+        role: Role::Dispatcher,
+        name: None,
+    };
+    let mut decided = Vec::new();
+    for (id, hours) in [(&first, 2), (&second, 5)] {
+        let case = app
+            .store
+            .case(&CaseId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let book = WorkCommand::Book {
+            start: (wednesday + Duration::hours(hours)).with_timezone(&Utc),
+            technician: Some("tech-a".into()),
+        };
+        let now = wednesday.with_timezone(&Utc);
+        let decision = apply_work(
+            &case,
+            book,
+            dispatcher.clone(),
+            now,
+            &Policy::default(),
+            &inputs,
+        )
+        .unwrap();
+        decided.push((case, decision));
+    }
+    let (case, decision) = &decided[0];
+    app.store
+        .save_decision(case, decision, None)
+        .await
+        .expect("the first fills the day");
+    let (case, decision) = &decided[1];
+    let refused = app.store.save_decision(case, decision, None).await;
+    assert!(
+        matches!(refused, Err(StoreError::Taken("technician-day-full", _))),
+        "{refused:?}"
+    );
+    // Cancelling the first frees the day for the second.
+    let dispatcher = app.token(Role::Dispatcher, "dispatcher-1");
+    let (status, _) = work(
+        &app,
+        &first,
+        &dispatcher,
+        json!({"action": "cancel_booking"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    app.store
+        .save_decision(case, decision, None)
+        .await
+        .expect("room again");
 }

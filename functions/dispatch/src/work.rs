@@ -96,7 +96,7 @@ pub async fn step(
         principal.check(Action::Work(command.access()), None)?;
         let (policy, _) = app.policy.get(&app.store).await?;
         let now = app.clock.now();
-        let mut chosen: Option<(String, String)> = None;
+        let mut chosen: Option<(String, String, u32)> = None;
         let mut issued: Option<String> = None;
         let mut history = Vec::new();
         match (command, current.work.as_ref()) {
@@ -130,7 +130,7 @@ pub async fn step(
                             RuleError::state("no-technician-free", "no technician who fits is free at that time: ask for the times offered")
                         })?,
                 };
-                chosen = Some((t.id.clone(), t.name.clone()));
+                chosen = Some((t.id.clone(), t.name.clone(), t.daily_capacity));
             }
             (WorkCommand::Finish { .. }, Some(_)) => {
                 issued = app.store.work_code(&current.id).await?.map(|(code, _)| code);
@@ -153,7 +153,9 @@ pub async fn step(
             })
             .collect();
         let inputs = WorkInputs {
-            booking_technician: chosen.as_ref().map(|(id, name)| (id.as_str(), name.as_str())),
+            booking_technician: chosen
+                .as_ref()
+                .map(|(id, name, capacity)| (id.as_str(), name.as_str(), *capacity)),
             issued_code: issued.as_deref(),
             fresh_code: Some(fresh),
             history: &done,

@@ -331,7 +331,7 @@ pub async fn read(
         .await?
         .ok_or_else(|| not_found(&id))?;
     principal.check_case(Action::ReadCase, &case)?;
-    Ok(Json(CaseView { case, timeline }))
+    Ok(Json(CaseView { case, timeline }.shown_to(principal.role())))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

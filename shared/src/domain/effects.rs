@@ -84,6 +84,8 @@ pub enum Effect {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         kind: super::case::work::WorkKind,
+        /// The technician's visits a day at most: the day's count is conditioned on it.
+        capacity: u32,
     },
     /// A visit's slots given back (moved, cancelled, or its case closed).
     FreeSlots {

@@ -278,6 +278,11 @@ impl Amount {
     pub const ZERO: Amount = Amount(0);
     pub const MAX: Amount = Amount(MAX_AMOUNT_MINOR);
 
+    /// For `skip_serializing_if`: an amount of nothing is left out.
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     pub fn new(minor: i64) -> Result<Self, String> {
         if (0..=MAX_AMOUNT_MINOR).contains(&minor) {
             Ok(Self(minor))

@@ -242,7 +242,7 @@ pub fn work_case() -> CaseView {
     };
     let booked = step(&filed.case, open_work(), &WorkInputs::default()).and_then(|opened| {
         let inputs = WorkInputs {
-            booking_technician: Some(("tech-wang", "Wang Qiang")),
+            booking_technician: Some(("tech-wang", "Wang Qiang", 6)),
             ..WorkInputs::default()
         };
         let mut timeline = filed.timeline.clone();

@@ -144,7 +144,8 @@ where
         Ok(CaseView {
             case: decision.next,
             timeline,
-        })
+        }
+        .shown_to(principal.role()))
     })
     .await
 }

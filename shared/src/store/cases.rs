@@ -663,6 +663,10 @@ impl Store {
                 "slot-taken",
                 "the technician was booked at that time meanwhile: pick another time",
             )),
+            Err(e) if e.failed("day-full") && !e.failed("case-version") => Err(StoreError::Taken(
+                "technician-day-full",
+                "the technician's day was filled meanwhile: pick another time or technician",
+            )),
             Err(e) => Err(e.into()),
         }
     }

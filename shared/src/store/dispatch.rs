@@ -415,6 +415,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut held = BTreeMap::new();
         let mut freed = BTreeMap::new();
+        // Visits per technician-day: +1 a hold (under its capacity), -1 a free; a move within
+        // one day nets to nothing and leaves the count alone.
+        let mut load = BTreeMap::<(String, String), (i64, u32)>::new();
         let mut counters = BTreeMap::<(String, String), (String, BTreeMap<&str, u64>)>::new();
         let mut count = |pk: &str, sk: String, owner: String, attr: &'static str| {
             *counters
@@ -433,8 +436,14 @@ impl Store {
                     start,
                     end,
                     kind,
+                    capacity,
                 } => {
                     let pk = DispatchKeys::day_pk(*day);
+                    let entry = load
+                        .entry((pk.clone(), DispatchKeys::load_sk(technician)))
+                        .or_insert((0, *capacity));
+                    entry.0 += 1;
+                    entry.1 = *capacity;
                     for slot in slots {
                         held.insert((pk.clone(), DispatchKeys::slot_sk(technician, slot)), None);
                     }
@@ -457,6 +466,9 @@ impl Store {
                     start,
                 } => {
                     let pk = DispatchKeys::day_pk(*day);
+                    load.entry((pk.clone(), DispatchKeys::load_sk(technician)))
+                        .or_insert((0, u32::MAX))
+                        .0 -= 1;
                     for slot in slots {
                         freed.insert((pk.clone(), DispatchKeys::slot_sk(technician, slot)), ());
                     }
@@ -574,6 +586,31 @@ impl Store {
                     },
                     "attribute_not_exists(PK)",
                     &[],
+                )?,
+            }
+        }
+        for ((pk, sk), (delta, capacity)) in load {
+            let values = [
+                (":d", AttributeValue::N(delta.to_string())),
+                (":e", AttributeValue::S("day_load".to_owned())),
+                (":cap", n(u64::from(capacity))),
+            ];
+            match delta {
+                0 => {}
+                // Taking a visit: only while the day has room (label `day-full`).
+                d if d > 0 => tx.update(
+                    "day-full",
+                    (pk, sk),
+                    "ADD visits :d SET entity = :e",
+                    Some("attribute_not_exists(visits) OR visits < :cap"),
+                    &values,
+                )?,
+                _ => tx.update(
+                    "day-load",
+                    (pk, sk),
+                    "ADD visits :d SET entity = :e",
+                    None,
+                    &values[..2],
                 )?,
             }
         }

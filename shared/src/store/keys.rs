@@ -331,6 +331,10 @@ impl DispatchKeys {
         format!("{}{technician}#{}", Self::BOOKING_PREFIX, sortable(start))
     }
     pub const BOOKING_PREFIX: &'static str = "BOOKING#";
+    /// A technician's number of visits that day (kept below their daily capacity).
+    pub fn load_sk(technician: &str) -> String {
+        format!("LOAD#{technician}")
+    }
     /// The repairs of one serial number (the repeat-repair rule).
     pub fn serial_pk(serial: &str) -> String {
         format!("SERIAL#{serial}")

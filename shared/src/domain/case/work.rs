@@ -101,12 +101,13 @@ pub struct WorkOrder {
     pub service: String,
     /// 预计停留: the expected stay, in minutes.
     pub expected_minutes: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts_to_bring: Vec<String>,
     pub currency: Currency,
-    /// 借款金额: cash advanced to the technician.
+    /// 借款金额: cash advanced to the technician (staff only).
+    #[serde(default, skip_serializing_if = "Amount::is_zero")]
     pub cash_advance_minor: Amount,
     /// 需要收回的尾款: the balance to collect from the customer.
     pub balance_due_minor: Amount,
@@ -146,7 +147,7 @@ pub struct WorkOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed_at: Option<DateTime<Utc>>,
     /// Wrong codes entered since the customer's code was issued.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub code_failures: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspection: Option<ExitInspection>,
@@ -183,6 +184,10 @@ pub struct WorkSummary {
     pub awaiting_inspection: bool,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl WorkSummary {
     /// Late at `now`: escalated already, or past the promise and not met.
     pub fn late_at(&self, now: DateTime<Utc>) -> bool {
@@ -198,6 +203,17 @@ impl WorkOrder {
             WorkKind::OnSite => self.started_at.is_some(),
             WorkKind::Workshop => self.finished_at.is_some(),
         }
+    }
+
+    /// The work order as its customer is shown it: who comes and when, the work agreed, its
+    /// changes and parts, the balance to collect and the outcome; not the technician's cash
+    /// advance, tools and parts to bring, nor how the merchant escalated a missed promise.
+    pub fn as_seen_by_customer(&mut self) {
+        self.cash_advance_minor = Amount::ZERO;
+        self.tools.clear();
+        self.parts_to_bring.clear();
+        self.escalated_to.clear();
+        self.code_failures = 0;
     }
 
     /// Done with: inspected, or handed over to the exchange.
@@ -431,9 +447,10 @@ impl WorkCommand {
 /// What a work step needs beyond the case, as the handler read or drew it.
 #[derive(Debug, Clone, Default)]
 pub struct WorkInputs<'a> {
-    /// A booking: the technician who goes and their name (resolved by the handler from the
-    /// technicians' record and the day's bookings; the slots' conditional writes decide).
-    pub booking_technician: Option<(&'a str, &'a str)>,
+    /// A booking: the technician who goes, their name and daily capacity (resolved by the
+    /// handler from the technicians' record and the day's bookings; the slots' and the day's
+    /// conditional writes decide).
+    pub booking_technician: Option<(&'a str, &'a str, u32)>,
     /// Finishing: the customer's code as it was issued.
     pub issued_code: Option<&'a str>,
     /// A fresh code, issued if the step needs one (a start, a renewal, a rework).
@@ -560,7 +577,7 @@ pub fn apply_work(
                 ));
             }
             dispatch::bookable(start, now)?;
-            let (id, name) = inputs.booking_technician.ok_or_else(|| {
+            let (id, name, capacity) = inputs.booking_technician.ok_or_else(|| {
                 RuleError::new("no-technician-free", "no technician is free then")
             })?;
             let end = start + dispatch::slot_length(w.expected_minutes, policy);
@@ -577,6 +594,7 @@ pub fn apply_work(
                 start,
                 end,
                 kind: w.kind,
+                capacity,
             });
             w.booking = Some(Booking {
                 technician: id.to_owned(),
@@ -1246,7 +1264,7 @@ mod tests {
         let case = contract_repair();
         let opened = step(&case, open(), person("a-1", Role::Agent), now, &none).unwrap();
         let inputs = WorkInputs {
-            booking_technician: Some(("t-1", "Wang")),
+            booking_technician: Some(("t-1", "Wang", 8)),
             ..WorkInputs::default()
         };
         let book = WorkCommand::Book {
@@ -1346,7 +1364,7 @@ mod tests {
     fn moving_a_visit_gives_its_slots_back_and_holds_the_new_ones() {
         let case = booked(at(10, 0));
         let inputs = WorkInputs {
-            booking_technician: Some(("t-2", "Li")),
+            booking_technician: Some(("t-2", "Li", 8)),
             ..WorkInputs::default()
         };
         let moved = step(
