@@ -701,71 +701,6 @@ async fn a_customer_books_from_the_times_offered_and_a_cancelled_case_gives_its_
 }
 
 #[tokio::test]
-async fn two_bookings_decided_on_the_same_view_of_the_day_cannot_both_hold_the_time() {
-    use aftersales::domain::case::work::{WorkCommand, WorkInputs, apply_work};
-    use aftersales::domain::identity::Actor;
-    use aftersales::domain::policy::Policy;
-    use aftersales::domain::values::CaseId;
-    use aftersales::store::StoreError;
-    let app = TestApp::spawn().await;
-    let wednesday = app.advance_to(Weekday::Wed, 8).await;
-    let first = app.work_order("c-1", "SN-1", json!({})).await;
-    let second = app.work_order("c-2", "SN-2", json!({})).await;
-    // Both decided before either is written: no read can tell them apart, only the slots'
-    // conditions in the write.
-    let start = (wednesday + Duration::hours(2)).with_timezone(&Utc);
-    let dispatcher = Actor {
-        id: "dispatcher-1".into(),
-        role: Role::Dispatcher,
-        name: None,
-    };
-    let inputs = WorkInputs {
-        booking_technician: Some(("tech-a", "An Na", 8)),
-        ..WorkInputs::default()
-    };
-    let mut decided = Vec::new();
-    for (id, start) in [(&first, start), (&second, start)] {
-        let case = app
-            .store
-            .case(&CaseId::parse(id).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let book = WorkCommand::Book {
-            start,
-            technician: Some("tech-a".into()),
-        };
-        let now = wednesday.with_timezone(&Utc);
-        let decision = apply_work(
-            &case,
-            book,
-            dispatcher.clone(),
-            now,
-            &Policy::default(),
-            &inputs,
-        )
-        .unwrap();
-        decided.push((case, decision));
-    }
-    let (case, decision) = &decided[0];
-    app.store
-        .save_decision(case, decision, None)
-        .await
-        .expect("the first holds the time");
-    let (case, decision) = &decided[1];
-    let refused = app.store.save_decision(case, decision, None).await;
-    assert!(
-        matches!(refused, Err(StoreError::Taken("slot-taken", _))),
-        "{refused:?}"
-    );
-    let staff = app.case_as_staff(&second).await;
-    assert!(
-        staff["work"].get("booking").is_none(),
-        "nothing of it was written: {staff}"
-    );
-}
-
-#[tokio::test]
 async fn a_cancelled_cases_promise_is_never_due_again() {
     let app = TestApp::spawn().await;
     app.advance_to(Weekday::Tue, 9).await;
@@ -788,20 +723,25 @@ async fn a_cancelled_cases_promise_is_never_due_again() {
     );
 }
 
-#[tokio::test]
-async fn two_bookings_of_different_times_cannot_overfill_a_technicians_day() {
+/// Bookings of tech-a on two fresh work orders, at `hours` after `morning` each, both decided
+/// on the same view of the day before either is written (no read can tell them apart: only
+/// the write's conditions), with tech-a's daily `capacity`.
+async fn decided_together(
+    app: &TestApp,
+    morning: DateTime<FixedOffset>,
+    hours: [i64; 2],
+    capacity: u32,
+) -> Vec<(
+    aftersales::domain::case::Case,
+    aftersales::domain::effects::Decision,
+    String,
+)> {
     use aftersales::domain::case::work::{WorkCommand, WorkInputs, apply_work};
     use aftersales::domain::identity::Actor;
     use aftersales::domain::policy::Policy;
     use aftersales::domain::values::CaseId;
-    use aftersales::store::StoreError;
-    let app = TestApp::spawn().await;
-    let wednesday = app.advance_to(Weekday::Wed, 8).await;
-    let first = app.work_order("c-1", "SN-1", json!({})).await;
-    let second = app.work_order("c-2", "SN-2", json!({})).await;
-    // One visit a day: each booking, decided on the same empty day, would fit alone.
     let inputs = WorkInputs {
-        booking_technician: Some(("tech-a", "An Na", 1)),
+        booking_technician: Some(("tech-a", "An Na", capacity)),
         ..WorkInputs::default()
     };
     let dispatcher = Actor {
@@ -810,18 +750,21 @@ async fn two_bookings_of_different_times_cannot_overfill_a_technicians_day() {
         name: None,
     };
     let mut decided = Vec::new();
-    for (id, hours) in [(&first, 2), (&second, 5)] {
+    for (n, hours) in hours.into_iter().enumerate() {
+        let id = app
+            .work_order(&format!("c-{n}"), &format!("SN-{n}"), json!({}))
+            .await;
         let case = app
             .store
-            .case(&CaseId::parse(id).unwrap())
+            .case(&CaseId::parse(&id).unwrap())
             .await
             .unwrap()
             .unwrap();
         let book = WorkCommand::Book {
-            start: (wednesday + Duration::hours(hours)).with_timezone(&Utc),
+            start: (morning + Duration::hours(hours)).with_timezone(&Utc),
             technician: Some("tech-a".into()),
         };
-        let now = wednesday.with_timezone(&Utc);
+        let now = morning.with_timezone(&Utc);
         let decision = apply_work(
             &case,
             book,
@@ -831,24 +774,65 @@ async fn two_bookings_of_different_times_cannot_overfill_a_technicians_day() {
             &inputs,
         )
         .unwrap();
-        decided.push((case, decision));
+        decided.push((case, decision, id));
     }
-    let (case, decision) = &decided[0];
+    decided
+}
+
+#[tokio::test]
+async fn two_bookings_decided_on_the_same_view_of_the_day_cannot_both_hold_the_time() {
+    let app = TestApp::spawn().await;
+    let wednesday = app.advance_to(Weekday::Wed, 8).await;
+    let decided = decided_together(&app, wednesday, [2, 2], 8).await;
+    let (case, decision, _) = &decided[0];
+    app.store
+        .save_decision(case, decision, None)
+        .await
+        .expect("the first holds the time");
+    let (case, decision, second) = &decided[1];
+    let refused = app.store.save_decision(case, decision, None).await;
+    assert!(
+        matches!(
+            refused,
+            Err(aftersales::store::StoreError::Taken("slot-taken", _))
+        ),
+        "{refused:?}"
+    );
+    let staff = app.case_as_staff(second).await;
+    assert!(
+        staff["work"].get("booking").is_none(),
+        "nothing of it was written: {staff}"
+    );
+}
+
+#[tokio::test]
+async fn two_bookings_of_different_times_cannot_overfill_a_technicians_day() {
+    let app = TestApp::spawn().await;
+    let wednesday = app.advance_to(Weekday::Wed, 8).await;
+    // One visit a day: each booking, decided on the same empty day, would fit alone.
+    let decided = decided_together(&app, wednesday, [2, 5], 1).await;
+    let (case, decision, first) = &decided[0];
     app.store
         .save_decision(case, decision, None)
         .await
         .expect("the first fills the day");
-    let (case, decision) = &decided[1];
+    let (case, decision, _) = &decided[1];
     let refused = app.store.save_decision(case, decision, None).await;
     assert!(
-        matches!(refused, Err(StoreError::Taken("technician-day-full", _))),
+        matches!(
+            refused,
+            Err(aftersales::store::StoreError::Taken(
+                "technician-day-full",
+                _
+            ))
+        ),
         "{refused:?}"
     );
     // Cancelling the first frees the day for the second.
     let dispatcher = app.token(Role::Dispatcher, "dispatcher-1");
     let (status, _) = work(
         &app,
-        &first,
+        first,
         &dispatcher,
         json!({"action": "cancel_booking"}),
     )
