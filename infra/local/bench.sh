@@ -13,7 +13,7 @@ cd "$ROOT"
 
 say "release build"
 start=$(date +%s)
-cargo build --release --quiet -p intake -p returns -p dispatch -p storefronts -p policy -p timers -p identity -p hello-lambda
+cargo build --release --quiet -p intake -p returns -p dispatch -p feedback -p storefronts -p policy -p timers -p identity -p hello-lambda
 echo "release build of the functions: $(( $(date +%s) - start )) s (incremental; 'cargo clean' first for a clean figure)"
 
 DDB_PORT=$(free_port)

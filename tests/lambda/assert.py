@@ -57,6 +57,9 @@ elif kind == "work-opened":
     expect(status == 200, f"the dispatcher opening a work order answered {status}", body)
     expect(body["work"]["kind"] == "on_site" and body["work"]["due"], "the work order's promise runs", body)
     expect(body["timeline"][-1]["step"]["step"] == "opened", "the timeline shows it opened", body)
+elif kind == "survey-not-open":
+    expect(status == 409, f"a survey answered before resolution got {status}, not 409", body)
+    expect(body["rule"] == "no-survey", "the refusal names its rule", body)
 elif kind == "timers":
     expect({"due_read", "fired", "delivered"} <= set(body), "the timers report what they did", body)
     expect(body["fired"] == 0, "nothing is due right after filing", body)

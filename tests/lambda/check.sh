@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real Lambda binaries, run by cargo-lambda's runtime emulator: intake, returns,
-# dispatch, storefronts and policy invoked
+# dispatch, feedback, storefronts and policy invoked
 # with API Gateway HTTP API (v2) events carrying JWT authorizer claims (tests/fixtures/apigw/),
 # timers with a scheduled event, and the identity trigger with Cognito's pre-token-generation
 # events against moto's Cognito stand-in (tests/fixtures/cognito/).
@@ -16,7 +16,7 @@ WORK=$(mktemp -d)
 TABLE="lambda-check-$$"
 PORT=$(free_port)
 cd "$ROOT"
-cargo build --quiet -p intake -p returns -p dispatch -p storefronts -p policy -p timers -p identity -p local-gateway
+cargo build --quiet -p intake -p returns -p dispatch -p feedback -p storefronts -p policy -p timers -p identity -p local-gateway
 TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
 
 # The storefront the webhook event is signed for.
@@ -80,6 +80,10 @@ python3 "$ROOT/tests/lambda/assert.py" approved "$WORK/approve.out.json"
 sed "s/CASE_ID/$CASE_ID/g" "$FIX/open-work-dispatcher.json" >"$WORK/open-work.json"
 invoke "$WORK/open-work.json" dispatch >"$WORK/open-work.out.json"
 python3 "$ROOT/tests/lambda/assert.py" work-opened "$WORK/open-work.out.json"
+# Feedback: the customer's survey, which opens only once the case is resolved.
+sed "s/CASE_ID/$CASE_ID/g" "$FIX/answer-survey-customer.json" >"$WORK/survey.json"
+invoke "$WORK/survey.json" feedback >"$WORK/survey.out.json"
+python3 "$ROOT/tests/lambda/assert.py" survey-not-open "$WORK/survey.out.json"
 invoke "$ROOT/tests/fixtures/eventbridge/scheduled.json" timers >"$WORK/timers.out.json"
 python3 "$ROOT/tests/lambda/assert.py" timers "$WORK/timers.out.json"
 # Cognito's plain `groups` claim (Cognito never sets one) grants no staff role.
@@ -104,4 +108,4 @@ refused() { # event expected-words
 }
 refused "$WORK/identity-finance-no-mfa.json" "authenticator app"
 refused "$WORK/identity-admin-unknown-pool.json" "could not be checked"
-echo "lambda: 16 passed, 0 failed"
+echo "lambda: 17 passed, 0 failed"

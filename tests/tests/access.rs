@@ -848,7 +848,26 @@ async fn every_dispatch_route_answers_each_role_the_owner_a_stranger_and_nobody_
         &callers,
         "POST /v1/cases/{id}/work inspect",
         "403 404 | 403 403 403 403 403 403 ok 403 403 | 401",
-        post_work(workshop, json!({"action": "inspect", "passed": true})),
+        post_work(
+            workshop.clone(),
+            json!({"action": "inspect", "passed": true}),
+        ),
+    )
+    .await;
+    // The inspection resolved the case: its survey is its customer's alone.
+    row(
+        &callers,
+        "POST /v1/cases/{id}/survey",
+        "ok 404 | 403 403 403 403 403 403 403 403 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::POST,
+                format!("/v1/cases/{workshop}/survey"),
+                t,
+                Some(json!({"level": "satisfied"})),
+            )
+        },
     )
     .await;
     let date = wednesday.date_naive();

@@ -208,7 +208,9 @@ async fn fire(
             policy,
             &case::work::WorkInputs::default(),
         ) {
-            store.save_decision(&current, &decision, None).await?;
+            store
+                .save_decision(&current, &decision.settled(&current), None)
+                .await?;
             tracing::warn!(case = %id, "a work order's promise was missed");
             return Ok(Fired::Deadline);
         }
@@ -248,7 +250,7 @@ async fn fire(
         store
             .save_decision(
                 &current,
-                &Decision::of_return_step(&current, (next, events)),
+                &Decision::of_return_step(&current, (next, events)).settled(&current),
                 paid_from,
             )
             .await?;

@@ -65,6 +65,7 @@ pub fn operations() -> Vec<aftersales::http::Op> {
     let mut ops = intake::api::<WithDocs>().operations();
     ops.extend(returns::api::<WithDocs>().operations());
     ops.extend(dispatch::api::<WithDocs>().operations());
+    ops.extend(feedback::api::<WithDocs>().operations());
     ops.extend(storefronts::api::<WithDocs>().operations());
     ops.extend(policy::api::<WithDocs>().operations());
     ops
@@ -101,6 +102,7 @@ impl Stack {
         let intake = intake::routes(app.clone());
         let returns = returns::routes(app.clone());
         let dispatch = dispatch::routes(app.clone());
+        let feedback = feedback::routes(app.clone());
         let policy = policy::routes(app.clone());
         let storefronts =
             storefronts::routes(storefronts::AppState::new(app, self.storefronts.clone()));
@@ -114,6 +116,7 @@ impl Stack {
             .merge(intake)
             .merge(returns)
             .merge(dispatch)
+            .merge(feedback)
             .merge(storefronts)
             .merge(policy)
             .fallback(aftersales::http::problem::not_found)

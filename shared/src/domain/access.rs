@@ -61,6 +61,8 @@ pub enum Action {
     ReadWorkCode,
     /// `GET /v1/dispatch/repeats`: late and repeat repairs by technician and product.
     DispatchReport,
+    /// `POST /v1/cases/{id}/survey`: the case's customer answers its survey.
+    AnswerSurvey,
 }
 
 /// The steps of a work order (DOMAIN §5), as far as access is concerned.
@@ -200,6 +202,7 @@ pub fn roles(action: Action) -> &'static [Role] {
         Action::ReadSlip => &[Agent, Manager, Dispatcher, Technician],
         Action::ReadWorkCode => &[Customer],
         Action::DispatchReport => &[Manager, Dispatcher, Quality, Admin],
+        Action::AnswerSurvey => &[Customer],
     }
 }
 
@@ -335,6 +338,7 @@ pub fn describe(action: Action) -> &'static str {
         Action::ReadSlip => "read dispatch slips",
         Action::ReadWorkCode => "read a confirmation code",
         Action::DispatchReport => "read the dispatch report",
+        Action::AnswerSurvey => "answer a case's survey",
     }
 }
 

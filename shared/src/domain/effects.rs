@@ -30,6 +30,13 @@ impl From<(Case, Vec<Event>)> for Decision {
 }
 
 impl Decision {
+    /// The rules every decision follows, whatever made it: a case that becomes resolved opens
+    /// its survey.
+    pub fn settled(mut self, before: &Case) -> Self {
+        super::feedback::opened_on_resolution(before, &mut self.next);
+        self
+    }
+
     /// A command's decision on a case, with what closing it gives back (a booked visit).
     pub fn of_command(
         before: &Case,

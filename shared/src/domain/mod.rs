@@ -14,7 +14,8 @@
 //! - [`case`]: the service case, its filing, commands, events and state machine (DOMAIN §2);
 //! - [`order`]: orders as the storefronts report them, the proof of purchase;
 //! - [`returns`]: return approval: policy, levels, terms, goods, refund arithmetic, workflow;
-//! - [`effects`]: what a decision writes besides the case (refund record, storefront message).
+//! - [`effects`]: what a decision writes besides the case (refund record, storefront message);
+//! - [`feedback`]: the satisfaction survey a resolved case opens, and the case it reopens.
 //!
 //! The imports run one way: `case` uses `returns`, `entitlement` and `order`; none of them
 //! uses `case`. Every refusal is one [`Refusal`], and a [`RuleError`] knows its [`RuleKind`].
@@ -25,6 +26,7 @@ pub mod case;
 pub mod dispatch;
 pub mod effects;
 pub mod entitlement;
+pub mod feedback;
 pub mod identity;
 pub mod order;
 pub mod policy;

@@ -88,6 +88,8 @@ pub struct Policy {
     pub calendar: super::calendar::WorkCalendar,
     /// Field service: on site by contract and area, workshop, spare parts (DOMAIN §5).
     pub dispatch: super::dispatch::DispatchPolicy,
+    /// Surveys and the loop they close (DOMAIN §6).
+    pub feedback: super::feedback::FeedbackPolicy,
 }
 
 impl Default for Policy {
@@ -117,6 +119,7 @@ impl Default for Policy {
             returns: super::returns::ReturnPolicy::default(),
             calendar: super::calendar::WorkCalendar::default(),
             dispatch: super::dispatch::DispatchPolicy::default(),
+            feedback: super::feedback::FeedbackPolicy::default(),
         }
     }
 }
@@ -217,6 +220,7 @@ impl Policy {
         self.returns.validate("returns", &mut errors);
         errors.extend(self.calendar.validate("calendar"));
         self.dispatch.validate("dispatch", &mut errors);
+        self.feedback.validate("feedback", &mut errors);
         if errors.is_empty() {
             Ok(())
         } else {

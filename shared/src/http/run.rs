@@ -139,6 +139,7 @@ where
             .ok_or_else(not_found)?;
         principal.check_case(action, &current)?;
         let (decision, paid_from) = decide(current.clone(), attempt).await?;
+        let decision = decision.settled(&current);
         store.save_decision(&current, &decision, paid_from).await?;
         timeline.extend(decision.events);
         Ok(CaseView {

@@ -444,6 +444,8 @@ impl Case {
             priority: Priority::Normal,
             first_response_due,
             work: None,
+            survey: None,
+            reopened: None,
             assignee: None,
             filed_by: actor.clone(),
             created_at: now,

@@ -419,6 +419,12 @@ pub struct Case {
     /// A repair, installation or technical support sent to a technician (DOMAIN §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkOrder>,
+    /// Opened when the case is resolved; answered once by its customer (DOMAIN §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<super::feedback::Survey>,
+    /// Sent back to customer service by a dissatisfied answer, with its reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened: Option<super::feedback::Reopened>,
     /// The technician the work is booked with: they see the case, no other technician does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
@@ -458,6 +464,9 @@ pub struct CaseSummary {
     pub required_level: Option<Role>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub follow_up_needed: bool,
+    /// Why its customer sent a resolved case back (a dissatisfied survey).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reopened_for: Vec<super::feedback::Reason>,
     /// A work order's board state, technician, visit and promise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkSummary>,
@@ -520,6 +529,11 @@ impl Case {
             deadline: self.returns.as_ref().and_then(|f| f.deadline),
             required_level: self.returns.as_ref().map(|f| f.required_level),
             follow_up_needed: self.returns.as_ref().is_some_and(|f| f.follow_up_needed),
+            reopened_for: self
+                .reopened
+                .as_ref()
+                .map(|r| r.reasons.iter().copied().collect())
+                .unwrap_or_default(),
             work: self.work.as_ref().map(WorkOrder::summary),
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -581,6 +595,16 @@ pub enum Change {
     /// A step of the return workflow: everything one decision or deadline did.
     Return {
         changes: Vec<ReturnChange>,
+    },
+    /// The customer answered the case's survey.
+    SurveyAnswered {
+        level: super::feedback::Satisfaction,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+        reasons: std::collections::BTreeSet<super::feedback::Reason>,
+    },
+    /// A dissatisfied answer sent the resolved case back to customer service.
+    Reopened {
+        reasons: std::collections::BTreeSet<super::feedback::Reason>,
     },
     /// A step of the case's work order (DOMAIN §5).
     Work {
