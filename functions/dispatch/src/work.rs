@@ -234,6 +234,43 @@ fn day_or_today(
     }
 }
 
+/// What a question about a case's visit on a day reads: the case (if the caller may ask it
+/// of this case), the policy, the day, every technician and the day's other visits.
+struct VisitDay {
+    case: Case,
+    policy: std::sync::Arc<Policy>,
+    day: NaiveDate,
+    technicians: Vec<aftersales::domain::dispatch::Technician>,
+    booked: DayBookings,
+}
+
+impl VisitDay {
+    async fn read(
+        app: &AppState,
+        principal: &Principal,
+        id: &str,
+        action: Action,
+        date: Option<NaiveDate>,
+    ) -> Result<Self, ApiError> {
+        let case = visible_case(app, principal, id, action).await?;
+        work_of(&case)?;
+        let (policy, _) = app.policy.get(&app.store).await?;
+        let day = day_or_today(app, &policy, date)?;
+        let (people, bookings) = app.store.day_sheet(day).await?;
+        Ok(Self {
+            booked: day_map(&bookings, Some(&case.id)),
+            technicians: people.into_iter().map(|r| r.technician).collect(),
+            case,
+            policy,
+            day,
+        })
+    }
+
+    fn need(&self) -> Result<VisitNeed<'_>, ApiError> {
+        Ok(need_of(work_of(&self.case)?))
+    }
+}
+
 /// `GET /v1/cases/{id}/suggestions?date=`: who fits the visit, ranked.
 pub async fn suggestions(
     State(app): State<AppState>,
@@ -241,24 +278,19 @@ pub async fn suggestions(
     Path(id): Path<String>,
     QueryParams(params): QueryParams<DayParams>,
 ) -> Result<Json<Vec<Suggested>>, ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::Suggest).await?;
-    let w = work_of(&case)?;
-    let (policy, _) = app.policy.get(&app.store).await?;
-    let day = day_or_today(&app, &policy, params.date)?;
-    let (people, bookings) = app.store.day_sheet(day).await?;
-    let booked = day_map(&bookings, Some(&case.id));
-    let technicians: Vec<_> = people.into_iter().map(|r| r.technician).collect();
-    let names: BTreeMap<&str, &str> = technicians
+    let v = VisitDay::read(&app, &principal, &id, Action::Suggest, params.date).await?;
+    let names: BTreeMap<&str, &str> = v
+        .technicians
         .iter()
         .map(|t| (t.id.as_str(), t.name.as_str()))
         .collect();
     let ranked = dispatch::suggest(
-        &technicians,
-        &booked,
-        &need_of(w),
-        day,
+        &v.technicians,
+        &v.booked,
+        &v.need()?,
+        v.day,
         app.clock.now(),
-        &policy,
+        &v.policy,
     );
     Ok(Json(
         ranked
@@ -286,20 +318,14 @@ pub async fn times(
     Path(id): Path<String>,
     QueryParams(params): QueryParams<DayParams>,
 ) -> Result<Json<Vec<Offer>>, ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::OfferedTimes).await?;
-    let w = work_of(&case)?;
-    let (policy, _) = app.policy.get(&app.store).await?;
-    let day = day_or_today(&app, &policy, params.date)?;
-    let (people, bookings) = app.store.day_sheet(day).await?;
-    let booked = day_map(&bookings, Some(&case.id));
-    let technicians: Vec<_> = people.into_iter().map(|r| r.technician).collect();
+    let v = VisitDay::read(&app, &principal, &id, Action::OfferedTimes, params.date).await?;
     Ok(Json(dispatch::offers(
-        &technicians,
-        &booked,
-        &need_of(w),
-        day,
+        &v.technicians,
+        &v.booked,
+        &v.need()?,
+        v.day,
         app.clock.now(),
-        &policy,
+        &v.policy,
         48,
     )))
 }

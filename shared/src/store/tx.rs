@@ -31,10 +31,20 @@ impl Tx {
         condition: &str,
         values: &[(&str, AttributeValue)],
     ) -> Result<(), StoreError> {
+        self.add_put(label, item, Some(condition), values)
+    }
+
+    fn add_put(
+        &mut self,
+        label: &'static str,
+        item: &impl Serialize,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<(), StoreError> {
         let mut builder = Put::builder()
             .table_name(&self.table)
             .set_item(Some(serde_dynamo::to_item(item)?))
-            .condition_expression(condition);
+            .set_condition_expression(condition.map(str::to_owned));
         for (name, value) in values {
             builder = builder.expression_attribute_values(*name, value.clone());
         }
@@ -97,15 +107,7 @@ impl Tx {
         label: &'static str,
         item: &impl Serialize,
     ) -> Result<(), StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(item)?))
-            .build()
-            .map_err(|e| StoreError::Other(e.to_string()))?;
-        self.items
-            .push(TransactWriteItem::builder().put(put).build());
-        self.labels.push(label);
-        Ok(())
+        self.add_put(label, item, None, &[])
     }
 
     /// Adds a delete of the item at `pk`/`sk`, conditioned by `condition` with its values.
