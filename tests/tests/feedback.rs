@@ -170,3 +170,76 @@ async fn dissatisfied_with_the_speed_sends_the_case_back_to_the_agents_queue_wit
         .unwrap_or_else(|| panic!("in the agent's queue: {queue}"));
     assert_eq!(listed["reopened_for"], json!(["speed"]));
 }
+
+#[tokio::test]
+async fn a_regulator_complaint_lands_with_a_manager_and_an_app_complaint_with_customer_service() {
+    let app = TestApp::spawn().await;
+    let agent = app.token(Role::Agent, "agent-1");
+    let (status, regulator) = json(
+        app.post(
+            "/v1/cases",
+            &agent,
+            &json!({"type": "complaint", "customer_id": "c-1", "complaint_channel": "regulator",
+                    "description": "Forwarded by the market regulator: a repair promised twice and missed."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{regulator}");
+    assert_eq!(
+        regulator["complaint"],
+        json!({"channel": "regulator", "handler": "manager"})
+    );
+    assert_eq!(regulator["priority"], "urgent");
+    let (status, own) = json(
+        app.post(
+            "/v1/cases",
+            &app.customer("c-2"),
+            &json!({"type": "complaint", "description": "The technician was rude."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{own}");
+    assert_eq!(
+        own["complaint"],
+        json!({"channel": "app", "handler": "agent"})
+    );
+    // The manager's queue holds the regulator's complaint, not the app's.
+    let manager = app.token(Role::Manager, "manager-1");
+    let (_, queue) = json(
+        app.get("/v1/cases?type=complaint&handler=manager", &manager)
+            .await,
+    )
+    .await;
+    let ids: Vec<&str> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [regulator["id"].as_str().unwrap()], "{queue}");
+    assert_eq!(queue["items"][0]["handler"], "manager");
+    let (_, all) = json(app.get("/v1/cases?type=complaint", &agent).await).await;
+    let app_complaint = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == own["id"])
+        .unwrap();
+    assert!(
+        app_complaint.get("handler").is_none(),
+        "customer service's own: {app_complaint}"
+    );
+    // Only a complaint has a channel.
+    let (status, refused) = json(
+        app.post(
+            "/v1/cases",
+            &agent,
+            &json!({"type": "technical_support", "customer_id": "c-1", "complaint_channel": "regulator", "description": "?"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+}

@@ -345,6 +345,9 @@ pub struct ListParams {
     #[serde(rename = "type")]
     #[param(value_type = Option<case::CaseType>)]
     case_type: Option<String>,
+    /// Staff: only the cases this role handles beyond customer service (`manager`: complaints
+    /// from consumer associations and regulators).
+    handler: Option<aftersales::domain::identity::Role>,
     /// Staff: one customer's cases.
     customer_id: Option<CustomerId>,
     /// Staff: the cases of a storefront customer known by e-mail.
@@ -409,6 +412,7 @@ pub async fn list(
         viewer: principal.caller_key(),
         status,
         case_type,
+        handler: params.handler,
         from: params.from,
         to: params.to,
         limit,

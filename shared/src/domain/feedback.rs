@@ -37,6 +37,45 @@ pub enum Reason {
     Speed,
 }
 
+/// Where a complaint (投诉) came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintChannel {
+    Phone,
+    App,
+    Storefront,
+    /// 消费者协会
+    ConsumerAssociation,
+    /// 市场监管 and other regulators
+    Regulator,
+}
+
+/// A complaint as filed: its channel and who handles it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Complaint {
+    pub channel: ComplaintChannel,
+    /// Consumer-association and regulator complaints go to a manager at once (DOMAIN §6);
+    /// the others to customer service.
+    pub handler: Role,
+}
+
+impl Complaint {
+    /// A complaint from `channel` (as the filer's role gives it when unnamed: the app for a
+    /// customer, the phone for customer service), routed to whom handles it.
+    pub fn routed(channel: Option<ComplaintChannel>, filer: Role) -> Self {
+        let channel = channel.unwrap_or(if filer == Role::Customer {
+            ComplaintChannel::App
+        } else {
+            ComplaintChannel::Phone
+        });
+        let handler = match channel {
+            ComplaintChannel::ConsumerAssociation | ComplaintChannel::Regulator => Role::Manager,
+            _ => Role::Agent,
+        };
+        Self { channel, handler }
+    }
+}
+
 /// A case's survey: opened when the case was resolved, answered at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Survey {

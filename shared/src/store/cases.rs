@@ -155,6 +155,8 @@ pub struct CaseQuery {
     pub viewer: String,
     pub status: Option<CaseStatus>,
     pub case_type: Option<CaseType>,
+    /// Only the cases this role handles beyond customer service (a manager's complaints).
+    pub handler: Option<crate::domain::identity::Role>,
     /// Filed at or after.
     pub from: Option<DateTime<Utc>>,
     /// Filed before.
@@ -528,6 +530,12 @@ impl Store {
         if let Some(t) = query.case_type {
             filters.push("case_type = :t");
             values.push((":t", t.as_str().to_owned()));
+        }
+        if let Some(h) = query.handler {
+            filters.push("#sum.#handler = :h");
+            names.push(("#sum", "summary"));
+            names.push(("#handler", "handler"));
+            values.push((":h", h.as_str().to_owned()));
         }
         if let Some(s) = status_filter {
             // `status` is a reserved word in expressions.

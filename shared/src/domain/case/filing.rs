@@ -318,6 +318,12 @@ pub fn file(
             format!("a {} case needs the order", t.as_str()),
         ));
     }
+    if t != CaseType::Complaint && cmd.complaint_channel.is_some() {
+        errors.push(InvalidField::new(
+            "complaint_channel",
+            "only a complaint has a complaint channel",
+        ));
+    }
     if !errors.is_empty() {
         return Err(Refusal::Invalid(errors));
     }
@@ -377,6 +383,13 @@ pub fn file(
     };
 
     let first_response_due = first_response_due(t, now, policy)?;
+    let complaint = (t == CaseType::Complaint)
+        .then(|| crate::domain::feedback::Complaint::routed(cmd.complaint_channel, actor.role));
+    // A complaint a manager handles is urgent, whatever the filer said.
+    let priority = match &complaint {
+        Some(c) if c.handler == Role::Manager => Priority::Urgent,
+        _ => cmd.priority,
+    };
 
     let case = Case {
         contact,
@@ -389,7 +402,8 @@ pub fn file(
         tracking_number,
         order_issue: cmd.order_issue,
         evidence,
-        priority: cmd.priority,
+        priority,
+        complaint,
         ..Case::filed(
             id,
             t,
@@ -444,6 +458,7 @@ impl Case {
             priority: Priority::Normal,
             first_response_due,
             work: None,
+            complaint: None,
             survey: None,
             reopened: None,
             assignee: None,

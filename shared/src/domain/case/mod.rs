@@ -419,6 +419,9 @@ pub struct Case {
     /// A repair, installation or technical support sent to a technician (DOMAIN §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkOrder>,
+    /// A complaint's channel and who handles it (DOMAIN §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<super::feedback::Complaint>,
     /// Opened when the case is resolved; answered once by its customer (DOMAIN §6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<super::feedback::Survey>,
@@ -464,6 +467,10 @@ pub struct CaseSummary {
     pub required_level: Option<Role>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub follow_up_needed: bool,
+    /// Who handles the case, when it is not customer service's as usual (a complaint from a
+    /// consumer association or a regulator: a manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<Role>,
     /// Why its customer sent a resolved case back (a dissatisfied survey).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reopened_for: Vec<super::feedback::Reason>,
@@ -529,6 +536,11 @@ impl Case {
             deadline: self.returns.as_ref().and_then(|f| f.deadline),
             required_level: self.returns.as_ref().map(|f| f.required_level),
             follow_up_needed: self.returns.as_ref().is_some_and(|f| f.follow_up_needed),
+            handler: self
+                .complaint
+                .as_ref()
+                .map(|c| c.handler)
+                .filter(|h| *h != Role::Agent),
             reopened_for: self
                 .reopened
                 .as_ref()
@@ -651,6 +663,10 @@ pub struct NewCase {
     /// For refunds, returns, exchanges and price protection: what is asked, with its money.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_terms: Option<ReturnTerms>,
+    /// A complaint: where it came from (a customer's: the app; customer service's: the phone,
+    /// unless they name a consumer association or a regulator, which go to a manager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_channel: Option<super::feedback::ComplaintChannel>,
 }
 
 pub use super::Refusal;
