@@ -843,3 +843,85 @@ async fn two_bookings_of_different_times_cannot_overfill_a_technicians_day() {
         .await
         .expect("room again");
 }
+
+#[tokio::test]
+async fn a_unit_not_repaired_on_site_goes_to_the_workshop_or_to_an_exchange_awaiting_its_decision()
+{
+    let app = TestApp::spawn().await;
+    app.advance_to(Weekday::Tue, 9).await;
+    app.put_technician("tech-a", "An Na", "city", 8).await;
+    let dispatcher = app.token(Role::Dispatcher, "dispatcher-1");
+    let tech = app.token(Role::Technician, "tech-a");
+    let mut cases = Vec::new();
+    for n in 0..2 {
+        let id = app
+            .work_order(
+                &format!("c-{n}"),
+                &format!("SN-{n}"),
+                json!({"area": "remote"}),
+            )
+            .await;
+        let (_, suggested) = get(&app, &format!("/v1/cases/{id}/suggestions"), &dispatcher).await;
+        for (token, body) in [
+            (
+                &dispatcher,
+                json!({"action": "book", "start": suggested[0]["start"], "technician": "tech-a"}),
+            ),
+            (&tech, json!({"action": "start"})),
+        ] {
+            let (status, answer) = work(&app, &id, token, body).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        }
+        cases.push(id);
+    }
+    // Depot repair: the workshop's promise (5 working days) replaces the visit's.
+    let (status, depot) = work(
+        &app,
+        &cases[0],
+        &tech,
+        json!({"action": "finish", "result": "depot_repair", "fault": "main-board"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{depot}");
+    assert_eq!(depot["work"]["kind"], "workshop");
+    assert_eq!(depot["work"]["board"], "in_repair");
+    assert!(at(&depot["work"]["due"]) >= at(&depot["updated_at"]) + Duration::days(5));
+    // Replacement: the exchange of return approval opens, awaiting its decision.
+    let (status, exchange) = work(
+        &app,
+        &cases[1],
+        &tech,
+        json!({"action": "finish", "result": "replacement", "fault": "panel-cracked",
+               "exchange": {"kind": "exchange", "reason": "quality_fault", "units": 1,
+                            "currency": "CNY", "unit_price_minor": 399900, "replacement_price_minor": 399900}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{exchange}");
+    assert_eq!(
+        exchange["returns"]["stage"], "awaiting_decision",
+        "{exchange}"
+    );
+    assert_eq!(exchange["work"]["result"], "replacement");
+    let agent = app.token(Role::Agent, "agent-1");
+    let (_, queue) = get(&app, "/v1/returns?stage=awaiting_decision", &agent).await;
+    assert!(
+        queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == cases[1].as_str()),
+        "{queue}"
+    );
+    let (_, board) = get(&app, "/v1/work-orders", &dispatcher).await;
+    let open: Vec<&str> = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        open,
+        [cases[0].as_str()],
+        "the exchange's work order is off the board: {board}"
+    );
+}

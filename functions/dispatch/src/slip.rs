@@ -7,7 +7,7 @@ use aftersales::domain::case::Case;
 use aftersales::domain::case::work::WorkKind;
 use aftersales::domain::order::format_minor;
 use aftersales::domain::values::Currency;
-use aftersales::http::{ApiError, Principal, QueryParams};
+use aftersales::http::{ApiError, Principal, QueryParams, visible_case};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::work::visible_case;
 
 /// The slip's fields.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -106,7 +105,7 @@ pub async fn json(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<Slip>, ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::ReadSlip).await?;
+    let case = visible_case(&app.store, &principal, &id, Action::ReadSlip).await?;
     Ok(Json(slip_of(&case)?))
 }
 
@@ -135,7 +134,7 @@ pub async fn print(
     Path(id): Path<String>,
     QueryParams(params): QueryParams<PrintParams>,
 ) -> Result<Response, ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::ReadSlip).await?;
+    let case = visible_case(&app.store, &principal, &id, Action::ReadSlip).await?;
     let (policy, _) = app.policy.get(&app.store).await?;
     let slip = slip_of(&case)?;
     let html = render(&slip, params.lang.unwrap_or_default(), policy.time_zone());

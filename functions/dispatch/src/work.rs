@@ -12,7 +12,9 @@ use aftersales::domain::dispatch::{self, Area, DayBookings, Offer, RepairDone, V
 use aftersales::domain::identity::Role;
 use aftersales::domain::policy::Policy;
 use aftersales::domain::values::CaseId;
-use aftersales::http::{ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, page_limit};
+use aftersales::http::{
+    ApiError, CaseView, JsonBody, Principal, QueryParams, on_case, page_limit, visible_case,
+};
 use aftersales::store::{DayBooking, Page, Paging, WorkListing};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -20,27 +22,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no case {id}"))
-}
-
-/// The case `id` if the caller may see it for `action` (someone else's: 404).
-pub(crate) async fn visible_case(
-    app: &AppState,
-    principal: &Principal,
-    id: &str,
-    action: Action,
-) -> Result<Case, ApiError> {
-    let case_id = CaseId::parse(id).map_err(|_| not_found(id))?;
-    let case = app
-        .store
-        .case(&case_id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    principal.check_case(action, &case)?;
-    Ok(case)
-}
 
 fn work_of(case: &Case) -> Result<&WorkOrder, ApiError> {
     case.work
@@ -252,7 +233,7 @@ impl VisitDay {
         action: Action,
         date: Option<NaiveDate>,
     ) -> Result<Self, ApiError> {
-        let case = visible_case(app, principal, id, action).await?;
+        let case = visible_case(&app.store, principal, id, action).await?;
         work_of(&case)?;
         let (policy, _) = app.policy.get(&app.store).await?;
         let day = day_or_today(app, &policy, date)?;
@@ -343,7 +324,7 @@ pub async fn code(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<WorkCode>, ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::ReadWorkCode).await?;
+    let case = visible_case(&app.store, &principal, &id, Action::ReadWorkCode).await?;
     let w = work_of(&case)?;
     let (code, issued_at) = app
         .store

@@ -15,7 +15,6 @@ use std::time::SystemTime;
 use aftersales::domain::RuleError;
 use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, EvidenceKind, Uploaded};
-use aftersales::domain::values::CaseId;
 use aftersales::http::{ApiError, CaseView, JsonBody, OptionalJsonBody, Principal, on_case};
 use aftersales::storage::{self, Bucket, StorageError};
 use axum::Json;
@@ -95,27 +94,6 @@ fn storage_error(e: StorageError) -> ApiError {
     }
 }
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no case {id}"))
-}
-
-/// A case the caller may see for `action`, or 404.
-async fn visible_case(
-    app: &AppState,
-    principal: &Principal,
-    id: &str,
-    action: Action,
-) -> Result<case::Case, ApiError> {
-    let case_id = CaseId::parse(id).map_err(|_| not_found(id))?;
-    let case = app
-        .store
-        .case(&case_id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    principal.check_case(action, &case)?;
-    Ok(case)
-}
-
 fn after(now: SystemTime, ttl: std::time::Duration) -> DateTime<Utc> {
     DateTime::<Utc>::from(now + ttl)
 }
@@ -127,7 +105,8 @@ pub async fn ask(
     Path(id): Path<String>,
     JsonBody { value: request, .. }: JsonBody<UploadRequest>,
 ) -> Result<(StatusCode, Json<UploadTicket>), ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::AddEvidence).await?;
+    let case =
+        aftersales::http::visible_case(&app.store, &principal, &id, Action::AddEvidence).await?;
     let content_type = case::plan_upload(
         &case,
         &principal.actor(),
@@ -203,7 +182,8 @@ pub async fn read(
     principal: Principal,
     Path((id, n)): Path<(String, String)>,
 ) -> Result<Json<EvidenceLink>, ApiError> {
-    let case = visible_case(&app, &principal, &id, Action::ReadCase).await?;
+    let case =
+        aftersales::http::visible_case(&app.store, &principal, &id, Action::ReadCase).await?;
     let evidence = n
         .parse::<usize>()
         .ok()

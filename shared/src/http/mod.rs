@@ -27,7 +27,7 @@ pub use contract::{Api, Op};
 pub use extract::{JsonBody, OptionalJsonBody, QueryParams, page_limit};
 pub use principal::Principal;
 pub use problem::ApiError;
-pub use run::{App, Decision, case_command_op, case_command_route, on_case};
+pub use run::{App, Decision, case_command_op, case_command_route, on_case, visible_case};
 pub use views::CaseView;
 
 /// Runs a read-decide-write step again when another writer got there first (see

@@ -113,6 +113,21 @@ async fn run_command<C: CaseCommand>(
     Ok(Json(view))
 }
 
+/// The case `id` if `principal` may see it for `action`: someone else's, or none, is a 404
+/// (one read; for routes that read a case and change nothing, or change something beside it).
+pub async fn visible_case(
+    store: &Store,
+    principal: &Principal,
+    id: &str,
+    action: Action,
+) -> Result<Case, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no case {id}"));
+    let case_id = CaseId::parse(id).map_err(|_| not_found())?;
+    let case = store.case(&case_id).await?.ok_or_else(not_found)?;
+    principal.check_case(action, &case)?;
+    Ok(case)
+}
+
 /// Runs `decide` on the case `id` for `principal`: someone else's case, or none, is a 404
 /// (`action` is the access table's row that lets the caller see it; the step's own role
 /// check is the domain's). `decide` is given the case and the attempt (1, then 2 and 3 after
