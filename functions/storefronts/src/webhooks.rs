@@ -381,8 +381,15 @@ async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied
         return Ok((Outcome::Stale, None));
     }
     let changes = case::order_changes(record.order.as_ref(), &record.refunds, order);
+    let (policy, _) = app.policy.get(&app.store).await?;
     let mut tx = app.store.tx();
-    app.store.add_order(&mut tx, order, record.version)?;
+    app.store.add_order(
+        &mut tx,
+        order,
+        record.order.as_ref(),
+        record.version,
+        policy.utc_offset_minutes,
+    )?;
     d.mark(app, &mut tx)?;
     let notice = add_notice(app, &mut tx, &record, &order.order_id, changes, d)?;
     app.store.commit(tx).await?;

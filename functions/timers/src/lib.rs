@@ -198,6 +198,14 @@ async fn fire(
         let Some(current) = store.case(id).await? else {
             return Ok(Fired::Skipped);
         };
+        // A callback's time: it becomes due (the top of customer service's callback queue).
+        if let Some(decided) = aftersales::domain::feedback::callback_due(&current, now, system()) {
+            store
+                .save_decision(&current, &decided.into(), None)
+                .await?;
+            tracing::info!(case = %id, "a callback is due");
+            return Ok(Fired::Deadline);
+        }
         // A work order's missed promise: to the dispatcher, later to the manager, once each
         // (the next alarm is part of the case's state, so another sweep finds nothing due).
         if let Ok(decision) = case::work::apply_work(
@@ -209,7 +217,7 @@ async fn fire(
             &case::work::WorkInputs::default(),
         ) {
             store
-                .save_decision(&current, &decision.settled(&current), None)
+                .save_decision(&current, &decision.settled(&current, &policy.feedback), None)
                 .await?;
             tracing::warn!(case = %id, "a work order's promise was missed");
             return Ok(Fired::Deadline);
@@ -250,7 +258,8 @@ async fn fire(
         store
             .save_decision(
                 &current,
-                &Decision::of_return_step(&current, (next, events)).settled(&current),
+                &Decision::of_return_step(&current, (next, events))
+                    .settled(&current, &policy.feedback),
                 paid_from,
             )
             .await?;

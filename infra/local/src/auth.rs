@@ -189,6 +189,8 @@ pub fn request_context(req: &Request, claims: Option<&Claims>) -> Option<Request
 /// bodies instead).
 pub fn is_public(path: &str) -> bool {
     path.starts_with("/v1/webhooks/")
+        // A survey link is its own credential (sealed for one survey).
+        || path.starts_with("/v1/surveys/")
         || path == "/v1/openapi.json"
         || path == "/health"
         // The laptop's own controls (clock, timers): never deployed.

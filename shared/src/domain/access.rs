@@ -63,6 +63,18 @@ pub enum Action {
     DispatchReport,
     /// `POST /v1/cases/{id}/survey`: the case's customer answers its survey.
     AnswerSurvey,
+    /// `POST /v1/cases/{id}/survey/link`: a signed one-time link to the survey, for staff to
+    /// send by SMS or e-mail.
+    SurveyLink,
+    /// `POST /v1/cases/{id}/complaint`: a complaint's handling (a manager's complaint: a
+    /// manager only, which the domain checks).
+    HandleComplaint,
+    /// `PUT /v1/cases/{id}/tags`: reason, defect and responsibility of a settled case.
+    TagCase,
+    /// `GET /v1/callbacks` and `POST /v1/cases/{id}/callback`: the callback queue (回访).
+    Callbacks,
+    /// `GET /v1/reports`: the period's reports.
+    ReadReports,
 }
 
 /// The steps of a work order (DOMAIN §5), as far as access is concerned.
@@ -203,6 +215,11 @@ pub fn roles(action: Action) -> &'static [Role] {
         Action::ReadWorkCode => &[Customer],
         Action::DispatchReport => &[Manager, Dispatcher, Quality, Admin],
         Action::AnswerSurvey => &[Customer],
+        Action::SurveyLink => &[Agent, Manager],
+        Action::HandleComplaint => &[Agent, Manager],
+        Action::TagCase => &[Agent, Reviewer, Manager, Quality],
+        Action::Callbacks => &[Agent, Manager],
+        Action::ReadReports => &[Manager, Quality, Dispatcher, Admin],
     }
 }
 
@@ -339,6 +356,11 @@ pub fn describe(action: Action) -> &'static str {
         Action::ReadWorkCode => "read a confirmation code",
         Action::DispatchReport => "read the dispatch report",
         Action::AnswerSurvey => "answer a case's survey",
+        Action::SurveyLink => "make a survey link",
+        Action::HandleComplaint => "handle complaints",
+        Action::TagCase => "tag cases",
+        Action::Callbacks => "work the callback queue",
+        Action::ReadReports => "read the reports",
     }
 }
 

@@ -30,10 +30,17 @@ impl From<(Case, Vec<Event>)> for Decision {
 }
 
 impl Decision {
+    /// Whether the decision resolves the case (then [`Decision::settled`] needs the policy).
+    pub fn resolves(&self, before: &Case) -> bool {
+        self.next.status == super::case::CaseStatus::Resolved
+            && before.status != super::case::CaseStatus::Resolved
+    }
+
     /// The rules every decision follows, whatever made it: a case that becomes resolved opens
-    /// its survey.
-    pub fn settled(mut self, before: &Case) -> Self {
+    /// its survey and schedules its callback.
+    pub fn settled(mut self, before: &Case, policy: &super::feedback::FeedbackPolicy) -> Self {
         super::feedback::opened_on_resolution(before, &mut self.next);
+        super::feedback::callback_on_resolution(before, &mut self.next, &policy.callbacks);
         self
     }
 

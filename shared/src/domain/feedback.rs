@@ -50,19 +50,41 @@ pub enum ComplaintChannel {
     Regulator,
 }
 
-/// A complaint as filed: its channel and who handles it.
+/// A complaint as filed: its channel, who handles it, and how it was handled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Complaint {
     pub channel: ComplaintChannel,
     /// Consumer-association and regulator complaints go to a manager at once (DOMAIN §6);
     /// the others to customer service.
     pub handler: Role,
+    /// The customer must have the merchant's answer (a plan) by then (the policy's
+    /// `complaint_answer_hours`: 两天内给明确的处理方案).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_due: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The plan given to the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The technician the complaint was found to be about: it counts against them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against: Option<String>,
 }
 
 impl Complaint {
     /// A complaint from `channel` (as the filer's role gives it when unnamed: the app for a
-    /// customer, the phone for customer service), routed to whom handles it.
-    pub fn routed(channel: Option<ComplaintChannel>, filer: Role) -> Self {
+    /// customer, the phone for customer service), routed to whom handles it, with its answer
+    /// due by the policy.
+    pub fn routed(
+        channel: Option<ComplaintChannel>,
+        filer: Role,
+        now: DateTime<Utc>,
+        policy: &FeedbackPolicy,
+    ) -> Self {
         let channel = channel.unwrap_or(if filer == Role::Customer {
             ComplaintChannel::App
         } else {
@@ -72,7 +94,195 @@ impl Complaint {
             ComplaintChannel::ConsumerAssociation | ComplaintChannel::Regulator => Role::Manager,
             _ => Role::Agent,
         };
-        Self { channel, handler }
+        Self {
+            channel,
+            handler,
+            answer_due: now.checked_add_signed(Duration::hours(i64::from(
+                policy.complaint_answer_hours,
+            ))),
+            answered_at: None,
+            answer: None,
+            resolution: None,
+            resolved_at: None,
+            against: None,
+        }
+    }
+}
+
+/// A step of a complaint's handling: the body of `POST /v1/cases/{id}/complaint`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ComplaintStep {
+    /// The plan given to the customer (meets the answer deadline if in time).
+    Answer {
+        /// At most 2000 characters.
+        note: String,
+    },
+    /// The complaint is settled: the case is resolved (its survey opens).
+    Resolve {
+        /// At most 2000 characters.
+        resolution: String,
+        /// The technician the complaint was found to be about (it counts against them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        against: Option<String>,
+    },
+}
+
+/// One term of a controlled vocabulary, with its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    pub code: String,
+    pub en: String,
+    pub zh: String,
+}
+
+/// The merchant's tags for a closed case (打标 / 归类), so that the product and the shop
+/// improve (反哺产品).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TagVocabulary {
+    /// Why the customer came.
+    pub reasons: Vec<Term>,
+    /// What was wrong with the product.
+    pub defects: Vec<Term>,
+    /// Who or which step was responsible.
+    pub responsibilities: Vec<Term>,
+}
+
+fn terms(items: &[(&str, &str, &str)]) -> Vec<Term> {
+    items
+        .iter()
+        .map(|(code, en, zh)| Term {
+            code: (*code).to_owned(),
+            en: (*en).to_owned(),
+            zh: (*zh).to_owned(),
+        })
+        .collect()
+}
+
+impl Default for TagVocabulary {
+    fn default() -> Self {
+        Self {
+            reasons: terms(&[
+                ("quality_fault", "Quality fault", "质量问题"),
+                ("not_as_described", "Not as described", "与描述不符"),
+                ("wrong_item", "Wrong or missing item", "错发漏发"),
+                ("damaged_in_transit", "Damaged in transit", "运输破损"),
+                ("late_delivery", "Late delivery", "物流延误"),
+                ("installation", "Installation or use", "安装使用"),
+                ("changed_mind", "Changed mind", "个人原因"),
+                ("other", "Other", "其他"),
+            ]),
+            defects: terms(&[
+                ("none", "No defect", "无故障"),
+                ("electrical", "Electrical", "电气故障"),
+                ("mechanical", "Mechanical", "机械故障"),
+                ("software", "Software", "软件故障"),
+                ("cosmetic", "Cosmetic", "外观瑕疵"),
+                ("missing_part", "Missing part", "缺件"),
+                ("packaging", "Packaging", "包装问题"),
+                ("other", "Other", "其他"),
+            ]),
+            responsibilities: terms(&[
+                ("manufacturer", "Manufacturer", "厂家"),
+                ("merchant", "Merchant", "商家"),
+                ("logistics", "Logistics", "物流"),
+                ("technician", "Technician", "维修人员"),
+                ("customer", "Customer", "顾客"),
+                ("none", "Nobody", "无责任"),
+            ]),
+        }
+    }
+}
+
+impl TagVocabulary {
+    fn validate(&self, field: &str, errors: &mut Vec<InvalidField>) {
+        for (name, list) in [
+            ("reasons", &self.reasons),
+            ("defects", &self.defects),
+            ("responsibilities", &self.responsibilities),
+        ] {
+            if list.is_empty() || list.len() > 100 {
+                errors.push(InvalidField::new(
+                    format!("{field}/{name}"),
+                    "must hold 1 to 100 terms",
+                ));
+            }
+            let mut seen = BTreeSet::new();
+            for (i, t) in list.iter().enumerate() {
+                let ok = !t.code.is_empty()
+                    && t.code.len() <= 40
+                    && t.code
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !ok {
+                    errors.push(InvalidField::new(
+                        format!("{field}/{name}/{i}/code"),
+                        "must be 1 to 40 of a-z, 0-9 and _",
+                    ));
+                }
+                if !seen.insert(t.code.as_str()) {
+                    errors.push(InvalidField::new(
+                        format!("{field}/{name}/{i}/code"),
+                        "is listed twice",
+                    ));
+                }
+                for (label, text) in [("en", &t.en), ("zh", &t.zh)] {
+                    let n = text.trim().chars().count();
+                    if n == 0 || n > 60 {
+                        errors.push(InvalidField::new(
+                            format!("{field}/{name}/{i}/{label}"),
+                            "must be 1 to 60 characters",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    fn knows(list: &[Term], code: &str) -> bool {
+        list.iter().any(|t| t.code == code)
+    }
+}
+
+/// A case's tags, as staff set them on close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CaseTags {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defect: Option<String>,
+    pub responsibility: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The body of `PUT /v1/cases/{id}/tags`: codes of the policy's `feedback.tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagCase {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defect: Option<String>,
+    pub responsibility: String,
+}
+
+/// Who the merchant calls back (回访), and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallbackPolicy {
+    /// Days after a case is resolved that its customer is called back (0: no such call).
+    pub after_service_days: u32,
+    /// Days between the periodic calls to a key (contract) customer (0: none).
+    pub key_customer_every_days: u32,
+}
+
+impl Default for CallbackPolicy {
+    fn default() -> Self {
+        Self {
+            after_service_days: 3,
+            key_customer_every_days: 90,
+        }
     }
 }
 
@@ -106,11 +316,20 @@ pub struct Reopened {
 pub struct FeedbackPolicy {
     /// A survey can be answered this many days after the case was resolved.
     pub survey_days: u32,
+    /// A complaint's customer has the merchant's answer within this many hours.
+    pub complaint_answer_hours: u32,
+    pub callbacks: CallbackPolicy,
+    pub tags: TagVocabulary,
 }
 
 impl Default for FeedbackPolicy {
     fn default() -> Self {
-        Self { survey_days: 14 }
+        Self {
+            survey_days: 14,
+            complaint_answer_hours: 48,
+            callbacks: CallbackPolicy::default(),
+            tags: TagVocabulary::default(),
+        }
     }
 }
 
@@ -122,6 +341,27 @@ impl FeedbackPolicy {
                 "must be 1 to 90 (days)",
             ));
         }
+        if !(1..=720).contains(&self.complaint_answer_hours) {
+            errors.push(InvalidField::new(
+                format!("{field}/complaint_answer_hours"),
+                "must be 1 to 720 (hours)",
+            ));
+        }
+        for (name, days) in [
+            ("after_service_days", self.callbacks.after_service_days),
+            (
+                "key_customer_every_days",
+                self.callbacks.key_customer_every_days,
+            ),
+        ] {
+            if days > 366 {
+                errors.push(InvalidField::new(
+                    format!("{field}/callbacks/{name}"),
+                    "must be 0 to 366 (days)",
+                ));
+            }
+        }
+        self.tags.validate(&format!("{field}/tags"), errors);
     }
 }
 
@@ -234,6 +474,316 @@ pub fn answer(
         });
     }
     Ok((next, events))
+}
+
+/// Why a customer is called back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackKind {
+    /// After the case was resolved.
+    AfterService,
+    /// The periodic call to a key (contract) customer.
+    KeyCustomer,
+}
+
+/// A scheduled callback waits for its time; the timers make it due (it then tops the queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackState {
+    Scheduled,
+    Due,
+}
+
+/// A case's next callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Callback {
+    pub kind: CallbackKind,
+    pub due_at: DateTime<Utc>,
+    pub state: CallbackState,
+    /// Calls not answered so far.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackOutcome {
+    Reached,
+    /// Tried again the next day, twice at most.
+    NoAnswer,
+    Refused,
+    WrongNumber,
+}
+
+impl CallbackOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackOutcome::Reached => "reached",
+            CallbackOutcome::NoAnswer => "no_answer",
+            CallbackOutcome::Refused => "refused",
+            CallbackOutcome::WrongNumber => "wrong_number",
+        }
+    }
+}
+
+/// A callback made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallbackRecord {
+    pub kind: CallbackKind,
+    pub outcome: CallbackOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Satisfaction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The body of `POST /v1/cases/{id}/callback`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordCallback {
+    pub outcome: CallbackOutcome,
+    /// How satisfied the customer said they were, when reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Satisfaction>,
+    /// At most 1000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Unanswered calls tried again, the day after each.
+pub const CALLBACK_RETRIES: u32 = 2;
+
+fn days(n: u32) -> Duration {
+    Duration::days(i64::from(n))
+}
+
+/// A case that becomes resolved schedules its callback (after the policy's days; none if 0).
+pub fn callback_on_resolution(before: &Case, next: &mut Case, policy: &CallbackPolicy) {
+    let resolved = next.status == CaseStatus::Resolved && before.status != CaseStatus::Resolved;
+    if resolved && next.callback.is_none() && policy.after_service_days > 0 {
+        next.callback = next
+            .updated_at
+            .checked_add_signed(days(policy.after_service_days))
+            .map(|due_at| Callback {
+                kind: CallbackKind::AfterService,
+                due_at,
+                state: CallbackState::Scheduled,
+                attempts: 0,
+            });
+    }
+}
+
+/// The timers make a scheduled callback due at its time (`None`: nothing to do).
+pub fn callback_due(case: &Case, now: DateTime<Utc>, actor: Actor) -> Option<(Case, Vec<Event>)> {
+    let callback = case.callback.as_ref()?;
+    if callback.state != CallbackState::Scheduled || callback.due_at > now {
+        return None;
+    }
+    let mut next = next_version(case, now);
+    let kind = callback.kind;
+    if let Some(c) = next.callback.as_mut() {
+        c.state = CallbackState::Due;
+    }
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change: Change::CallbackDue { kind },
+    };
+    Some((next, vec![event]))
+}
+
+/// Customer service records a callback: an unanswered call is tried again the next day (twice
+/// at most); a key customer's next periodic call is scheduled.
+pub fn record_callback(
+    case: &Case,
+    body: RecordCallback,
+    actor: Actor,
+    now: DateTime<Utc>,
+    policy: &CallbackPolicy,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let note = body
+        .note
+        .as_deref()
+        .map(|c| bounded_text("note", c, 1000))
+        .transpose()?
+        .filter(|c| !c.is_empty());
+    if body.level.is_some() && body.outcome != CallbackOutcome::Reached {
+        return Err(InvalidField::new("level", "only a customer reached says how satisfied").into());
+    }
+    let callback = case
+        .callback
+        .as_ref()
+        .ok_or_else(|| RuleError::state("no-callback", "no callback is scheduled for this case"))?;
+    let mut next = next_version(case, now);
+    next.callbacks.push(CallbackRecord {
+        kind: callback.kind,
+        outcome: body.outcome,
+        level: body.level,
+        note,
+        by: actor.id.clone(),
+        at: now,
+    });
+    let key_customer = case.work.as_ref().is_some_and(|w| w.contract);
+    next.callback = if body.outcome == CallbackOutcome::NoAnswer
+        && callback.attempts < CALLBACK_RETRIES
+    {
+        now.checked_add_signed(days(1)).map(|due_at| Callback {
+            kind: callback.kind,
+            due_at,
+            state: CallbackState::Scheduled,
+            attempts: callback.attempts + 1,
+        })
+    } else if key_customer && policy.key_customer_every_days > 0 {
+        now.checked_add_signed(days(policy.key_customer_every_days))
+            .map(|due_at| Callback {
+                kind: CallbackKind::KeyCustomer,
+                due_at,
+                state: CallbackState::Scheduled,
+                attempts: 0,
+            })
+    } else {
+        None
+    };
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change: Change::CallbackRecorded {
+            outcome: body.outcome,
+            level: body.level,
+        },
+    };
+    Ok((next, vec![event]))
+}
+
+fn next_version(case: &Case, now: DateTime<Utc>) -> Case {
+    let mut next = case.clone();
+    next.version = next.version.saturating_add(1);
+    next.updated_at = now;
+    next
+}
+
+/// A step of a complaint's handling, by its handler: a manager's complaint (a consumer
+/// association's, a regulator's) by a manager only.
+pub fn handle_complaint(
+    case: &Case,
+    step: ComplaintStep,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let complaint = case
+        .complaint
+        .as_ref()
+        .ok_or_else(|| RuleError::state("not-a-complaint", "this case is not a complaint"))?;
+    if complaint.handler == Role::Manager && actor.role != Role::Manager {
+        return Err(Refusal::Forbidden(
+            "a consumer-association or regulator complaint is a manager's to handle".into(),
+        ));
+    }
+    if !case.status.open() {
+        return Err(RuleError::state("complaint-settled", "this complaint is settled").into());
+    }
+    let mut next = next_version(case, now);
+    let mut handled = complaint.clone();
+    let change = match step {
+        ComplaintStep::Answer { note } => {
+            let note = bounded_text("note", &note, 2000)?;
+            if note.is_empty() {
+                return Err(InvalidField::new("note", "say what the customer was told").into());
+            }
+            // The first answer is the one the deadline looks at; later ones add to the record.
+            handled.answered_at.get_or_insert(now);
+            handled.answer = Some(note.clone());
+            next.status = CaseStatus::InProgress;
+            Change::ComplaintAnswered { note }
+        }
+        ComplaintStep::Resolve {
+            resolution,
+            against,
+        } => {
+            let resolution = bounded_text("resolution", &resolution, 2000)?;
+            if resolution.is_empty() {
+                return Err(InvalidField::new("resolution", "say how it was settled").into());
+            }
+            let against = against
+                .as_deref()
+                .map(|t| bounded_text("against", t, 64))
+                .transpose()?
+                .filter(|t| !t.is_empty());
+            handled.answered_at.get_or_insert(now);
+            handled.resolution = Some(resolution.clone());
+            handled.resolved_at = Some(now);
+            handled.against = against.clone();
+            next.status = CaseStatus::Resolved;
+            Change::ComplaintResolved {
+                resolution,
+                against,
+            }
+        }
+    };
+    next.complaint = Some(handled);
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change,
+    };
+    Ok((next, vec![event]))
+}
+
+/// Tags a settled case from the policy's vocabulary; tagging again replaces the tags (and the
+/// reports move with them).
+pub fn tag(
+    case: &Case,
+    body: TagCase,
+    actor: Actor,
+    now: DateTime<Utc>,
+    policy: &FeedbackPolicy,
+) -> Result<(Case, Vec<Event>), Refusal> {
+    let v = &policy.tags;
+    let mut errors = Vec::new();
+    if !TagVocabulary::knows(&v.reasons, &body.reason) {
+        errors.push(InvalidField::new("reason", "not a reason of the policy's tags"));
+    }
+    if let Some(d) = &body.defect
+        && !TagVocabulary::knows(&v.defects, d)
+    {
+        errors.push(InvalidField::new("defect", "not a defect of the policy's tags"));
+    }
+    if !TagVocabulary::knows(&v.responsibilities, &body.responsibility) {
+        errors.push(InvalidField::new(
+            "responsibility",
+            "not a responsibility of the policy's tags",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Refusal::Invalid(errors));
+    }
+    if !matches!(case.status, CaseStatus::Resolved | CaseStatus::Closed) {
+        return Err(RuleError::state("case-open", "a case is tagged once it is resolved or closed").into());
+    }
+    let mut next = next_version(case, now);
+    next.tags = Some(CaseTags {
+        reason: body.reason.clone(),
+        defect: body.defect.clone(),
+        responsibility: body.responsibility.clone(),
+        by: actor.id.clone(),
+        at: now,
+    });
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change: Change::Tagged {
+            reason: body.reason,
+            defect: body.defect,
+            responsibility: body.responsibility,
+        },
+    };
+    Ok((next, vec![event]))
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@
 //! - [`order`]: orders as the storefronts report them, the proof of purchase;
 //! - [`returns`]: return approval: policy, levels, terms, goods, refund arithmetic, workflow;
 //! - [`effects`]: what a decision writes besides the case (refund record, storefront message);
-//! - [`feedback`]: the satisfaction survey a resolved case opens, and the case it reopens.
+//! - [`feedback`]: the satisfaction survey a resolved case opens, and the case it reopens;
+//!   complaints' handling, tags, callbacks.
+//! - [`reports`]: the facts of a case the reports count, and the reports of a period.
 //!
 //! The imports run one way: `case` uses `returns`, `entitlement` and `order`; none of them
 //! uses `case`. Every refusal is one [`Refusal`], and a [`RuleError`] knows its [`RuleKind`].
@@ -30,6 +32,7 @@ pub mod feedback;
 pub mod identity;
 pub mod order;
 pub mod policy;
+pub mod reports;
 pub mod returns;
 pub mod values;
 

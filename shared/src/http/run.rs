@@ -97,7 +97,7 @@ async fn run_command<C: CaseCommand>(
     id: &str,
     command: C,
 ) -> Result<Json<CaseView>, ApiError> {
-    let view = on_case(&core.store, principal, id, C::ACTION, |current, _| {
+    let view = on_case(core, principal, id, C::ACTION, |current, _| {
         let command = command.clone();
         async move {
             let decided = command.decide(&current, principal.actor(), core.clock.now())?;
@@ -134,7 +134,7 @@ pub async fn visible_case(
 /// a lost race) and answers the decision and, for a payment from a held order, the version
 /// of the order's claims it pays from (the transaction holds only if they have not moved).
 pub async fn on_case<F, Fut>(
-    store: &Store,
+    app: &App,
     principal: &Principal,
     id: &str,
     action: Action,
@@ -144,6 +144,7 @@ where
     F: Fn(Case, usize) -> Fut,
     Fut: Future<Output = Result<(Decision, Option<u64>), ApiError>>,
 {
+    let store = &app.store;
     let not_found = || ApiError::NotFound(format!("no case {id}"));
     let case_id = CaseId::parse(id).map_err(|_| not_found())?;
     let (case_id, decide, not_found) = (&case_id, &decide, &not_found);
@@ -154,7 +155,13 @@ where
             .ok_or_else(not_found)?;
         principal.check_case(action, &current)?;
         let (decision, paid_from) = decide(current.clone(), attempt).await?;
-        let decision = decision.settled(&current);
+        // The policy is read (or taken from the cache) only for a decision that resolves.
+        let decision = if decision.resolves(&current) {
+            let (policy, _) = app.policy.get(store).await?;
+            decision.settled(&current, &policy.feedback)
+        } else {
+            decision
+        };
         store.save_decision(&current, &decision, paid_from).await?;
         timeline.extend(decision.events);
         Ok(CaseView {

@@ -11,6 +11,7 @@ use super::orders::Claims;
 use super::query::{IndexQuery, SortRange};
 use super::tx::Tx;
 use super::{Item, Store, StoreError};
+use crate::domain::reports;
 use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
 use crate::domain::effects::{Decision, Effect};
@@ -55,6 +56,11 @@ struct CaseItem {
     GSI8PK: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     GSI8SK: Option<String>,
+    /// The callback queue by due time (sparse: cases with a callback to make).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI9PK: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    GSI9SK: Option<String>,
     /// An open work order's promise kept (`yes`) or not yet (`no`): the late filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     work_met: Option<String>,
@@ -81,11 +87,14 @@ impl CaseItem {
         let work = case.work.as_ref();
         // A closed case's work order has nothing left to be late for.
         let alarm = work.filter(|_| case.status.open()).and_then(|w| w.alarm_at);
-        // The timers look at the case at its earliest: the return's deadline or the work's.
-        let due = match (deadline, alarm) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        // A scheduled callback is made due by the timers at its time.
+        let callback = case.callback.as_ref();
+        let scheduled = callback
+            .filter(|c| c.state == crate::domain::feedback::CallbackState::Scheduled)
+            .map(|c| c.due_at);
+        // The timers look at the case at its earliest: the return's deadline, the work's
+        // alarm, the callback's time.
+        let due = [deadline, alarm, scheduled].into_iter().flatten().min();
         let created = CaseKeys::created_sk(case.created_at, &case.id);
         let on_board = work.filter(|w| !w.complete() && case.status.open());
         let promise = on_board.map(|w| CaseKeys::created_sk(w.due, &case.id));
@@ -110,6 +119,8 @@ impl CaseItem {
             GSI7SK: promise.clone(),
             GSI8PK: technician.map(|b| CaseKeys::technician_work_pk(&b.technician)),
             GSI8SK: technician.and(promise),
+            GSI9PK: callback.map(|_| CaseKeys::callback_pk(&case.id)),
+            GSI9SK: callback.map(|c| CaseKeys::created_sk(c.due_at, &case.id)),
             work_met: on_board.map(|w| if w.met() { "yes" } else { "no" }.to_owned()),
             GSI4SK: case
                 .customer_email
@@ -308,6 +319,8 @@ impl Store {
         let case = &with_claims_seen(case, claims_written);
         tx.put("case", &CaseItem::of(case), "attribute_not_exists(PK)", &[])?;
         add_events(tx, &case.id, events)?;
+        let key = CaseKeys::pk(&case.id);
+        self.add_tallies(tx, &reports::tallies(None, case), &key)?;
         if let Some((storefront, order_id, _)) = counted_lines(case) {
             self.add_order_case_link(tx, storefront, order_id, &case.id)?;
             add_open_cases(tx, case, 1, filing.open_cases_limit)?;
@@ -382,6 +395,8 @@ impl Store {
             &[(":expected", expected)],
         )?;
         add_events(tx, &after.id, events)?;
+        let key = CaseKeys::pk(&after.id);
+        self.add_tallies(tx, &reports::tallies(Some(before), after), &key)?;
         let opens = match (before.status.open(), after.status.open()) {
             (true, false) => Some(false),
             (false, true) => Some(true),
@@ -711,6 +726,34 @@ impl Store {
     }
 
     /// A return queue: the cases in `stage`, earliest deadline first.
+    /// The callback queue, earliest first: all scheduled and due, or (`due_at`) those whose
+    /// time has come.
+    pub async fn callback_queue(
+        &self,
+        due_at: Option<DateTime<Utc>>,
+        paging: super::Paging<'_>,
+    ) -> Result<Page<CaseSummary>, StoreError> {
+        let range = match due_at {
+            // `~` sorts after the id that follows the time.
+            Some(now) => SortRange::Between("0".to_owned(), format!("{}~", sortable(now))),
+            None => SortRange::All,
+        };
+        let page = self
+            .index_page::<IndexedCase>(&IndexQuery {
+                index: Index::Callbacks,
+                partitions: CaseKeys::callback_shards(),
+                range,
+                newest_first: false,
+                filter: None,
+                keep: every_item,
+                limit: paging.limit,
+                viewer: paging.viewer,
+                cursor: paging.cursor,
+            })
+            .await?;
+        Ok(page.map(|c| c.summary))
+    }
+
     pub async fn stage_queue(
         &self,
         stage: crate::domain::returns::Stage,

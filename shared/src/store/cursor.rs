@@ -76,16 +76,34 @@ pub fn attribute_map(key: &PlainKey) -> HashMap<String, AttributeValue> {
         .collect()
 }
 
-/// Seals the positions of a listing's partitions for the query `context`.
-pub fn seal(cursor_key: &CursorKey, context: &str, positions: &[Position]) -> Option<String> {
-    let json = serde_json::to_vec(positions).ok()?;
+/// Seals `value` for `context` (a link's token: its holder can neither read nor change it).
+pub fn seal_value<T: serde::Serialize>(
+    cursor_key: &CursorKey,
+    context: &str,
+    value: &T,
+) -> Option<String> {
+    let json = serde_json::to_vec(value).ok()?;
+    seal_bytes(cursor_key, context, &json)
+}
+
+/// Opens what [`seal_value`] sealed for `context`; anything else is `None`.
+pub fn open_value<T: serde::de::DeserializeOwned>(
+    cursor_key: &CursorKey,
+    context: &str,
+    token: &str,
+) -> Option<T> {
+    let json = open_bytes(cursor_key, context, token).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+fn seal_bytes(cursor_key: &CursorKey, context: &str, msg: &[u8]) -> Option<String> {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let sealed = cursor_key
         .0
         .encrypt(
             &nonce,
             Payload {
-                msg: &json,
+                msg,
                 aad: context.as_bytes(),
             },
         )
@@ -93,6 +111,35 @@ pub fn seal(cursor_key: &CursorKey, context: &str, positions: &[Position]) -> Op
     let mut out = nonce.to_vec();
     out.extend(sealed);
     Some(URL_SAFE_NO_PAD.encode(out))
+}
+
+fn open_bytes(cursor_key: &CursorKey, context: &str, token: &str) -> Result<Vec<u8>, StoreError> {
+    if token.len() > MAX_CURSOR_CHARS {
+        return Err(StoreError::BadCursor);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| StoreError::BadCursor)?;
+    if bytes.len() <= NONCE_BYTES {
+        return Err(StoreError::BadCursor);
+    }
+    let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
+    let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| StoreError::BadCursor)?;
+    cursor_key
+        .0
+        .decrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: sealed,
+                aad: context.as_bytes(),
+            },
+        )
+        .map_err(|_| StoreError::BadCursor)
+}
+
+/// Seals the positions of a listing's partitions for the query `context`.
+pub fn seal(cursor_key: &CursorKey, context: &str, positions: &[Position]) -> Option<String> {
+    seal_value(cursor_key, context, &positions)
 }
 
 /// Opens a cursor issued for the query `context` over `partitions` partitions, each position
@@ -105,27 +152,7 @@ pub fn open(
     partitions: usize,
     attrs: &[&str],
 ) -> Result<Vec<Position>, StoreError> {
-    if cursor.len() > MAX_CURSOR_CHARS {
-        return Err(StoreError::BadCursor);
-    }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| StoreError::BadCursor)?;
-    if bytes.len() <= NONCE_BYTES {
-        return Err(StoreError::BadCursor);
-    }
-    let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
-    let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| StoreError::BadCursor)?;
-    let json = cursor_key
-        .0
-        .decrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: sealed,
-                aad: context.as_bytes(),
-            },
-        )
-        .map_err(|_| StoreError::BadCursor)?;
+    let json = open_bytes(cursor_key, context, cursor)?;
     let positions: Vec<Position> =
         serde_json::from_slice(&json).map_err(|_| StoreError::BadCursor)?;
     let mut wanted = attrs.to_vec();
@@ -220,5 +247,21 @@ mod tests {
         let b = CursorKey::from_secret(b"configured secret");
         let c = seal(&a, "ctx", &positions()).unwrap();
         assert_eq!(open(&b, "ctx", &c, 3, &ATTRS).unwrap(), positions());
+    }
+}
+
+impl super::Store {
+    /// A link's token for `value`, sealed with the table's cursor key for `context`.
+    pub fn seal_token<T: serde::Serialize>(&self, context: &str, value: &T) -> Option<String> {
+        seal_value(&self.cursor_key, context, value)
+    }
+
+    /// What a link's token sealed for `context`; `None` for anything forged or changed.
+    pub fn open_token<T: serde::de::DeserializeOwned>(
+        &self,
+        context: &str,
+        token: &str,
+    ) -> Option<T> {
+        open_value(&self.cursor_key, context, token)
     }
 }

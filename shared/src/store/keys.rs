@@ -27,6 +27,8 @@ pub enum Index {
     Work,
     /// A technician's open work orders by promise.
     TechnicianWork,
+    /// Cases with a callback to make, by its time.
+    Callbacks,
 }
 
 impl Index {
@@ -40,6 +42,7 @@ impl Index {
             Index::Stage => "GSI6",
             Index::Work => "GSI7",
             Index::TechnicianWork => "GSI8",
+            Index::Callbacks => "GSI9",
         }
     }
     pub fn pk(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Index {
             Index::Stage => "GSI6PK",
             Index::Work => "GSI7PK",
             Index::TechnicianWork => "GSI8PK",
+            Index::Callbacks => "GSI9PK",
         }
     }
     pub fn sk(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Index {
             Index::Stage => "GSI6SK",
             Index::Work => "GSI7SK",
             Index::TechnicianWork => "GSI8SK",
+            Index::Callbacks => "GSI9SK",
         }
     }
 }
@@ -155,6 +160,12 @@ impl CaseKeys {
         all_shards("WORK")
     }
     /// A technician's open work orders.
+    pub fn callback_pk(id: &CaseId) -> String {
+        sharded("CALLBACKS", &Self::pk(id))
+    }
+    pub fn callback_shards() -> Vec<String> {
+        all_shards("CALLBACKS")
+    }
     pub fn technician_work_pk(technician: &str) -> String {
         format!("TECHWORK#{technician}")
     }

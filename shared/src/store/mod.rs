@@ -54,6 +54,7 @@ mod orders;
 mod outbox;
 mod policy;
 mod query;
+mod reports;
 pub mod tx;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub use keys::DueOwner as Due;
 pub use notices::Notice;
 pub use orders::{Claims, OrderRecord, OrderSummary, ReturnLink};
 pub use outbox::OutboxMessage;
+pub use reports::StatsKeys;
 
 /// Round trips, requests and consumed capacity, counted per store so that a benchmark can
 /// report the cost of one operation (ReturnConsumedCapacity is asked on every call). A round
@@ -393,6 +395,48 @@ impl Store {
         pk: String,
         prefix: Option<&str>,
     ) -> Result<Vec<(String, Item)>, StoreError> {
+        match prefix {
+            Some(p) => {
+                self.partition_where(
+                    "PK = :pk AND begins_with(SK, :a)",
+                    [(":pk", pk), (":a", p.to_owned())].into(),
+                    true,
+                )
+                .await
+            }
+            None => {
+                self.partition_where("PK = :pk", [(":pk", pk)].into(), true)
+                    .await
+            }
+        }
+    }
+
+    /// The items of one partition whose sort key is between `from` and `to`, eventually
+    /// consistent (reports: half the read units).
+    async fn partition_between(
+        &self,
+        pk: String,
+        from: String,
+        to: String,
+    ) -> Result<Vec<(String, Item)>, StoreError> {
+        self.partition_where(
+            "PK = :pk AND SK BETWEEN :a AND :b",
+            [(":pk", pk), (":a", from), (":b", to)].into(),
+            false,
+        )
+        .await
+    }
+
+    async fn partition_where(
+        &self,
+        condition: &str,
+        values: std::collections::HashMap<&str, String>,
+        consistent: bool,
+    ) -> Result<Vec<(String, Item)>, StoreError> {
+        let values: std::collections::HashMap<String, AttributeValue> = values
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), AttributeValue::S(v)))
+            .collect();
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -400,18 +444,9 @@ impl Store {
                 .client
                 .query()
                 .table_name(self.table.as_ref())
-                .key_condition_expression(if prefix.is_some() {
-                    "PK = :pk AND begins_with(SK, :prefix)"
-                } else {
-                    "PK = :pk"
-                })
-                .set_expression_attribute_values(Some(
-                    [(":pk", Some(pk.as_str())), (":prefix", prefix)]
-                        .into_iter()
-                        .filter_map(|(k, v)| Some((k.to_owned(), AttributeValue::S(v?.to_owned()))))
-                        .collect(),
-                ))
-                .consistent_read(true)
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .consistent_read(consistent)
                 .set_exclusive_start_key(start)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()

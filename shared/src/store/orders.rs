@@ -298,8 +298,13 @@ impl Store {
         &self,
         tx: &mut Tx,
         order: &Order,
+        before: Option<&Order>,
         expected_version: u64,
+        utc_offset_minutes: i32,
     ) -> Result<(), StoreError> {
+        let tallies = crate::domain::reports::order_tallies(before, order, utc_offset_minutes);
+        let pk = OrderKeys::pk(&order.storefront, order.order_id.as_str());
+        self.add_tallies(tx, &tallies, &pk)?;
         let key = customer_key(&order.storefront, &order.customer);
         let customer_sk =
             OrderKeys::customer_sk(order.created_at, &order.storefront, order.order_id.as_str());

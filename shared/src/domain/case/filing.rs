@@ -384,7 +384,19 @@ pub fn file(
 
     let first_response_due = first_response_due(t, now, policy)?;
     let complaint = (t == CaseType::Complaint)
-        .then(|| crate::domain::feedback::Complaint::routed(cmd.complaint_channel, actor.role));
+        .then(|| {
+            crate::domain::feedback::Complaint::routed(
+                cmd.complaint_channel,
+                actor.role,
+                now,
+                &policy.feedback,
+            )
+        });
+    // A complaint's answer is the merchant's first response.
+    let first_response_due = match complaint.as_ref().and_then(|c| c.answer_due) {
+        Some(due) => first_response_due.min(due),
+        None => first_response_due,
+    };
     // A complaint a manager handles is urgent, whatever the filer said.
     let priority = match &complaint {
         Some(c) if c.handler == Role::Manager => Priority::Urgent,
@@ -404,6 +416,7 @@ pub fn file(
         evidence,
         priority,
         complaint,
+        merchant_utc_offset_minutes: policy.utc_offset_minutes,
         ..Case::filed(
             id,
             t,
@@ -462,6 +475,10 @@ impl Case {
             survey: None,
             reopened: None,
             assignee: None,
+            tags: None,
+            callback: None,
+            callbacks: Vec::new(),
+            merchant_utc_offset_minutes: default_offset(),
             filed_by: actor.clone(),
             created_at: now,
             updated_at: now,

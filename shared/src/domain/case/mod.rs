@@ -431,6 +431,19 @@ pub struct Case {
     /// The technician the work is booked with: they see the case, no other technician does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// The next callback (回访), from its resolution on (DOMAIN §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<super::feedback::Callback>,
+    /// The callbacks made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callbacks: Vec<super::feedback::CallbackRecord>,
+    /// Reason, defect and responsibility, set by staff once the case is settled (DOMAIN §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<super::feedback::CaseTags>,
+    /// The merchant's UTC offset when the case was filed: the reports count its facts on the
+    /// merchant's days.
+    #[serde(default = "default_offset")]
+    pub merchant_utc_offset_minutes: i32,
     pub filed_by: Actor,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -477,12 +490,20 @@ pub struct CaseSummary {
     /// A work order's board state, technician, visit and promise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkSummary>,
+    /// The next callback, for the callback queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<super::feedback::Callback>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
 }
 
 pub const SUMMARY_TITLE_CHARS: usize = 80;
+
+/// The policy's default offset (China Standard Time), for cases recorded before the field.
+fn default_offset() -> i32 {
+    8 * 60
+}
 
 /// A return's stage decides its case's status (here, so that the returns module needs nothing
 /// of cases).
@@ -547,6 +568,7 @@ impl Case {
                 .map(|r| r.reasons.iter().copied().collect())
                 .unwrap_or_default(),
             work: self.work.as_ref().map(WorkOrder::summary),
+            callback: self.callback.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
@@ -617,6 +639,33 @@ pub enum Change {
     /// A dissatisfied answer sent the resolved case back to customer service.
     Reopened {
         reasons: std::collections::BTreeSet<super::feedback::Reason>,
+    },
+    /// A complaint's handler gave the customer their answer (a plan).
+    ComplaintAnswered {
+        note: String,
+    },
+    /// A complaint was settled.
+    ComplaintResolved {
+        resolution: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        against: Option<String>,
+    },
+    /// The case's callback is due (the timers).
+    CallbackDue {
+        kind: super::feedback::CallbackKind,
+    },
+    /// Customer service called the customer back.
+    CallbackRecorded {
+        outcome: super::feedback::CallbackOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<super::feedback::Satisfaction>,
+    },
+    /// Staff tagged the settled case.
+    Tagged {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        defect: Option<String>,
+        responsibility: String,
     },
     /// A step of the case's work order (DOMAIN §5).
     Work {

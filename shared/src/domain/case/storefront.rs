@@ -146,6 +146,7 @@ pub fn file_storefront_return(
         entitlement: Some(entitlement),
         description: bounded_text("description", &description, 4000)
             .unwrap_or_else(|_| description.chars().take(4000).collect()),
+        merchant_utc_offset_minutes: policy.utc_offset_minutes,
         ..Case::filed(
             id,
             case_type,
