@@ -38,8 +38,21 @@ where
     let mut attempt = 1;
     loop {
         match step(attempt).await {
-            Err(e) if e.lost_race() && attempt < ATTEMPTS => attempt += 1,
+            Err(e) if e.lost_race() && attempt < ATTEMPTS => {
+                // Writers that met on one item (a hot counter) go again apart, not in step.
+                tokio::time::sleep(pause(attempt)).await;
+                attempt += 1;
+            }
             other => return other,
         }
     }
+}
+
+/// A short pause before attempt `attempt + 1`: 5 to 25 ms times the attempts made, jittered.
+fn pause(attempt: usize) -> std::time::Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let jitter = u64::from(nanos % 20);
+    std::time::Duration::from_millis((5 + jitter) * attempt as u64)
 }

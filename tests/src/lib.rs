@@ -138,6 +138,11 @@ impl TestApp {
             .bearer_auth(token)
     }
 
+    /// A request without a token (a public route, or a caller who did not sign in).
+    pub fn http_request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.request(Method::GET, path, token)
             .send()

@@ -186,10 +186,8 @@ async fn a_regulator_complaint_lands_with_a_manager_and_an_app_complaint_with_cu
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{regulator}");
-    assert_eq!(
-        regulator["complaint"],
-        json!({"channel": "regulator", "handler": "manager"})
-    );
+    assert_eq!(regulator["complaint"]["channel"], "regulator");
+    assert_eq!(regulator["complaint"]["handler"], "manager");
     assert_eq!(regulator["priority"], "urgent");
     let (status, own) = json(
         app.post(
@@ -201,10 +199,8 @@ async fn a_regulator_complaint_lands_with_a_manager_and_an_app_complaint_with_cu
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{own}");
-    assert_eq!(
-        own["complaint"],
-        json!({"channel": "app", "handler": "agent"})
-    );
+    assert_eq!(own["complaint"]["channel"], "app");
+    assert_eq!(own["complaint"]["handler"], "agent");
     // The manager's queue holds the regulator's complaint, not the app's.
     let manager = app.token(Role::Manager, "manager-1");
     let (_, queue) = json(
@@ -242,4 +238,272 @@ async fn a_regulator_complaint_lands_with_a_manager_and_an_app_complaint_with_cu
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+
+    // Customer service cannot handle the regulator's complaint; the manager does.
+    let regulator_id = regulator["id"].as_str().unwrap();
+    let resolve = json!({"action": "resolve", "resolution": "Visit fee refunded.", "against": "tech-a"});
+    let (status, _) = complaint(&app, regulator_id, &agent, &resolve).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, answered) = complaint(
+        &app,
+        regulator_id,
+        &manager,
+        &json!({"action": "answer", "note": "Called the customer: a senior technician comes tomorrow."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    assert_eq!(answered["status"], "in_progress");
+    let (status, resolved) = complaint(&app, regulator_id, &manager, &resolve).await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["complaint"]["against"], "tech-a");
+    assert!(resolved["survey"]["opened_at"].is_string(), "{resolved}");
+    let (status, again) = complaint(&app, regulator_id, &manager, &resolve).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["rule"], "complaint-settled");
+}
+
+async fn complaint(app: &TestApp, id: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+    json(
+        app.post(&format!("/v1/cases/{id}/complaint"), token, body)
+            .await,
+    )
+    .await
+}
+
+/// A complaint of `customer`'s, filed in the app and resolved by customer service.
+async fn resolved_complaint(app: &TestApp, customer: &str) -> String {
+    let (status, case) = json(
+        app.post(
+            "/v1/cases",
+            &app.customer(customer),
+            &json!({"type": "complaint", "description": "The parcel came open."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap().to_owned();
+    let agent = app.token(Role::Agent, "agent-1");
+    let (status, done) = complaint(
+        app,
+        &id,
+        &agent,
+        &json!({"action": "resolve", "resolution": "Sent a new one."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    id
+}
+
+#[tokio::test]
+async fn a_survey_link_answers_its_survey_once_and_a_forged_or_expired_link_does_not() {
+    let app = TestApp::spawn().await;
+    let agent = app.token(Role::Agent, "agent-1");
+    let id = resolved_complaint(&app, "han-mei").await;
+    let (status, link) = json(
+        app.post(&format!("/v1/cases/{id}/survey/link"), &agent, &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let path = link["path"].as_str().unwrap().to_owned();
+    // No sign-in: the link is the credential, and it shows nothing of the case but its number.
+    let anonymous = |method, path: &str| app.http_request(method, path);
+    let form: Value = anonymous(reqwest::Method::GET, &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(form["case_id"], id.as_str());
+    assert_eq!(form["answered"], false);
+    assert!(form.get("contact").is_none() && form.get("description").is_none());
+
+    // A token changed in one character (its sealed middle) is not there.
+    let mut chars: Vec<char> = path.chars().collect();
+    let middle = chars.len() - 12;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    let forged: String = chars.into_iter().collect();
+    let average = json!({"level": "average", "reasons": ["speed"]});
+    let sent = anonymous(reqwest::Method::POST, &forged)
+        .json(&average)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::NOT_FOUND);
+
+    let sent = anonymous(reqwest::Method::POST, &path)
+        .json(&average)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let case = app.case_as_staff(&id).await;
+    assert_eq!(case["survey"]["answer"]["level"], "average");
+    assert_eq!(case["survey"]["answer"]["reasons"], json!(["speed"]));
+    let last = case["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"]["id"], "han-mei", "recorded as the customer's: {last}");
+    let again = anonymous(reqwest::Method::POST, &path)
+        .json(&json!({"level": "satisfied"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT, "the link works once");
+
+    // Another case's link, past the survey's window (14 days).
+    let late = resolved_complaint(&app, "han-mei").await;
+    let (_, link) = json(
+        app.post(&format!("/v1/cases/{late}/survey/link"), &agent, &json!({}))
+            .await,
+    )
+    .await;
+    app.advance_clock(15 * 24).await;
+    let expired = anonymous(reqwest::Method::POST, link["path"].as_str().unwrap())
+        .json(&json!({"level": "satisfied"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), StatusCode::CONFLICT);
+    let body: Value = expired.json().await.unwrap();
+    assert_eq!(body["rule"], "survey-expired");
+    // A customer's own token is no link: another customer's case is still not there.
+    let (status, _) = answer(
+        &app,
+        &late,
+        &app.customer("mallory"),
+        json!({"level": "satisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn tags_come_from_the_policy_vocabulary_and_only_on_a_settled_case() {
+    let app = TestApp::spawn().await;
+    let quality = app.token(Role::Quality, "quality-1");
+    let (status, open) = json(
+        app.post(
+            "/v1/cases",
+            &app.customer("c-9"),
+            &json!({"type": "complaint", "description": "Still waiting."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let tags = json!({"reason": "late_delivery", "responsibility": "logistics"});
+    let put = |id: String, body: Value, token: String| {
+        let app = &app;
+        async move {
+            json(
+                app.request(reqwest::Method::PUT, &format!("/v1/cases/{id}/tags"), &token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let open_id = open["id"].as_str().unwrap().to_owned();
+    let (status, refused) = put(open_id.clone(), tags.clone(), quality.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["rule"], "case-open");
+
+    let id = resolved_complaint(&app, "c-9").await;
+    let (status, refused) = put(
+        id.clone(),
+        json!({"reason": "aliens", "defect": "electrical", "responsibility": "logistics"}),
+        quality.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("reason"), "{refused}");
+    let (status, _) = put(id.clone(), tags.clone(), app.customer("c-9")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, tagged) = put(id.clone(), tags, quality.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{tagged}");
+    assert_eq!(tagged["tags"]["reason"], "late_delivery");
+    assert_eq!(tagged["tags"]["by"], "quality-1");
+
+    // A code the merchant adds to the vocabulary is accepted from then on.
+    let (status, _) = app
+        .change_policy(|p| {
+            p["feedback"]["tags"]["reasons"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"code": "gift_return", "en": "Unwanted gift", "zh": "礼品退回"}))
+        })
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, retagged) = put(
+        id,
+        json!({"reason": "gift_return", "responsibility": "none"}),
+        quality,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{retagged}");
+    assert_eq!(retagged["tags"]["reason"], "gift_return");
+}
+
+#[tokio::test]
+async fn a_resolved_case_is_called_back_when_the_timers_make_it_due() {
+    let app = TestApp::spawn().await;
+    let agent = app.token(Role::Agent, "agent-1");
+    let id = resolved_complaint(&app, "wei").await;
+    let case = app.case_as_staff(&id).await;
+    assert_eq!(case["callback"]["kind"], "after_service");
+    assert_eq!(case["callback"]["state"], "scheduled");
+    let queue = |due: bool| {
+        let (app, agent) = (&app, agent.clone());
+        async move {
+            let (status, page) = json(app.get(&format!("/v1/callbacks?due={due}"), &agent).await).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(queue(false).await, [id.clone()]);
+    assert!(queue(true).await.is_empty(), "not due for three days");
+    let (status, refused) = json(
+        app.get("/v1/callbacks", &app.customer("wei")).await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+
+    app.advance_clock(3 * 24 + 1).await;
+    let case = app.case_as_staff(&id).await;
+    assert_eq!(case["callback"]["state"], "due", "the timers made it due: {case}");
+    assert_eq!(queue(true).await, [id.clone()]);
+
+    let record = |body: Value| {
+        let (app, agent, id) = (&app, agent.clone(), id.clone());
+        async move {
+            json(
+                app.post(&format!("/v1/cases/{id}/callback"), &agent, &body)
+                    .await,
+            )
+            .await
+        }
+    };
+    let (status, tried) = record(json!({"outcome": "no_answer"})).await;
+    assert_eq!(status, StatusCode::OK, "{tried}");
+    assert_eq!(tried["callback"]["state"], "scheduled");
+    assert_eq!(tried["callback"]["attempts"], 1);
+    assert!(queue(true).await.is_empty(), "tried again tomorrow");
+    let (status, refused) = record(json!({"outcome": "no_answer", "level": "satisfied"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (status, done) = record(json!({"outcome": "reached", "level": "very_satisfied", "note": "All good."})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done.get("callback").is_none(), "no key customer: no next call: {done}");
+    assert_eq!(done["callbacks"].as_array().unwrap().len(), 2);
+    assert!(queue(false).await.is_empty());
+    let (status, none) = record(json!({"outcome": "reached"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{none}");
 }
