@@ -357,3 +357,60 @@ async fn a_booking_reads_the_case_and_the_day_at_once_and_every_work_step_is_one
         "two Queries sent at once"
     );
 }
+
+#[tokio::test]
+async fn a_survey_answer_is_one_read_and_one_write_and_a_quarters_report_one_round_trip() {
+    let app = TestApp::spawn().await;
+    let agent = app.token(Role::Agent, "agent-1");
+    let customer = app.customer("alice");
+    let (_, filed) = json(
+        app.post(
+            "/v1/cases",
+            &customer,
+            &json!({"type": "complaint", "description": "Late twice."}),
+        )
+        .await,
+    )
+    .await;
+    let id = filed["id"].as_str().unwrap().to_owned();
+    let resolve = json!({"action": "resolve", "resolution": "Apologised; a voucher."});
+    let resolving = cost_of(
+        &app,
+        app.post(&format!("/v1/cases/{id}/complaint"), &agent, &resolve),
+    )
+    .await;
+    assert_eq!(resolving, (1, 1), "the case, then one transaction");
+
+    let before = app.store.metrics();
+    let answer = json!({"level": "dissatisfied", "reasons": ["speed"]});
+    let response = app
+        .post(&format!("/v1/cases/{id}/survey"), &customer, &answer)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cost = app.store.metrics() - before;
+    assert_eq!(
+        (cost.read_round_trips(), cost.write_round_trips),
+        (1, 1),
+        "the case with its timeline, then the answer, the reopening and its counters at once"
+    );
+    eprintln!(
+        "costs: a survey answer: {} round trips, {:.1} capacity units",
+        cost.round_trips, cost.capacity_units
+    );
+
+    let manager = app.token(Role::Manager, "manager-1");
+    let before = app.store.metrics();
+    let (status, report) = json(
+        app.get("/v1/reports?from=2026-10-01&to=2026-12-31", &manager)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let cost = app.store.metrics() - before;
+    assert_eq!(cost.round_trips, 1, "the quarter's three months at once");
+    assert_eq!(cost.requests, 3, "one Query per month");
+    eprintln!(
+        "costs: a quarter's report: {} round trip, {} requests, {:.1} capacity units, {} counters",
+        cost.round_trips, cost.requests, cost.capacity_units, report["counters_read"]
+    );
+}
