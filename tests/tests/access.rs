@@ -992,28 +992,95 @@ async fn every_feedback_route_answers_each_role_the_owner_a_stranger_and_nobody_
     )
     .await;
     let complaint = format!("/v1/cases/{id}/complaint");
-    row(&callers, "POST /v1/cases/{id}/complaint answer", "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
-        post(complaint.clone(), json!({"action": "answer", "note": "Calling today."}))).await;
-    row(&callers, "POST /v1/cases/{id}/complaint resolve", "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
-        post(complaint, json!({"action": "resolve", "resolution": "Called; fixed."}))).await;
-    row(&callers, "PUT /v1/cases/{id}/tags", "403 403 | ok ok ok 403 403 403 ok 403 403 | 401", |t| {
-        call(app, Method::PUT, format!("/v1/cases/{id}/tags"), t,
-             Some(json!({"reason": "other", "responsibility": "merchant"})))
-    }).await;
-    row(&callers, "GET /v1/callbacks", "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
-        get("/v1/callbacks".to_owned())).await;
-    row(&callers, "POST /v1/cases/{id}/callback", "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
-        post(format!("/v1/cases/{id}/callback"), json!({"outcome": "reached"}))).await;
-    row(&callers, "GET /v1/reports", "403 403 | 403 403 ok ok 403 403 ok 403 ok | 401",
-        get("/v1/reports".to_owned())).await;
-    row(&callers, "POST /v1/cases/{id}/survey/link", "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
-        post(format!("/v1/cases/{id}/survey/link"), json!({}))).await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/complaint answer",
+        "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
+        post(
+            complaint.clone(),
+            json!({"action": "answer", "note": "Calling today."}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/complaint resolve",
+        "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
+        post(
+            complaint,
+            json!({"action": "resolve", "resolution": "Called; fixed."}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "PUT /v1/cases/{id}/tags",
+        "403 403 | ok ok ok 403 403 403 ok 403 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::PUT,
+                format!("/v1/cases/{id}/tags"),
+                t,
+                Some(json!({"reason": "other", "responsibility": "merchant"})),
+            )
+        },
+    )
+    .await;
+    row(
+        &callers,
+        "GET /v1/callbacks",
+        "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
+        get("/v1/callbacks".to_owned()),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/callback",
+        "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
+        post(
+            format!("/v1/cases/{id}/callback"),
+            json!({"outcome": "reached"}),
+        ),
+    )
+    .await;
+    row(
+        &callers,
+        "GET /v1/reports",
+        "403 403 | 403 403 ok ok 403 403 ok 403 ok | 401",
+        get("/v1/reports".to_owned()),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/cases/{id}/survey/link",
+        "403 403 | ok 403 ok 403 403 403 403 403 403 | 401",
+        post(format!("/v1/cases/{id}/survey/link"), json!({})),
+    )
+    .await;
     // The link is its own credential: whoever holds it, signed in or not, as anyone.
     let agent = callers.tokens[2].1.clone();
-    let (_, link) = call(app, Method::POST, format!("/v1/cases/{id}/survey/link"), agent, None).await;
+    let (_, link) = call(
+        app,
+        Method::POST,
+        format!("/v1/cases/{id}/survey/link"),
+        agent,
+        None,
+    )
+    .await;
     let path = link["path"].as_str().expect("a link").to_owned();
-    row(&callers, "GET /v1/surveys/{token}", "ok ok | ok ok ok ok ok ok ok ok ok | ok",
-        get(path.clone())).await;
-    row(&callers, "POST /v1/surveys/{token}", "ok ok | ok ok ok ok ok ok ok ok ok | ok",
-        post(path, json!({"level": "satisfied"}))).await;
+    row(
+        &callers,
+        "GET /v1/surveys/{token}",
+        "ok ok | ok ok ok ok ok ok ok ok ok | ok",
+        get(path.clone()),
+    )
+    .await;
+    row(
+        &callers,
+        "POST /v1/surveys/{token}",
+        "ok ok | ok ok ok ok ok ok ok ok ok | ok",
+        post(path, json!({"level": "satisfied"})),
+    )
+    .await;
 }

@@ -241,7 +241,8 @@ async fn a_regulator_complaint_lands_with_a_manager_and_an_app_complaint_with_cu
 
     // Customer service cannot handle the regulator's complaint; the manager does.
     let regulator_id = regulator["id"].as_str().unwrap();
-    let resolve = json!({"action": "resolve", "resolution": "Visit fee refunded.", "against": "tech-a"});
+    let resolve =
+        json!({"action": "resolve", "resolution": "Visit fee refunded.", "against": "tech-a"});
     let (status, _) = complaint(&app, regulator_id, &agent, &resolve).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, answered) = complaint(
@@ -344,7 +345,10 @@ async fn a_survey_link_answers_its_survey_once_and_a_forged_or_expired_link_does
     assert_eq!(case["survey"]["answer"]["level"], "average");
     assert_eq!(case["survey"]["answer"]["reasons"], json!(["speed"]));
     let last = case["timeline"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["actor"]["id"], "han-mei", "recorded as the customer's: {last}");
+    assert_eq!(
+        last["actor"]["id"], "han-mei",
+        "recorded as the customer's: {last}"
+    );
     let again = anonymous(reqwest::Method::POST, &path)
         .json(&json!({"level": "satisfied"}))
         .send()
@@ -398,11 +402,15 @@ async fn tags_come_from_the_policy_vocabulary_and_only_on_a_settled_case() {
         let app = &app;
         async move {
             json(
-                app.request(reqwest::Method::PUT, &format!("/v1/cases/{id}/tags"), &token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap(),
+                app.request(
+                    reqwest::Method::PUT,
+                    &format!("/v1/cases/{id}/tags"),
+                    &token,
+                )
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
             )
             .await
         }
@@ -459,7 +467,8 @@ async fn a_resolved_case_is_called_back_when_the_timers_make_it_due() {
     let queue = |due: bool| {
         let (app, agent) = (&app, agent.clone());
         async move {
-            let (status, page) = json(app.get(&format!("/v1/callbacks?due={due}"), &agent).await).await;
+            let (status, page) =
+                json(app.get(&format!("/v1/callbacks?due={due}"), &agent).await).await;
             assert_eq!(status, StatusCode::OK, "{page}");
             page["items"]
                 .as_array()
@@ -469,18 +478,18 @@ async fn a_resolved_case_is_called_back_when_the_timers_make_it_due() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(queue(false).await, [id.clone()]);
+    assert_eq!(queue(false).await, std::slice::from_ref(&id));
     assert!(queue(true).await.is_empty(), "not due for three days");
-    let (status, refused) = json(
-        app.get("/v1/callbacks", &app.customer("wei")).await,
-    )
-    .await;
+    let (status, refused) = json(app.get("/v1/callbacks", &app.customer("wei")).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
 
     app.advance_clock(3 * 24 + 1).await;
     let case = app.case_as_staff(&id).await;
-    assert_eq!(case["callback"]["state"], "due", "the timers made it due: {case}");
-    assert_eq!(queue(true).await, [id.clone()]);
+    assert_eq!(
+        case["callback"]["state"], "due",
+        "the timers made it due: {case}"
+    );
+    assert_eq!(queue(true).await, std::slice::from_ref(&id));
 
     let record = |body: Value| {
         let (app, agent, id) = (&app, agent.clone(), id.clone());
@@ -499,9 +508,13 @@ async fn a_resolved_case_is_called_back_when_the_timers_make_it_due() {
     assert!(queue(true).await.is_empty(), "tried again tomorrow");
     let (status, refused) = record(json!({"outcome": "no_answer", "level": "satisfied"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
-    let (status, done) = record(json!({"outcome": "reached", "level": "very_satisfied", "note": "All good."})).await;
+    let (status, done) =
+        record(json!({"outcome": "reached", "level": "very_satisfied", "note": "All good."})).await;
     assert_eq!(status, StatusCode::OK, "{done}");
-    assert!(done.get("callback").is_none(), "no key customer: no next call: {done}");
+    assert!(
+        done.get("callback").is_none(),
+        "no key customer: no next call: {done}"
+    );
     assert_eq!(done["callbacks"].as_array().unwrap().len(), 2);
     assert!(queue(false).await.is_empty());
     let (status, none) = record(json!({"outcome": "reached"})).await;

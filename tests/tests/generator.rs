@@ -12,7 +12,9 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aftersales::domain::identity::Role;
-use e2e::{GENERIC_SECRET, Rng, SHOPIFY_DOMAIN, SHOPIFY_SECRET, TestApp, fixture, json, merchant_day};
+use e2e::{
+    GENERIC_SECRET, Rng, SHOPIFY_DOMAIN, SHOPIFY_SECRET, TestApp, fixture, json, merchant_day,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -81,7 +81,7 @@ fn plan(rng: &mut Rng) -> Plan {
             }
         }
         Plan::Complaint {
-            channel: *rng.pick(&CHANNELS),
+            channel: CHANNELS[rng.below(CHANNELS.len())],
             answer_in_time: rng.chance(60),
             against: rng.chance(40).then(|| *rng.pick(&TECHNICIANS)),
             survey,
@@ -90,16 +90,29 @@ fn plan(rng: &mut Rng) -> Plan {
         }
     } else {
         Plan::Refund {
-            product: *rng.pick(&PRODUCTS),
-            reason: *rng.pick(&REASONS),
+            product: PRODUCTS[rng.below(PRODUCTS.len())],
+            reason: REASONS[rng.below(REASONS.len())],
             units: 1 + rng.below(3) as u32,
             decided_in_time: rng.chance(50),
         }
     }
 }
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: &Value) -> Value {
-    let (status, answer) = json(app.request(method.clone(), path, token).json(body).send().await.expect("sent")).await;
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Value {
+    let (status, answer) = json(
+        app.request(method.clone(), path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
     assert!(
         status.is_success(),
         "{method} {path} {body}: {status} {answer}"
@@ -128,7 +141,7 @@ async fn first_half(app: &TestApp, i: usize, plan: &Plan) -> String {
             .await;
             let id = case["id"].as_str().expect("an id").to_owned();
             if *answer_in_time {
-                answer_complaint(app, &id, *channel).await;
+                answer_complaint(app, &id, channel).await;
             }
             id
         }
@@ -213,7 +226,14 @@ async fn second_half(app: &TestApp, i: usize, id: &str, plan: &Plan) {
     if let Some(t) = against {
         resolve["against"] = json!(t);
     }
-    send(app, post.clone(), &format!("/v1/cases/{id}/complaint"), &token, &resolve).await;
+    send(
+        app,
+        post.clone(),
+        &format!("/v1/cases/{id}/complaint"),
+        &token,
+        &resolve,
+    )
+    .await;
     if let Some((level, why)) = survey {
         send(
             app,
@@ -230,7 +250,14 @@ async fn second_half(app: &TestApp, i: usize, id: &str, plan: &Plan) {
         if let Some(d) = defect {
             body["defect"] = json!(d);
         }
-        send(app, reqwest::Method::PUT, &format!("/v1/cases/{id}/tags"), &quality, &body).await;
+        send(
+            app,
+            reqwest::Method::PUT,
+            &format!("/v1/cases/{id}/tags"),
+            &quality,
+            &body,
+        )
+        .await;
     }
     if let Some(outcome) = callback {
         send(
@@ -272,7 +299,13 @@ fn recount(cases: &[Value]) -> Counts {
                         for _ in 0..terms["units"].as_u64().unwrap() {
                             add(at, format!("returned|{product}"));
                         }
-                        add(at, format!("return_reason|{product}|{}", terms["reason"].as_str().unwrap()));
+                        add(
+                            at,
+                            format!(
+                                "return_reason|{product}|{}",
+                                terms["reason"].as_str().unwrap()
+                            ),
+                        );
                     }
                     if let Some(channel) = case["complaint"]["channel"].as_str() {
                         add(at, format!("complaint|{channel}"));
@@ -282,7 +315,11 @@ fn recount(cases: &[Value]) -> Counts {
                     for change in e["changes"].as_array().unwrap() {
                         match change["type"].as_str().unwrap() {
                             "approved" => {
-                                let outcome = if change["by_system"] == true { "missed" } else { "met" };
+                                let outcome = if change["by_system"] == true {
+                                    "missed"
+                                } else {
+                                    "met"
+                                };
                                 add(filed_at, format!("promise|merchant_clock|{outcome}"));
                             }
                             "rejected" => add(filed_at, "promise|merchant_clock|met".into()),
@@ -311,7 +348,9 @@ fn recount(cases: &[Value]) -> Counts {
                     }
                 }
                 "tagged" => last_tags = Some(e.clone()),
-                "callback_recorded" => add(at, format!("callback|{}", e["outcome"].as_str().unwrap())),
+                "callback_recorded" => {
+                    add(at, format!("callback|{}", e["outcome"].as_str().unwrap()))
+                }
                 _ => {}
             }
         }
@@ -333,7 +372,13 @@ fn recount(cases: &[Value]) -> Counts {
             if let Some(d) = t["defect"].as_str() {
                 add(at, format!("tag_defect|{product}|{d}"));
             }
-            add(at, format!("tag_responsibility|{}", t["responsibility"].as_str().unwrap()));
+            add(
+                at,
+                format!(
+                    "tag_responsibility|{}",
+                    t["responsibility"].as_str().unwrap()
+                ),
+            );
         }
     }
     counts
@@ -387,7 +432,11 @@ fn flatten(report: &Value) -> BTreeMap<String, i64> {
             put(format!("tag_defect|{p}|{d}"), &n);
         }
     }
-    for p in report["returns_by_product"].as_array().into_iter().flatten() {
+    for p in report["returns_by_product"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let name = p["product"].as_str().unwrap();
         put(format!("returned|{name}"), &p["returned"]);
         for (r, n) in map(&p["reasons"]) {
@@ -413,7 +462,10 @@ async fn the_reports_of_a_period_equal_a_recount_of_thousands_of_generated_cases
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
-    let _ = writeln!(std::io::stderr(), "reports: REPORT_SEED={seed} REPORT_CASES={n}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "reports: REPORT_SEED={seed} REPORT_CASES={n}"
+    );
     let mut rng = Rng(seed);
     let plans: Vec<Plan> = (0..n).map(|_| plan(&mut rng)).collect();
     let app = TestApp::spawn().await;

@@ -72,7 +72,7 @@ pub async fn step(
     let (app, principal, command) = (&app, &principal, &command);
     let fresh = draw_code();
     let fresh = fresh.as_str();
-    let outcome = on_case(&app, principal, &id, Action::ReadCase, |current, _| async move {
+    let outcome = on_case(app, principal, &id, Action::ReadCase, |current, _| async move {
         // A role that may never take the step hears 403 before anything is read for it.
         principal.check(Action::Work(command.access()), None)?;
         let (policy, _) = app.policy.get(&app.store).await?;
@@ -152,7 +152,7 @@ pub async fn step(
             // Counted on the case (and past the policy's attempts the code is renewed), then
             // refused: guessing the customer's code is bounded.
             on_case(
-                &app,
+                app,
                 principal,
                 &id,
                 Action::ReadCase,

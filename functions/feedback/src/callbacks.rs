@@ -82,17 +82,23 @@ pub async fn record(
     JsonBody { value: body, .. }: JsonBody<RecordCallback>,
 ) -> Result<Json<CaseView>, ApiError> {
     let (app, principal, body) = (&app, &principal, &body);
-    let view = on_case(app, principal, &id, Action::Callbacks, |current, _| async move {
-        let (policy, _) = app.policy.get(&app.store).await?;
-        let decided = feedback::record_callback(
-            &current,
-            body.clone(),
-            principal.actor(),
-            app.clock.now(),
-            &policy.feedback.callbacks,
-        )?;
-        Ok((decided.into(), None))
-    })
+    let view = on_case(
+        app,
+        principal,
+        &id,
+        Action::Callbacks,
+        |current, _| async move {
+            let (policy, _) = app.policy.get(&app.store).await?;
+            let decided = feedback::record_callback(
+                &current,
+                body.clone(),
+                principal.actor(),
+                app.clock.now(),
+                &policy.feedback.callbacks,
+            )?;
+            Ok((decided.into(), None))
+        },
+    )
     .await?;
     Ok(Json(view))
 }

@@ -141,17 +141,23 @@ pub async fn tag(
     JsonBody { value: body, .. }: JsonBody<TagCase>,
 ) -> Result<Json<CaseView>, ApiError> {
     let (app, principal, body) = (&app, &principal, &body);
-    let view = on_case(app, principal, &id, Action::TagCase, |current, _| async move {
-        let (policy, _) = app.policy.get(&app.store).await?;
-        let decided = feedback::tag(
-            &current,
-            body.clone(),
-            principal.actor(),
-            app.clock.now(),
-            &policy.feedback,
-        )?;
-        Ok((decided.into(), None))
-    })
+    let view = on_case(
+        app,
+        principal,
+        &id,
+        Action::TagCase,
+        |current, _| async move {
+            let (policy, _) = app.policy.get(&app.store).await?;
+            let decided = feedback::tag(
+                &current,
+                body.clone(),
+                principal.actor(),
+                app.clock.now(),
+                &policy.feedback,
+            )?;
+            Ok((decided.into(), None))
+        },
+    )
     .await?;
     Ok(Json(view))
 }

@@ -137,7 +137,9 @@ fn form_example() -> serde_json::Value {
 pub fn form_op() -> Op {
     Op::new("surveyForm", "The survey a link names")
         .tag("feedback")
-        .describe("No sign-in: the token is the credential. A forged, changed or stale token is a 404.")
+        .describe(
+            "No sign-in: the token is the credential. A forged, changed or stale token is a 404.",
+        )
         .public()
         .path_param("token", "The link's token", "q3V0")
         .answers::<SurveyForm>(200, "The survey", form_example())

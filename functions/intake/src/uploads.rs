@@ -149,7 +149,7 @@ pub async fn attach(
         return Err(ApiError::NotFound(format!("no upload {upload_id}")));
     };
     let (app, principal, command, upload_id) = (&app, &principal, &command, &upload_id);
-    let view = on_case(&app, principal, &id, Action::AddEvidence, |current, _| async move {
+    let view = on_case(app, principal, &id, Action::AddEvidence, |current, _| async move {
         let bucket = bucket(app)?;
         // The key is made from the case in hand: an object under another case's prefix is
         // never looked at.

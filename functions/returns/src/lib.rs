@@ -77,7 +77,7 @@ pub async fn step(
 ) -> Result<Json<CaseView>, ApiError> {
     // Someone else's case is not there (404); the step's role is the rules' (403).
     let (app, principal, command) = (&app, &principal, &command);
-    let view = on_case(&app, principal, &id, Action::ReadCase, |current, attempt| async move {
+    let view = on_case(app, principal, &id, Action::ReadCase, |current, attempt| async move {
         let (policy, _) = app.policy.get(&app.store).await?;
         let decided =
             case::apply_return(&current, command.clone(), principal.actor(), app.clock.now(), &policy)?;

@@ -97,9 +97,8 @@ impl Complaint {
         Self {
             channel,
             handler,
-            answer_due: now.checked_add_signed(Duration::hours(i64::from(
-                policy.complaint_answer_hours,
-            ))),
+            answer_due: now
+                .checked_add_signed(Duration::hours(i64::from(policy.complaint_answer_hours))),
             answered_at: None,
             answer: None,
             resolution: None,
@@ -611,7 +610,9 @@ pub fn record_callback(
         .transpose()?
         .filter(|c| !c.is_empty());
     if body.level.is_some() && body.outcome != CallbackOutcome::Reached {
-        return Err(InvalidField::new("level", "only a customer reached says how satisfied").into());
+        return Err(
+            InvalidField::new("level", "only a customer reached says how satisfied").into(),
+        );
     }
     let callback = case
         .callback
@@ -627,26 +628,25 @@ pub fn record_callback(
         at: now,
     });
     let key_customer = case.work.as_ref().is_some_and(|w| w.contract);
-    next.callback = if body.outcome == CallbackOutcome::NoAnswer
-        && callback.attempts < CALLBACK_RETRIES
-    {
-        now.checked_add_signed(days(1)).map(|due_at| Callback {
-            kind: callback.kind,
-            due_at,
-            state: CallbackState::Scheduled,
-            attempts: callback.attempts + 1,
-        })
-    } else if key_customer && policy.key_customer_every_days > 0 {
-        now.checked_add_signed(days(policy.key_customer_every_days))
-            .map(|due_at| Callback {
-                kind: CallbackKind::KeyCustomer,
+    next.callback =
+        if body.outcome == CallbackOutcome::NoAnswer && callback.attempts < CALLBACK_RETRIES {
+            now.checked_add_signed(days(1)).map(|due_at| Callback {
+                kind: callback.kind,
                 due_at,
                 state: CallbackState::Scheduled,
-                attempts: 0,
+                attempts: callback.attempts + 1,
             })
-    } else {
-        None
-    };
+        } else if key_customer && policy.key_customer_every_days > 0 {
+            now.checked_add_signed(days(policy.key_customer_every_days))
+                .map(|due_at| Callback {
+                    kind: CallbackKind::KeyCustomer,
+                    due_at,
+                    state: CallbackState::Scheduled,
+                    attempts: 0,
+                })
+        } else {
+            None
+        };
     let event = Event {
         version: next.version,
         at: now,
@@ -746,12 +746,18 @@ pub fn tag(
     let v = &policy.tags;
     let mut errors = Vec::new();
     if !TagVocabulary::knows(&v.reasons, &body.reason) {
-        errors.push(InvalidField::new("reason", "not a reason of the policy's tags"));
+        errors.push(InvalidField::new(
+            "reason",
+            "not a reason of the policy's tags",
+        ));
     }
     if let Some(d) = &body.defect
         && !TagVocabulary::knows(&v.defects, d)
     {
-        errors.push(InvalidField::new("defect", "not a defect of the policy's tags"));
+        errors.push(InvalidField::new(
+            "defect",
+            "not a defect of the policy's tags",
+        ));
     }
     if !TagVocabulary::knows(&v.responsibilities, &body.responsibility) {
         errors.push(InvalidField::new(
@@ -763,7 +769,11 @@ pub fn tag(
         return Err(Refusal::Invalid(errors));
     }
     if !matches!(case.status, CaseStatus::Resolved | CaseStatus::Closed) {
-        return Err(RuleError::state("case-open", "a case is tagged once it is resolved or closed").into());
+        return Err(RuleError::state(
+            "case-open",
+            "a case is tagged once it is resolved or closed",
+        )
+        .into());
     }
     let mut next = next_version(case, now);
     next.tags = Some(CaseTags {

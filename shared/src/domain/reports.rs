@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::case::work::WorkKind;
 use super::case::Case;
+use super::case::work::WorkKind;
 use super::feedback::Satisfaction;
 use super::returns::Stage;
 
@@ -120,7 +120,12 @@ pub fn facts(case: &Case) -> Facts {
     };
     let product = product_key(case);
     let filed = case.created_at;
-    add(filed, metric::FILED, vec![case.case_type.as_str().to_owned()], 1);
+    add(
+        filed,
+        metric::FILED,
+        vec![case.case_type.as_str().to_owned()],
+        1,
+    );
     if let Some(flow) = &case.returns {
         add(
             filed,
@@ -232,12 +237,7 @@ pub fn facts(case: &Case) -> Facts {
                 vec![t.clone(), product.clone()],
                 1,
             );
-            add(
-                inspection.at,
-                metric::REWORK,
-                vec![t],
-                i64::from(w.reworks),
-            );
+            add(inspection.at, metric::REWORK, vec![t], i64::from(w.reworks));
             if let Some(repeat) = &w.repeat_of {
                 add(
                     inspection.at,
@@ -619,7 +619,11 @@ impl Reports {
                         .or_default()
                         .add(&d1, c.n);
                     if d0 != "-" {
-                        techs.entry(d0.clone()).or_default().satisfaction.add(&d1, c.n);
+                        techs
+                            .entry(d0.clone())
+                            .or_default()
+                            .satisfaction
+                            .add(&d1, c.n);
                     }
                     weeks.entry(week).or_default().satisfaction.add(&d1, c.n);
                 }
@@ -657,7 +661,12 @@ impl Reports {
                         .or_default()
                         .entry(d1.clone())
                         .or_default() += c.n;
-                    *weeks.entry(week).or_default().defects.entry(d1).or_default() += c.n;
+                    *weeks
+                        .entry(week)
+                        .or_default()
+                        .defects
+                        .entry(d1)
+                        .or_default() += c.n;
                 }
                 metric::TAG_RESPONSIBILITY => bump(&mut r.responsibility, d0),
                 metric::CALLBACK => bump(&mut r.callbacks, d0),
@@ -679,7 +688,9 @@ impl Reports {
         r.without_complaints = r
             .technicians
             .iter()
-            .filter(|t| t.complaints == 0 && (t.repairs > 0 || t.on_time.met + t.on_time.missed > 0))
+            .filter(|t| {
+                t.complaints == 0 && (t.repairs > 0 || t.on_time.met + t.on_time.missed > 0)
+            })
             .map(|t| t.technician.clone())
             .collect();
         r.weekly_quality = weeks
@@ -729,7 +740,10 @@ fn rating(r: &Reports) -> ServiceRating {
         indicator(
             "complaint_handling",
             20,
-            &[("answered_in_time", complaints.0), ("answered_late", complaints.1)],
+            &[
+                ("answered_in_time", complaints.0),
+                ("answered_late", complaints.1),
+            ],
             complaints.0,
             complaints.0 + complaints.1,
         ),

@@ -11,11 +11,11 @@ use super::orders::Claims;
 use super::query::{IndexQuery, SortRange};
 use super::tx::Tx;
 use super::{Item, Store, StoreError};
-use crate::domain::reports;
 use crate::domain::access::Scope;
 use crate::domain::case::{Case, CaseStatus, CaseSummary, CaseType, Event};
 use crate::domain::effects::{Decision, Effect};
 use crate::domain::entitlement::Entitlement;
+use crate::domain::reports;
 use crate::domain::returns::{Claim, DayUnits};
 use crate::domain::values::{CaseId, CustomerId};
 

@@ -173,6 +173,22 @@ pub fn open(
     Ok(positions)
 }
 
+impl super::Store {
+    /// A link's token for `value`, sealed with the table's cursor key for `context`.
+    pub fn seal_token<T: serde::Serialize>(&self, context: &str, value: &T) -> Option<String> {
+        seal_value(&self.cursor_key, context, value)
+    }
+
+    /// What a link's token sealed for `context`; `None` for anything forged or changed.
+    pub fn open_token<T: serde::de::DeserializeOwned>(
+        &self,
+        context: &str,
+        token: &str,
+    ) -> Option<T> {
+        open_value(&self.cursor_key, context, token)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,21 +263,5 @@ mod tests {
         let b = CursorKey::from_secret(b"configured secret");
         let c = seal(&a, "ctx", &positions()).unwrap();
         assert_eq!(open(&b, "ctx", &c, 3, &ATTRS).unwrap(), positions());
-    }
-}
-
-impl super::Store {
-    /// A link's token for `value`, sealed with the table's cursor key for `context`.
-    pub fn seal_token<T: serde::Serialize>(&self, context: &str, value: &T) -> Option<String> {
-        seal_value(&self.cursor_key, context, value)
-    }
-
-    /// What a link's token sealed for `context`; `None` for anything forged or changed.
-    pub fn open_token<T: serde::de::DeserializeOwned>(
-        &self,
-        context: &str,
-        token: &str,
-    ) -> Option<T> {
-        open_value(&self.cursor_key, context, token)
     }
 }

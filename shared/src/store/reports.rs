@@ -68,7 +68,10 @@ impl Store {
                 &[
                     (":n", AttributeValue::N(t.n.to_string())),
                     (":e", AttributeValue::S("counter".to_owned())),
-                    (":day", AttributeValue::S(t.day.format("%Y-%m-%d").to_string())),
+                    (
+                        ":day",
+                        AttributeValue::S(t.day.format("%Y-%m-%d").to_string()),
+                    ),
                     (":m", AttributeValue::S(t.metric.to_owned())),
                     (":dims", dims),
                 ],

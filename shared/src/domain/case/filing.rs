@@ -383,15 +383,14 @@ pub fn file(
     };
 
     let first_response_due = first_response_due(t, now, policy)?;
-    let complaint = (t == CaseType::Complaint)
-        .then(|| {
-            crate::domain::feedback::Complaint::routed(
-                cmd.complaint_channel,
-                actor.role,
-                now,
-                &policy.feedback,
-            )
-        });
+    let complaint = (t == CaseType::Complaint).then(|| {
+        crate::domain::feedback::Complaint::routed(
+            cmd.complaint_channel,
+            actor.role,
+            now,
+            &policy.feedback,
+        )
+    });
     // A complaint's answer is the merchant's first response.
     let first_response_due = match complaint.as_ref().and_then(|c| c.answer_due) {
         Some(due) => first_response_due.min(due),
