@@ -44,6 +44,15 @@ async fn resolved(app: &TestApp, customer: &str, serial: &str) -> String {
     id
 }
 
+/// The reports of a period around the test's moves of the clock, whatever the quarter.
+fn wide_period() -> String {
+    format!(
+        "/v1/reports?from={}&to={}",
+        e2e::merchant_day(-30),
+        e2e::merchant_day(90)
+    )
+}
+
 async fn answer(app: &TestApp, id: &str, token: &str, body: Value) -> (StatusCode, Value) {
     json(
         app.post(&format!("/v1/cases/{id}/survey"), token, &body)
@@ -519,4 +528,138 @@ async fn a_resolved_case_is_called_back_when_the_timers_make_it_due() {
     assert!(queue(false).await.is_empty());
     let (status, none) = record(json!({"outcome": "reached"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{none}");
+}
+
+#[tokio::test]
+async fn a_complaint_about_a_repair_sends_it_back_and_counts_against_its_technician() {
+    let app = TestApp::spawn().await;
+    app.advance_to(Weekday::Tue, 9).await;
+    app.put_technician("tech-a", "An Na", "city", 8).await;
+    let repair = resolved(&app, "li-lei", "SN-7").await;
+    let owner = app.customer("li-lei");
+
+    // Someone else's case, or a complaint field on another type, is refused.
+    let about = |token: &str, t: &str| {
+        let (app, token, t, repair) = (&app, token.to_owned(), t.to_owned(), repair.clone());
+        async move {
+            json(
+                app.post(
+                    "/v1/cases",
+                    &token,
+                    &json!({"type": t, "about_case": repair, "description": "The picture is gone again."}),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    let (status, _) = about(&app.customer("mallory"), "complaint").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another customer's case is not there"
+    );
+    let (status, _) = about(&owner, "technical_support").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, complaint_case) = about(&owner, "complaint").await;
+    assert_eq!(status, StatusCode::CREATED, "{complaint_case}");
+    assert_eq!(complaint_case["complaint"]["about"], repair.as_str());
+    assert_eq!(complaint_case["complaint"]["about_technician"], "tech-a");
+    let sent_back = app.case_as_staff(&repair).await;
+    assert_eq!(sent_back["status"], "in_progress", "{sent_back}");
+    assert_eq!(sent_back["reopened"]["complaint"], complaint_case["id"]);
+    let agent = app.token(Role::Agent, "agent-1");
+    let (_, queue) = json(app.get("/v1/cases?status=in_progress", &agent).await).await;
+    let listed = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == repair.as_str())
+        .unwrap_or_else(|| panic!("back in customer service's queue: {queue}"));
+    assert_eq!(listed["reopened_by"], complaint_case["id"]);
+
+    // Settled without naming anyone: it counts against the repair's technician.
+    let id = complaint_case["id"].as_str().unwrap();
+    let (status, settled) = complaint(
+        &app,
+        id,
+        &agent,
+        &json!({"action": "resolve", "resolution": "Replaced the board under warranty."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{settled}");
+    assert_eq!(settled["complaint"]["against"], "tech-a");
+    let (_, report) = json(
+        app.get(&wide_period(), &app.token(Role::Manager, "manager-1"))
+            .await,
+    )
+    .await;
+    let tech = report["technicians"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["technician"] == "tech-a")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(tech["repairs"], 1);
+    assert_eq!(tech["complaints"], 1);
+    assert_eq!(tech["on_time"]["met"], 1, "{tech}");
+    assert_eq!(
+        report["without_complaints"],
+        json!([]),
+        "a complaint: no reward"
+    );
+    assert_eq!(report["reopened"]["complaint"], 1);
+}
+
+#[tokio::test]
+async fn a_complaint_not_answered_in_time_goes_to_a_manager() {
+    let app = TestApp::spawn().await;
+    let (status, filed) = json(
+        app.post(
+            "/v1/cases",
+            &app.customer("c-3"),
+            &json!({"type": "complaint", "description": "Nobody answers the hotline."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = filed["id"].as_str().unwrap();
+    assert_eq!(filed["complaint"]["handler"], "agent");
+    app.advance_clock(47).await;
+    assert_eq!(app.case_as_staff(id).await["complaint"]["handler"], "agent");
+    app.advance_clock(2).await;
+    let overdue = app.case_as_staff(id).await;
+    assert_eq!(overdue["complaint"]["handler"], "manager", "{overdue}");
+    assert_eq!(overdue["complaint"]["overdue"], true);
+    assert_eq!(overdue["priority"], "urgent");
+    let manager = app.token(Role::Manager, "manager-1");
+    let (_, queue) = json(
+        app.get("/v1/cases?type=complaint&handler=manager", &manager)
+            .await,
+    )
+    .await;
+    assert_eq!(queue["items"][0]["id"], id, "{queue}");
+    let (status, _) = complaint(
+        &app,
+        id,
+        &app.token(Role::Agent, "agent-1"),
+        &json!({"action": "answer", "note": "Calling now."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a manager's now");
+    let (status, answered) = complaint(
+        &app,
+        id,
+        &manager,
+        &json!({"action": "answer", "note": "Called: a technician comes tomorrow."}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    let (_, report) = json(app.get(&wide_period(), &manager).await).await;
+    assert_eq!(
+        report["deadlines"]["complaint_answer"]["missed"], 1,
+        "{report}"
+    );
 }

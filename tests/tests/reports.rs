@@ -45,6 +45,8 @@ enum Plan {
         survey: Option<(&'static str, Vec<&'static str>)>,
         tags: Vec<(&'static str, Option<&'static str>, &'static str)>,
         callback: Option<&'static str>,
+        /// A second complaint about this one once it is settled (it sends it back).
+        again: bool,
     },
     Refund {
         product: &'static str,
@@ -87,6 +89,7 @@ fn plan(rng: &mut Rng) -> Plan {
             survey,
             tags,
             callback: rng.chance(25).then(|| *rng.pick(&OUTCOMES)),
+            again: rng.chance(10),
         }
     } else {
         Plan::Refund {
@@ -213,15 +216,28 @@ async fn second_half(app: &TestApp, i: usize, id: &str, plan: &Plan) {
         survey,
         tags,
         callback,
+        again,
     } = plan
     else {
         return;
     };
     let post = reqwest::Method::POST;
+    // Not answered in time: the timers gave it to a manager.
+    let token = if *answer_in_time {
+        app.token(handler(channel), "handler-1")
+    } else {
+        app.token(Role::Manager, "manager-2")
+    };
     if !answer_in_time {
-        answer_complaint(app, id, channel).await;
+        send(
+            app,
+            post.clone(),
+            &format!("/v1/cases/{id}/complaint"),
+            &token,
+            &json!({"action": "answer", "note": "Sorry for the wait."}),
+        )
+        .await;
     }
-    let token = app.token(handler(channel), "handler-1");
     let mut resolve = json!({"action": "resolve", "resolution": "Settled with the customer."});
     if let Some(t) = against {
         resolve["against"] = json!(t);
@@ -262,10 +278,20 @@ async fn second_half(app: &TestApp, i: usize, id: &str, plan: &Plan) {
     if let Some(outcome) = callback {
         send(
             app,
-            post,
+            post.clone(),
             &format!("/v1/cases/{id}/callback"),
             &app.token(Role::Agent, "agent-2"),
             &json!({"outcome": outcome}),
+        )
+        .await;
+    }
+    if *again {
+        send(
+            app,
+            post,
+            "/v1/cases",
+            &app.customer(&format!("cust-{i}")),
+            &json!({"type": "complaint", "about_case": id, "description": "It happened again."}),
         )
         .await;
     }
@@ -343,8 +369,11 @@ fn recount(cases: &[Value]) -> Counts {
                     }
                 }
                 "reopened" => {
-                    for why in e["reasons"].as_array().unwrap() {
+                    for why in e["reasons"].as_array().into_iter().flatten() {
                         add(at, format!("reopened|{}", why.as_str().unwrap()));
+                    }
+                    if e["complaint"].is_string() {
+                        add(at, "reopened|complaint".to_owned());
                     }
                 }
                 "tagged" => last_tags = Some(e.clone()),
@@ -484,6 +513,29 @@ async fn the_reports_of_a_period_equal_a_recount_of_thousands_of_generated_cases
         .await;
 
     let agent = app.token(Role::Agent, "agent-read");
+    // The complaints filed about earlier ones are cases too: every case of the test's table.
+    let mut known: std::collections::HashSet<String> = ids.iter().cloned().collect();
+    let mut ids = ids;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/cases?type=complaint&limit=100&cursor={c}"),
+            None => "/v1/cases?type=complaint&limit=100".to_owned(),
+        };
+        let (status, page) =
+            json(app.get(&path, &app.token(Role::Agent, "agent-list")).await).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for c in page["items"].as_array().unwrap() {
+            let id = c["id"].as_str().unwrap().to_owned();
+            if known.insert(id.clone()) {
+                ids.push(id);
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
     let cases: Vec<Value> = stream::iter(&ids)
         .map(|id| {
             let (app, agent) = (&app, &agent);
@@ -510,6 +562,7 @@ async fn the_reports_of_a_period_equal_a_recount_of_thousands_of_generated_cases
         "reopened|speed",
         "complaint_against|tech-a",
         "callback|reached",
+        "reopened|complaint",
     ] {
         assert!(all.contains_key(kind), "the generator made no {kind}");
     }
@@ -541,4 +594,81 @@ async fn the_reports_of_a_period_equal_a_recount_of_thousands_of_generated_cases
             report["counters_read"]
         );
     }
+}
+
+/// The order fixture as order `id`, with its `data` changed.
+fn order_snapshot(id: &str, changes: Value) -> Vec<u8> {
+    let mut body: Value =
+        serde_json::from_slice(&e2e::fixture("generic/order-upserted.json")).expect("JSON");
+    body["data"]["order_id"] = json!(id);
+    for (k, v) in changes.as_object().expect("an object") {
+        body["data"][k] = v.clone();
+    }
+    serde_json::to_vec(&body).expect("JSON")
+}
+
+#[tokio::test]
+async fn a_products_return_rate_is_the_units_asked_back_over_the_units_sold() {
+    let app = TestApp::spawn().await;
+    let wang = app.linked_customer("wang", Some("erp:C-88"), None);
+    let order = app.owners_order().await;
+    // A later snapshot of the same order sells nothing more.
+    let again = app
+        .generic(
+            &order_snapshot(&order, json!({"updated_at": "2026-11-04T09:00:00Z"})),
+            "msg-order-again",
+        )
+        .await;
+    assert!(again.status().is_success(), "{}", again.status());
+    let (status, case) = json(
+        app.post(
+            "/v1/cases",
+            &wang,
+            &json!({
+                "type": "refund_only", "description": "It never worked.",
+                "order": {"storefront": "erp", "order_id": order, "line_ids": ["1"]},
+                "return_terms": {"kind": "refund_only", "reason": "quality_fault", "units": 1,
+                                 "currency": "CNY", "unit_price_minor": 399900}
+            }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let manager = app.token(Role::Manager, "manager-1");
+    let path = format!("/v1/reports?from=2026-11-01&to={}", e2e::merchant_day(1));
+    let product = |report: &Value| {
+        report["returns_by_product"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["product"] == "TV-55-Q8")
+            .cloned()
+            .unwrap_or_else(|| panic!("{report}"))
+    };
+    let (_, report) = json(app.get(&path, &manager).await).await;
+    let tv = product(&report);
+    assert_eq!(
+        (&tv["sold"], &tv["returned"], &tv["return_rate"]),
+        (&json!(1), &json!(1), &json!(1.0)),
+        "{tv}"
+    );
+    assert_eq!(tv["reasons"], json!({"quality_fault": 1}));
+
+    // The storefront cancels the order: it sold nothing.
+    let cancelled = app
+        .generic(
+            &order_snapshot(
+                &order,
+                json!({"updated_at": "2026-11-05T09:00:00Z",
+                                   "cancelled_at": "2026-11-05T09:00:00Z"}),
+            ),
+            "msg-order-cancelled",
+        )
+        .await;
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+    let (_, report) = json(app.get(&path, &manager).await).await;
+    let tv = product(&report);
+    assert_eq!(tv["sold"], 0, "{tv}");
+    assert!(tv.get("return_rate").is_none(), "no sales, no rate: {tv}");
 }

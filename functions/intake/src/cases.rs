@@ -3,6 +3,7 @@
 use aftersales::clock::random_u64;
 use aftersales::domain::access::{self, Action, Wanted};
 use aftersales::domain::case::{self, CaseSummary, Channel, Held, History, NewCase};
+use aftersales::domain::feedback;
 use aftersales::domain::identity::Role;
 use aftersales::domain::order::Order;
 use aftersales::domain::values::{
@@ -98,7 +99,7 @@ pub async fn file(
         let mut command = request.clone();
         // What the filing decides on, read in one round: the key's earlier use, the order,
         // the customer's units of the day.
-        let (earlier_use, order, day_units) = app
+        let (earlier_use, order, day_units, about) = app
             .store
             .together(|store| {
                 let app = AppState {
@@ -110,6 +111,7 @@ pub async fn file(
                 let policy = &policy;
                 async move {
                     let units = command.return_terms.is_some();
+                    let about = command.about_case.clone();
                     tokio::join!(
                         async {
                             match key {
@@ -127,6 +129,12 @@ pub async fn file(
                                 true => app.store.day_units(customer, day).await.map(Some),
                                 false => Ok(None),
                             }
+                        },
+                        async {
+                            match &about {
+                                Some(id) => app.store.case(id).await,
+                                None => Ok(None),
+                            }
                         }
                     )
                 }
@@ -136,6 +144,21 @@ pub async fn file(
             return replay(&app, &record, &hash).await;
         }
         let (order, day_units) = (order?, day_units?);
+        // A complaint about a case names one the caller may see (anyone else's: 404).
+        let about = match (&request.about_case, about?) {
+            (Some(_), Some(case)) => {
+                principal.check_case(Action::ReadCase, &case)?;
+                if case.customer_id != customer {
+                    return Err(ApiError::invalid(vec![InvalidField::new(
+                        "about_case",
+                        "a complaint is about a case of the same customer",
+                    )]));
+                }
+                Some(case)
+            }
+            (Some(id), None) => return Err(not_found(id.as_str())),
+            (None, _) => None,
+        };
         let earlier = day_units.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
         let history = History {
             earlier: &earlier,
@@ -157,6 +180,9 @@ pub async fn file(
         if principal.role() == Role::Customer {
             new_case.customer_email = principal.verified_email.clone();
         }
+        let reopened = about
+            .as_ref()
+            .and_then(|about| feedback::complaint_about(&mut new_case, about, actor.clone(), now));
 
         let record = key.as_ref().map(|key| {
             IdempotencyRecord::new(
@@ -177,6 +203,10 @@ pub async fn file(
                 .zip(day_units.as_ref())
                 .map(|(units, (_, version))| (day, units, *version)),
             claims_read: order.as_ref().map(|(_, record)| &record.claims),
+            reopens: about
+                .as_ref()
+                .zip(reopened.as_ref())
+                .map(|(before, (after, events))| (before, after, events.as_slice())),
         };
         match app.store.create_case(&new_case, &events, filing, now).await {
             Ok(()) => {

@@ -510,6 +510,7 @@ async fn apply_return(app: &AppState, request: &ReturnRequest, d: &Delivery<'_>)
             open_cases_limit: None,
             day_units: units_after.as_ref().map(|u| (day, u, units_version)),
             claims_read: Some(&record.claims),
+            reopens: None,
         };
         let mut tx = app.store.tx();
         app.store

@@ -198,8 +198,17 @@ async fn fire(
         let Some(current) = store.case(id).await? else {
             return Ok(Fired::Skipped);
         };
-        // A callback's time: it becomes due (the top of customer service's callback queue).
-        if let Some(decided) = aftersales::domain::feedback::callback_due(&current, now, system()) {
+        // A complaint not answered in time goes to a manager; a callback's time makes it due
+        // (the top of customer service's callback queue).
+        use aftersales::domain::feedback::{callback_due, complaint_overdue};
+        if let Some(decided) = complaint_overdue(&current, now, system()) {
+            store
+                .save_decision(&current, &decided.into(), None)
+                .await?;
+            tracing::warn!(case = %id, "a complaint's answer is overdue: to a manager");
+            return Ok(Fired::Deadline);
+        }
+        if let Some(decided) = callback_due(&current, now, system()) {
             store
                 .save_decision(&current, &decided.into(), None)
                 .await?;

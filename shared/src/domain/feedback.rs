@@ -73,6 +73,14 @@ pub struct Complaint {
     /// The technician the complaint was found to be about: it counts against them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against: Option<String>,
+    /// The earlier case complained about, and the technician who worked on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<super::values::CaseId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about_technician: Option<String>,
+    /// Not answered in time: the timers gave it to a manager.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overdue: bool,
 }
 
 impl Complaint {
@@ -104,8 +112,85 @@ impl Complaint {
             resolution: None,
             resolved_at: None,
             against: None,
+            about: None,
+            about_technician: None,
+            overdue: false,
         }
     }
+
+    /// Whether the timers still watch its answer's deadline.
+    pub fn awaits_answer(&self) -> Option<DateTime<Utc>> {
+        self.answer_due
+            .filter(|_| self.answered_at.is_none() && !self.overdue)
+    }
+}
+
+/// A complaint filed about an earlier case: it names that case and its technician, and a
+/// resolved case goes back to customer service's queue (answered with its next state and
+/// event, written in the complaint's own transaction).
+pub fn complaint_about(
+    complaint: &mut Case,
+    about: &Case,
+    actor: Actor,
+    now: DateTime<Utc>,
+) -> Option<(Case, Vec<Event>)> {
+    let technician = about
+        .work
+        .as_ref()
+        .and_then(|w| w.booking.as_ref())
+        .map(|b| b.technician.clone());
+    if let Some(c) = complaint.complaint.as_mut() {
+        c.about = Some(about.id.clone());
+        c.about_technician = technician;
+    }
+    if about.status != CaseStatus::Resolved {
+        return None;
+    }
+    let mut next = next_version(about, now);
+    next.status = CaseStatus::InProgress;
+    let reopened = Reopened {
+        at: now,
+        reasons: BTreeSet::new(),
+        complaint: Some(complaint.id.clone()),
+    };
+    next.reopenings.push(reopened.clone());
+    next.reopened = Some(reopened);
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change: Change::Reopened {
+            reasons: BTreeSet::new(),
+            complaint: Some(complaint.id.clone()),
+        },
+    };
+    Some((next, vec![event]))
+}
+
+/// The timers give a complaint not answered by its deadline to a manager, urgent (`None`:
+/// nothing to do).
+pub fn complaint_overdue(
+    case: &Case,
+    now: DateTime<Utc>,
+    actor: Actor,
+) -> Option<(Case, Vec<Event>)> {
+    let due = case.complaint.as_ref()?.awaits_answer()?;
+    if due > now || !case.status.open() {
+        return None;
+    }
+    let mut next = next_version(case, now);
+    if let Some(c) = next.complaint.as_mut() {
+        c.overdue = true;
+        c.handler = Role::Manager;
+    }
+    next.priority = super::case::Priority::Urgent;
+    let event = Event {
+        version: next.version,
+        at: now,
+        actor,
+        change: Change::ComplaintOverdue,
+    };
+    Some((next, vec![event]))
 }
 
 /// A step of a complaint's handling: the body of `POST /v1/cases/{id}/complaint`.
@@ -303,11 +388,15 @@ pub struct SurveyAnswer {
     pub at: DateTime<Utc>,
 }
 
-/// A resolved case sent back to customer service by its customer's answer.
+/// A resolved case sent back to customer service: by its customer's answer (with its
+/// reasons), or by a complaint about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reopened {
     pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub reasons: BTreeSet<Reason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<super::values::CaseId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -459,16 +548,20 @@ pub fn answer(
     }];
     if body.level == Satisfaction::Dissatisfied && case.status == CaseStatus::Resolved {
         next.status = CaseStatus::InProgress;
-        next.reopened = Some(Reopened {
+        let reopened = Reopened {
             at: now,
             reasons: body.reasons.clone(),
-        });
+            complaint: None,
+        };
+        next.reopenings.push(reopened.clone());
+        next.reopened = Some(reopened);
         events.push(Event {
             version: next.version,
             at: now,
             actor,
             change: Change::Reopened {
                 reasons: body.reasons,
+                complaint: None,
             },
         });
     }
@@ -708,11 +801,11 @@ pub fn handle_complaint(
             if resolution.is_empty() {
                 return Err(InvalidField::new("resolution", "say how it was settled").into());
             }
-            let against = against
-                .as_deref()
-                .map(|t| bounded_text("against", t, 64))
-                .transpose()?
-                .filter(|t| !t.is_empty());
+            // Unnamed: the technician of the case complained about, if any.
+            let against = match against.as_deref() {
+                Some(t) => Some(bounded_text("against", t, 64)?).filter(|t| !t.is_empty()),
+                None => complaint.about_technician.clone(),
+            };
             handled.answered_at.get_or_insert(now);
             handled.resolution = Some(resolution.clone());
             handled.resolved_at = Some(now);
@@ -877,5 +970,61 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn an_unanswered_call_is_tried_twice_more_and_a_key_customer_is_called_again_later() {
+        let mut case = resolved_case();
+        case.status = CaseStatus::InProgress;
+        let mut resolved = case.clone();
+        resolved.status = CaseStatus::Resolved;
+        let policy = CallbackPolicy::default();
+        callback_on_resolution(&case, &mut resolved, &policy);
+        let first = resolved.callback.clone().expect("scheduled");
+        assert_eq!(first.kind, CallbackKind::AfterService);
+        assert_eq!(first.due_at, resolved.updated_at + Duration::days(3));
+
+        let now = first.due_at;
+        let call = |case: &Case, outcome| {
+            record_callback(
+                case,
+                RecordCallback {
+                    outcome,
+                    level: None,
+                    note: None,
+                },
+                customer_service(),
+                now,
+                &policy,
+            )
+            .unwrap()
+            .0
+        };
+        let once = call(&resolved, CallbackOutcome::NoAnswer);
+        let twice = call(&once, CallbackOutcome::NoAnswer);
+        assert_eq!(twice.callback.as_ref().map(|c| c.attempts), Some(2));
+        let given_up = call(&twice, CallbackOutcome::NoAnswer);
+        assert_eq!(given_up.callback, None, "three calls unanswered: no more");
+        assert_eq!(given_up.callbacks.len(), 3);
+
+        let mut key = resolved.clone();
+        let mut work = crate::http::examples::work_case()
+            .case
+            .work
+            .expect("a work order");
+        work.contract = true;
+        key.work = Some(work);
+        let reached = call(&key, CallbackOutcome::Reached);
+        let next = reached.callback.expect("the next periodic call");
+        assert_eq!(next.kind, CallbackKind::KeyCustomer);
+        assert_eq!(next.due_at, now + Duration::days(90));
+    }
+
+    fn customer_service() -> Actor {
+        Actor {
+            id: "agent-1".into(),
+            role: Role::Agent,
+            name: None,
+        }
     }
 }

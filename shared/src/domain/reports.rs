@@ -181,9 +181,17 @@ pub fn facts(case: &Case) -> Facts {
             }
         }
     }
-    if let Some(reopened) = &case.reopened {
+    for reopened in &case.reopenings {
         for reason in &reopened.reasons {
             add(reopened.at, metric::REOPENED, vec![snake(reason)], 1);
+        }
+        if reopened.complaint.is_some() {
+            add(
+                reopened.at,
+                metric::REOPENED,
+                vec!["complaint".to_owned()],
+                1,
+            );
         }
     }
     if let Some(c) = &case.complaint {

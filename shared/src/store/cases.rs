@@ -94,7 +94,16 @@ impl CaseItem {
             .map(|c| c.due_at);
         // The timers look at the case at its earliest: the return's deadline, the work's
         // alarm, the callback's time.
-        let due = [deadline, alarm, scheduled].into_iter().flatten().min();
+        // An open complaint's answer, until it is given (or the timers gave it to a manager).
+        let answer = case
+            .complaint
+            .as_ref()
+            .filter(|_| case.status.open())
+            .and_then(|c| c.awaits_answer());
+        let due = [deadline, alarm, scheduled, answer]
+            .into_iter()
+            .flatten()
+            .min();
         let created = CaseKeys::created_sk(case.created_at, &case.id);
         let on_board = work.filter(|w| !w.complete() && case.status.open());
         let promise = on_board.map(|w| CaseKeys::created_sk(w.due, &case.id));
@@ -274,6 +283,9 @@ pub struct Filing<'a> {
     /// A return of a held order: what its requests claimed when the rules read it (the new
     /// claim is written only if that is still so).
     pub claims_read: Option<&'a Claims>,
+    /// A complaint about an earlier case that sends it back: that case as read and as it
+    /// becomes, with its events (written only if it has not moved since it was read).
+    pub reopens: Option<(&'a Case, &'a Case, &'a [Event])>,
 }
 
 /// `case` with the version of its order's claims it last wrote (see `ReturnFlow::claims_seen`).
@@ -341,6 +353,9 @@ impl Store {
         if let Some((order, claim)) = order_claim(case) {
             let none = Claims::default();
             self.add_claim(tx, order, claim, filing.claims_read.unwrap_or(&none))?;
+        }
+        if let Some((before, after, events)) = filing.reopens {
+            self.add_case_update(tx, before, after, events)?;
         }
         Ok(())
     }

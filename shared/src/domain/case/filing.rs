@@ -324,6 +324,12 @@ pub fn file(
             "only a complaint has a complaint channel",
         ));
     }
+    if t != CaseType::Complaint && cmd.about_case.is_some() {
+        errors.push(InvalidField::new(
+            "about_case",
+            "only a complaint names the case it is about",
+        ));
+    }
     if !errors.is_empty() {
         return Err(Refusal::Invalid(errors));
     }
@@ -473,6 +479,7 @@ impl Case {
             complaint: None,
             survey: None,
             reopened: None,
+            reopenings: Vec::new(),
             assignee: None,
             tags: None,
             callback: None,

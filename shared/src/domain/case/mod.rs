@@ -425,9 +425,13 @@ pub struct Case {
     /// Opened when the case is resolved; answered once by its customer (DOMAIN §6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<super::feedback::Survey>,
-    /// Sent back to customer service by a dissatisfied answer, with its reasons.
+    /// Sent back to customer service (the latest time): by a dissatisfied answer, with its
+    /// reasons, or by a complaint about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reopened: Option<super::feedback::Reopened>,
+    /// Every time it was sent back, for the reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reopenings: Vec<super::feedback::Reopened>,
     /// The technician the work is booked with: they see the case, no other technician does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
@@ -487,6 +491,9 @@ pub struct CaseSummary {
     /// Why its customer sent a resolved case back (a dissatisfied survey).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reopened_for: Vec<super::feedback::Reason>,
+    /// The complaint that sent a resolved case back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened_by: Option<CaseId>,
     /// A work order's board state, technician, visit and promise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkSummary>,
@@ -567,6 +574,7 @@ impl Case {
                 .as_ref()
                 .map(|r| r.reasons.iter().copied().collect())
                 .unwrap_or_default(),
+            reopened_by: self.reopened.as_ref().and_then(|r| r.complaint.clone()),
             work: self.work.as_ref().map(WorkOrder::summary),
             callback: self.callback.clone(),
             created_at: self.created_at,
@@ -638,8 +646,14 @@ pub enum Change {
     },
     /// A dissatisfied answer sent the resolved case back to customer service.
     Reopened {
+        #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
         reasons: std::collections::BTreeSet<super::feedback::Reason>,
+        /// The complaint that sent it back (none: its customer's survey answer).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        complaint: Option<CaseId>,
     },
+    /// A complaint's answer was not given in time: a manager's now (the timers).
+    ComplaintOverdue,
     /// A complaint's handler gave the customer their answer (a plan).
     ComplaintAnswered {
         note: String,
@@ -716,6 +730,10 @@ pub struct NewCase {
     /// unless they name a consumer association or a regulator, which go to a manager).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complaint_channel: Option<super::feedback::ComplaintChannel>,
+    /// A complaint about an earlier case (the caller's own, or any for staff): a resolved one
+    /// goes back to customer service's queue, and the complaint counts against its technician.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about_case: Option<CaseId>,
 }
 
 pub use super::Refusal;
