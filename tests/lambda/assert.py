@@ -60,6 +60,10 @@ elif kind == "work-opened":
 elif kind == "survey-not-open":
     expect(status == 409, f"a survey answered before resolution got {status}, not 409", body)
     expect(body["rule"] == "no-survey", "the refusal names its rule", body)
+elif kind == "reports":
+    expect(status == 200, f"the manager's reports got {status}", body)
+    expect(body["filed"].get("repair", 0) >= 1, "the repair filed in this check is counted", body)
+    expect(body["service_rating"]["level"] in {"unmeasured", "below_pass", "pass", "three_stars", "four_stars", "five_stars"}, "a rating level", body)
 elif kind == "timers":
     expect({"due_read", "fired", "delivered"} <= set(body), "the timers report what they did", body)
     expect(body["fired"] == 0, "nothing is due right after filing", body)

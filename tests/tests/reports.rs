@@ -569,11 +569,13 @@ async fn the_reports_of_a_period_equal_a_recount_of_thousands_of_generated_cases
 
     let manager = app.token(Role::Manager, "manager-1");
     for (from, to) in [(first, last), (first, first), (last, last)] {
+        let before = app.store.metrics();
         let (status, report) = json(
             app.get(&format!("/v1/reports?from={from}&to={to}"), &manager)
                 .await,
         )
         .await;
+        let cost = app.store.metrics() - before;
         assert_eq!(status, StatusCode::OK, "{report}");
         let expected = within(&counts, from, to);
         let got = flatten(&report);
@@ -589,9 +591,11 @@ async fn the_reports_of_a_period_equal_a_recount_of_thousands_of_generated_cases
         );
         let _ = writeln!(
             std::io::stderr(),
-            "reports: {from}..{to}: {} figures equal the recount, {} counters read",
+            "reports: {from}..{to}: {} figures equal the recount, {} counters read, {} round trip, {:.1} read units",
             expected.len(),
-            report["counters_read"]
+            report["counters_read"],
+            cost.round_trips,
+            cost.capacity_units
         );
     }
 }

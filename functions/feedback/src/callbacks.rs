@@ -7,7 +7,7 @@ use aftersales::domain::access::Action;
 use aftersales::domain::case::CaseSummary;
 use aftersales::domain::feedback::{self, RecordCallback};
 use aftersales::http::{
-    ApiError, CaseView, JsonBody, Op, Principal, QueryParams, examples, on_case, page_limit,
+    ApiError, CaseView, JsonBody, Op, Principal, QueryParams, examples, page_limit,
 };
 use aftersales::store::{Page, Paging};
 use axum::Json;
@@ -81,22 +81,13 @@ pub async fn record(
     Path(id): Path<String>,
     JsonBody { value: body, .. }: JsonBody<RecordCallback>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let (app, principal, body) = (&app, &principal, &body);
-    let view = on_case(
-        app,
-        principal,
+    let view = crate::with_policy(
+        &app,
+        &principal,
         &id,
         Action::Callbacks,
-        |current, _| async move {
-            let (policy, _) = app.policy.get(&app.store).await?;
-            let decided = feedback::record_callback(
-                &current,
-                body.clone(),
-                principal.actor(),
-                app.clock.now(),
-                &policy.feedback.callbacks,
-            )?;
-            Ok((decided.into(), None))
+        |case, actor, now, policy| {
+            feedback::record_callback(case, body.clone(), actor, now, &policy.feedback.callbacks)
         },
     )
     .await?;

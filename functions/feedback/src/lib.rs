@@ -19,8 +19,12 @@ pub mod callbacks;
 pub mod reports;
 pub mod survey;
 
+use aftersales::domain::Refusal;
 use aftersales::domain::access::Action;
+use aftersales::domain::case::{Case, Event};
 use aftersales::domain::feedback::{self, AnswerSurvey, ComplaintStep, TagCase};
+use aftersales::domain::identity::Actor;
+use aftersales::domain::policy::Policy;
 use aftersales::http::contract::{Docs, RoutesOnly};
 use aftersales::http::{
     Api, ApiError, CaseView, JsonBody, Op, Principal, examples, on_case, problem,
@@ -29,6 +33,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// What every handler shares: built once per process.
@@ -106,6 +111,27 @@ pub async fn answer(
     Ok(Json(view))
 }
 
+/// A feedback step on the case `id` that reads the merchant's policy: `decide` applied to the
+/// case as `principal` sees it, now, its decision written by the one pipeline (`on_case`).
+pub(crate) async fn with_policy<F>(
+    app: &AppState,
+    principal: &Principal,
+    id: &str,
+    action: Action,
+    decide: F,
+) -> Result<CaseView, ApiError>
+where
+    F: Fn(&Case, Actor, DateTime<Utc>, &Policy) -> Result<(Case, Vec<Event>), Refusal>,
+{
+    let decide = &decide;
+    on_case(app, principal, id, action, |current, _| async move {
+        let (policy, _) = app.policy.get(&app.store).await?;
+        let decided = decide(&current, principal.actor(), app.clock.now(), &policy)?;
+        Ok((decided.into(), None))
+    })
+    .await
+}
+
 /// `POST /v1/cases/{id}/complaint`.
 pub async fn complaint(
     State(app): State<AppState>,
@@ -140,23 +166,12 @@ pub async fn tag(
     Path(id): Path<String>,
     JsonBody { value: body, .. }: JsonBody<TagCase>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let (app, principal, body) = (&app, &principal, &body);
-    let view = on_case(
-        app,
-        principal,
+    let view = with_policy(
+        &app,
+        &principal,
         &id,
         Action::TagCase,
-        |current, _| async move {
-            let (policy, _) = app.policy.get(&app.store).await?;
-            let decided = feedback::tag(
-                &current,
-                body.clone(),
-                principal.actor(),
-                app.clock.now(),
-                &policy.feedback,
-            )?;
-            Ok((decided.into(), None))
-        },
+        |case, actor, now, policy| feedback::tag(case, body.clone(), actor, now, &policy.feedback),
     )
     .await?;
     Ok(Json(view))

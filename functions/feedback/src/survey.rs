@@ -11,7 +11,7 @@ use aftersales::domain::case::Case;
 use aftersales::domain::feedback::{self, AnswerSurvey};
 use aftersales::domain::identity::Role;
 use aftersales::domain::values::CaseId;
-use aftersales::http::{ApiError, CaseView, JsonBody, Op, Principal, on_case, visible_case};
+use aftersales::http::{ApiError, CaseView, JsonBody, Op, Principal, visible_case};
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
@@ -193,21 +193,13 @@ pub async fn answer_as(
     id: &str,
     body: &AnswerSurvey,
 ) -> Result<CaseView, ApiError> {
-    on_case(
+    crate::with_policy(
         app,
         principal,
         id,
         Action::AnswerSurvey,
-        |current, _| async move {
-            let (policy, _) = app.policy.get(&app.store).await?;
-            let decided = feedback::answer(
-                &current,
-                body.clone(),
-                principal.actor(),
-                app.clock.now(),
-                &policy.feedback,
-            )?;
-            Ok((decided.into(), None))
+        |case, actor, now, policy| {
+            feedback::answer(case, body.clone(), actor, now, &policy.feedback)
         },
     )
     .await

@@ -753,32 +753,34 @@ impl Store {
             Some(now) => SortRange::Between("0".to_owned(), format!("{}~", sortable(now))),
             None => SortRange::All,
         };
-        let page = self
-            .index_page::<IndexedCase>(&IndexQuery {
-                index: Index::Callbacks,
-                partitions: CaseKeys::callback_shards(),
-                range,
-                newest_first: false,
-                filter: None,
-                keep: every_item,
-                limit: paging.limit,
-                viewer: paging.viewer,
-                cursor: paging.cursor,
-            })
-            .await?;
-        Ok(page.map(|c| c.summary))
+        self.queue(Index::Callbacks, CaseKeys::callback_shards(), range, paging)
+            .await
     }
 
+    /// A return queue: the cases in `stage`, earliest deadline first.
     pub async fn stage_queue(
         &self,
         stage: crate::domain::returns::Stage,
         paging: super::Paging<'_>,
     ) -> Result<Page<CaseSummary>, StoreError> {
+        let partitions = CaseKeys::stage_shards(stage);
+        self.queue(Index::Stage, partitions, SortRange::All, paging)
+            .await
+    }
+
+    /// A queue of case summaries over a sharded index, earliest first.
+    async fn queue(
+        &self,
+        index: Index,
+        partitions: Vec<String>,
+        range: SortRange,
+        paging: super::Paging<'_>,
+    ) -> Result<Page<CaseSummary>, StoreError> {
         let page = self
             .index_page::<IndexedCase>(&IndexQuery {
-                index: Index::Stage,
-                partitions: CaseKeys::stage_shards(stage),
-                range: SortRange::All,
+                index,
+                partitions,
+                range,
                 newest_first: false,
                 filter: None,
                 keep: every_item,
