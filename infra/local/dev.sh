@@ -14,6 +14,7 @@ install_s3
 mkdir -p "$STATE_DIR"
 S3_PORT="${S3_PORT:-9014}"
 
+build_admin_page
 say "building the local gateway"
 (cd "$ROOT" && cargo build --quiet -p local-gateway) || die "the build failed (see above)"
 GATEWAY="$ROOT/target/debug/local-gateway"

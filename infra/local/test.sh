@@ -34,6 +34,8 @@ export DYNAMODB_ENDPOINT="http://127.0.0.1:$DDB_PORT"
 # The fault test freezes a DynamoDB Local of its own, started from here.
 export DYNAMODB_LOCAL_DIR="$DDB_DIR"
 
+build_admin_page
+
 say "cargo test"
 cargo test --workspace --all-targets "$@"
 

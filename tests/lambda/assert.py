@@ -9,7 +9,14 @@ def answer(path):
     if "statusCode" not in response:  # not an HTTP function: its answer as it is
         return 200, {}, response
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
-    body = json.loads(response["body"]) if response.get("body") else None
+    raw = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        import base64
+        raw = base64.b64decode(raw).decode("utf-8", "replace")
+    try:
+        body = json.loads(raw) if raw else None
+    except json.JSONDecodeError:  # a page, not JSON
+        body = raw
     return response["statusCode"], headers, body
 
 
@@ -60,6 +67,11 @@ elif kind == "work-opened":
 elif kind == "survey-not-open":
     expect(status == 409, f"a survey answered before resolution got {status}, not 409", body)
     expect(body["rule"] == "no-survey", "the refusal names its rule", body)
+elif kind == "admin-page":
+    expect(status == 200, f"the admin page got {status}", body)
+    expect("default-src 'self'" in headers.get("content-security-policy", ""), "the page carries its CSP", headers)
+    expect(headers.get("cache-control") == "no-cache", "the shell is never cached", headers)
+    expect("/admin/assets/" in body, "the shell names its hashed scripts", body[:500])
 elif kind == "reports":
     expect(status == 200, f"the manager's reports got {status}", body)
     expect(body["filed"].get("repair", 0) >= 1, "the repair filed in this check is counted", body)

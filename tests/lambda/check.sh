@@ -16,7 +16,7 @@ WORK=$(mktemp -d)
 TABLE="lambda-check-$$"
 PORT=$(free_port)
 cd "$ROOT"
-cargo build --quiet -p intake -p returns -p dispatch -p feedback -p storefronts -p policy -p timers -p identity -p local-gateway
+cargo build --quiet -p intake -p returns -p dispatch -p feedback -p storefronts -p policy -p timers -p identity -p admin -p local-gateway
 TABLE_NAME="$TABLE" ./target/debug/local-gateway create-table >&2
 
 # The storefront the webhook event is signed for.
@@ -92,6 +92,9 @@ python3 "$ROOT/tests/lambda/assert.py" timers "$WORK/timers.out.json"
 # Cognito's plain `groups` claim (Cognito never sets one) grants no staff role.
 invoke "$FIX/read-policy-plain-groups-claim.json" policy >"$WORK/groups-claim.out.json"
 python3 "$ROOT/tests/lambda/assert.py" plain-groups-claim "$WORK/groups-claim.out.json"
+# The admin page, from its own binary: the built shell with its security headers.
+invoke "$FIX/get-admin-page.json" admin >"$WORK/admin.out.json"
+python3 "$ROOT/tests/lambda/assert.py" admin-page "$WORK/admin.out.json"
 # The published contract, from the policy binary, with no token (as API Gateway routes it).
 invoke "$FIX/get-openapi-no-token.json" policy >"$WORK/openapi.out.json"
 python3 "$ROOT/tests/lambda/assert.py" openapi "$WORK/openapi.out.json"
@@ -111,4 +114,4 @@ refused() { # event expected-words
 }
 refused "$WORK/identity-finance-no-mfa.json" "authenticator app"
 refused "$WORK/identity-admin-unknown-pool.json" "could not be checked"
-echo "lambda: 18 passed, 0 failed"
+echo "lambda: 19 passed, 0 failed"

@@ -193,7 +193,10 @@ pub fn is_public(path: &str) -> bool {
         || path.starts_with("/v1/surveys/")
         || path == "/v1/openapi.json"
         || path == "/health"
-        // The laptop's own controls (clock, timers): never deployed.
+        // The admin page's files (it signs in itself, then calls the API with a token).
+        || path == "/admin"
+        || path.starts_with("/admin/")
+        // The laptop's own controls (clock, timers, the admin page's sign-in): never deployed.
         || path.starts_with("/_dev/")
 }
 

@@ -110,9 +110,12 @@ impl Stack {
             .route("/_dev/clock", get(read_clock).post(advance_clock))
             .route("/_dev/timers/run", post(run_timers))
             .with_state(self.clone());
+        // The admin page: its built files and configuration, and the local sign-in page.
+        let admin = admin::router(admin::SignIn::Local).merge(crate::signin::routes(auth.clone()));
         Router::new()
             .route("/health", get(|| async { "ok" }))
             .merge(dev)
+            .merge(admin)
             .merge(intake)
             .merge(returns)
             .merge(dispatch)

@@ -12,3 +12,4 @@
 pub mod auth;
 pub mod gateway;
 pub mod schema;
+pub mod signin;
