@@ -40,14 +40,15 @@ install_dynamodb_local() {
 ADMIN_WEB="$ROOT/functions/admin/web"
 build_admin_page() {
   need npm "Install Node.js 20 or later (it brings npm), from your package manager or nodejs.org."
-  if ! cmp -s "$ADMIN_WEB/package-lock.json" "$ADMIN_WEB/node_modules/.package-lock.json"; then
+  if ! cmp -s "$ADMIN_WEB/package-lock.json" "$ADMIN_WEB/node_modules/.installed-lock"; then
     say "installing the admin page's npm packages (pinned by functions/admin/web/package-lock.json)"
     (cd "$ADMIN_WEB" && npm ci --no-audit --no-fund --loglevel=error) \
       || die "npm could not install the admin page's packages; check your network or npm registry settings."
+    cp "$ADMIN_WEB/package-lock.json" "$ADMIN_WEB/node_modules/.installed-lock"
   fi
   local built="$ADMIN_WEB/dist/index.html"
   if [ ! -f "$built" ] || [ -n "$(find "$ADMIN_WEB/src" "$ADMIN_WEB/index.html" "$ADMIN_WEB/package-lock.json" \
-      "$ADMIN_WEB/vite.config.ts" "$ROOT/shared/openapi.json" -newer "$built" -print -quit)" ]; then
+      "$ADMIN_WEB/vite.config.ts" "$ADMIN_WEB/scripts" "$ROOT/shared/openapi.json" -newer "$built" -print -quit)" ]; then
     say "building the admin page (functions/admin/web: npm run build)"
     (cd "$ADMIN_WEB" && npm run build --silent) \
       || die "the admin page does not build (above): a change of the API that breaks it shows here"

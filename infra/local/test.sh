@@ -3,7 +3,7 @@
 # Local in memory on a free port (each test makes its own table, so tests run in parallel), runs
 # the Rust tests (unit, property, store, end-to-end over HTTP: the access matrix, the request
 # generator, the frozen-database fault test), lints the published contract and runs schemathesis
-# over it, then invokes the real Lambda binaries through cargo-lambda's runtime emulator, and
+# over it, drives the admin page in Chromium (tests/browser), then invokes the real Lambda binaries through cargo-lambda's runtime emulator, and
 # last the run command itself.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -45,6 +45,9 @@ say "the published contract: Redocly's lint of shared/openapi.json"
 
 say "the published contract: schemathesis against the running gateway, a token per role"
 "$ROOT/tests/contract/schemathesis.sh"
+
+say "the admin page in a real browser (Playwright, Debian's Chromium)"
+"$ROOT/tests/browser/run.sh"
 
 say "the Lambda binaries through the runtime emulator"
 "$ROOT/tests/lambda/check.sh"

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use aftersales::domain::identity::Role;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -23,8 +23,17 @@ struct Back {
     back: Option<String>,
 }
 
-/// Only back into the admin page: never a redirect elsewhere.
-fn safe_return(back: Option<&str>) -> String {
+/// Only back into the admin page: never a redirect elsewhere. An absolute address is taken
+/// only on this host (`host`: the request's own).
+fn safe_return(back: Option<&str>, host: Option<&str>) -> String {
+    let back = back.map(|b| {
+        let local = host.and_then(|h| {
+            ["http://", "https://"]
+                .iter()
+                .find_map(|scheme| b.strip_prefix(scheme)?.strip_prefix(h))
+        });
+        local.unwrap_or(b)
+    });
     match back {
         Some(b) if b.starts_with("/admin") && !b.contains("//") && !b.contains('\\') => {
             b.split('#').next().unwrap_or("/admin/").to_owned()
@@ -52,8 +61,12 @@ pub fn routes(auth: DevAuth) -> Router {
         .with_state(auth)
 }
 
-async fn page(Query(back): Query<Back>) -> Response {
-    let back = safe_return(back.back.as_deref());
+fn host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok())
+}
+
+async fn page(headers: HeaderMap, Query(back): Query<Back>) -> Response {
+    let back = safe_return(back.back.as_deref(), host(&headers));
     let roles: String = Role::PEOPLE
         .into_iter()
         .filter(|r| *r != Role::Customer)
@@ -77,7 +90,7 @@ async fn page(Query(back): Query<Back>) -> Response {
     response
 }
 
-async fn sign_in(State(auth): State<DevAuth>, body: String) -> Response {
+async fn sign_in(State(auth): State<DevAuth>, headers: HeaderMap, body: String) -> Response {
     let mut role = None;
     let mut name = String::new();
     let mut back = None;
@@ -102,6 +115,6 @@ async fn sign_in(State(auth): State<DevAuth>, body: String) -> Response {
             .collect::<String>()
     );
     let token = auth.token(&sub, role, Some(&name), HOURS);
-    let back = safe_return(back.as_deref());
+    let back = safe_return(back.as_deref(), host(&headers));
     Redirect::to(&format!("{back}#token={token}")).into_response()
 }
