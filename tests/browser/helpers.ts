@@ -1,6 +1,12 @@
 // What the browser tests share: tokens from the local sign-in, API calls to set the scene, the
 // sign-in through the page itself, and screenshots as artifacts.
-import { APIRequestContext, Page, expect } from '@playwright/test';
+import { APIRequestContext, Page, expect, test } from '@playwright/test';
+
+/** This run's language project (`en`, `zh-CN`): names of what a test makes carry it, so that
+ * the two runs over one table never meet. */
+export function run(): string {
+  return test.info().project.name;
+}
 
 /** A dev token for `role` from the local gateway's sign-in (the fragment of its redirect). */
 export async function token(request: APIRequestContext, role: string, name: string): Promise<string> {
@@ -49,11 +55,12 @@ export async function signIn(page: Page, role: string, name: string, lang: 'en' 
 /** A screenshot of the page as it is, kept as a test artifact. */
 export async function shot(page: Page, name: string) {
   const dir = process.env.ARTIFACTS ?? 'test-results';
-  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+  await page.screenshot({ path: `${dir}/${run()}-${name}.png`, fullPage: true });
 }
 
 /** A refund request filed by customer `customer`: answers its case number. */
-export async function refundRequest(request: APIRequestContext, customer: string, description: string): Promise<string> {
+export async function refundRequest(request: APIRequestContext, who: string, description: string): Promise<string> {
+  const customer = `${who}-${run()}`;
   const bearer = await token(request, 'customer', customer);
   const today = new Date();
   const day = (n: number) => new Date(today.getTime() + n * 86_400_000).toISOString().slice(0, 10);
@@ -84,7 +91,8 @@ export async function technician(request: APIRequestContext, id: string, name: s
 }
 
 /** A repair taken to the workshop as a work order (unbooked): answers its case number. */
-export async function workOrder(request: APIRequestContext, customer: string): Promise<string> {
+export async function workOrder(request: APIRequestContext, who: string): Promise<string> {
+  const customer = `${who}-${run()}`;
   const bearer = await token(request, 'customer', customer);
   const filed = await api(request, bearer, 'POST', '/v1/cases', {
     type: 'repair', description: 'No picture, sound only.',

@@ -12,6 +12,11 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   outputDir: process.env.ARTIFACTS ? `${process.env.ARTIFACTS}/results` : 'test-results',
+  // Every flow in both languages: the page takes its language from the browser's.
+  projects: [
+    { name: 'en', use: { locale: 'en-US' } },
+    { name: 'zh-CN', use: { locale: 'zh-CN' } },
+  ],
   use: {
     baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3000',
     browserName: 'chromium',
