@@ -33,19 +33,7 @@ if ! cmp -s "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.install
   cp "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.installed-lock"
 fi
 
-(cd "$ROOT" && cargo build --quiet -p local-gateway) || die "the local gateway does not build (above)"
-GATEWAY="$ROOT/target/debug/local-gateway"
-WORK=$(mktemp -d)
-GW=""
-trap '{ [ -n "$GW" ] && kill "$GW"; wait; } 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export TABLE_NAME="browser-$$-$RANDOM" DEV_SECRET_FILE="$WORK/dev-secret" STOREFRONTS='[]'
-CURSOR_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
-export CURSOR_KEY
-"$GATEWAY" create-table >/dev/null
-PORT=$(free_port)
-"$GATEWAY" serve --port "$PORT" >"$WORK/gateway.log" 2>&1 &
-GW=$!
-wait_for_port "$PORT" 30 "the local gateway (log: $WORK/gateway.log)"
+start_test_gateway browser
 
 export ARTIFACTS="$ROOT/target/browser-artifacts"
 rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"

@@ -15,22 +15,8 @@
 set -euo pipefail
 source "$(dirname "$0")/../../infra/local/lib.sh"
 
-[ -n "${DYNAMODB_ENDPOINT:-}" ] || die "DYNAMODB_ENDPOINT is not set: run this from make test"
-(cd "$ROOT" && cargo build --quiet -p local-gateway) || die "the local gateway does not build (above)"
-GATEWAY="$ROOT/target/debug/local-gateway"
 command -v schemathesis >/dev/null || die "schemathesis is not installed: make test installs it into .venv"
-
-WORK=$(mktemp -d)
-GW=""
-trap '{ [ -n "$GW" ] && kill "$GW"; wait; } 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export TABLE_NAME="contract-$$-$RANDOM" DEV_SECRET_FILE="$WORK/dev-secret" STOREFRONTS='[]'
-CURSOR_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
-export CURSOR_KEY
-"$GATEWAY" create-table >/dev/null
-PORT=$(free_port)
-"$GATEWAY" serve --port "$PORT" >"$WORK/gateway.log" 2>&1 &
-GW=$!
-wait_for_port "$PORT" 30 "the local gateway (log: $WORK/gateway.log)"
+start_test_gateway contract
 
 SEED="${SCHEMATHESIS_SEED:-$(python3 -c 'import random; print(random.randrange(1, 2**31))')}"
 EXAMPLES="${SCHEMATHESIS_EXAMPLES:-12}"
