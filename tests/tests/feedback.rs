@@ -663,3 +663,38 @@ async fn a_complaint_not_answered_in_time_goes_to_a_manager() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn a_key_customer_reached_after_a_repair_is_called_again_ninety_days_later() {
+    let app = TestApp::spawn().await;
+    app.advance_to(Weekday::Tue, 9).await;
+    app.put_technician("tech-a", "An Na", "city", 8).await;
+    // An annual-contract customer's repair: a key customer.
+    let id = resolved(&app, "li-lei", "SN-9").await;
+    let case = app.case_as_staff(&id).await;
+    assert_eq!(case["work"]["contract"], true, "{case}");
+    assert_eq!(case["callback"]["kind"], "after_service");
+    let (status, called) = json(
+        app.post(
+            &format!("/v1/cases/{id}/callback"),
+            &app.token(Role::Agent, "agent-1"),
+            &json!({"outcome": "reached", "level": "satisfied"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{called}");
+    assert_eq!(called["callback"]["kind"], "key_customer");
+    assert_eq!(called["callback"]["state"], "scheduled");
+    let at: chrono::DateTime<chrono::Utc> = called["callbacks"][0]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let due: chrono::DateTime<chrono::Utc> = called["callback"]["due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(due - at, chrono::Duration::days(90));
+}

@@ -73,18 +73,7 @@ pub async fn link(
     Path(id): Path<String>,
 ) -> Result<Json<SurveyLink>, ApiError> {
     let case = visible_case(&app.store, &principal, &id, Action::SurveyLink).await?;
-    let survey = case.survey.as_ref().ok_or_else(|| {
-        ApiError::Rule(aftersales::domain::RuleError::state(
-            "no-survey",
-            "a survey opens when the case is resolved",
-        ))
-    })?;
-    if survey.answer.is_some() {
-        return Err(ApiError::Rule(aftersales::domain::RuleError::state(
-            "survey-answered",
-            "this survey was answered already",
-        )));
-    }
+    let survey = feedback::open_survey(&case).map_err(ApiError::Rule)?;
     let (policy, _) = app.policy.get(&app.store).await?;
     let token = app
         .store

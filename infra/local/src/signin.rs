@@ -42,19 +42,6 @@ fn safe_return(back: Option<&str>, host: Option<&str>) -> String {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 pub fn routes(auth: DevAuth) -> Router {
     Router::new()
         .route("/_dev/sign-in", get(page).post(sign_in))
@@ -80,7 +67,7 @@ async fn page(headers: HeaderMap, Query(back): Query<Back>) -> Response {
 <label>Role · 角色 <select name=\"role\" data-testid=\"sign-in-role\">{roles}</select></label>\
 <label>Name · 姓名 <input name=\"name\" data-testid=\"sign-in-name\" value=\"Zhao Min\" maxlength=\"60\" required></label>\
 <button type=\"submit\" data-testid=\"sign-in-submit\">Sign in · 登录</button></form></html>",
-        back = escape(&back)
+        back = dispatch::slip::escape(&back)
     );
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     response.headers_mut().insert(

@@ -32,8 +32,7 @@ impl From<(Case, Vec<Event>)> for Decision {
 impl Decision {
     /// Whether the decision resolves the case (then [`Decision::settled`] needs the policy).
     pub fn resolves(&self, before: &Case) -> bool {
-        self.next.status == super::case::CaseStatus::Resolved
-            && before.status != super::case::CaseStatus::Resolved
+        super::feedback::resolves(before, &self.next)
     }
 
     /// The rules every decision follows, whatever made it: a case that becomes resolved opens

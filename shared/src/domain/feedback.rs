@@ -466,12 +466,29 @@ pub struct AnswerSurvey {
     pub comment: Option<String>,
 }
 
+/// Whether a change from `before` to `next` resolves the case.
+pub fn resolves(before: &Case, next: &Case) -> bool {
+    next.status == CaseStatus::Resolved && before.status != CaseStatus::Resolved
+}
+
+/// The case's survey while it can be answered (answered or not yet opened: the rule refusing).
+pub fn open_survey(case: &Case) -> Result<&Survey, RuleError> {
+    let survey = case
+        .survey
+        .as_ref()
+        .ok_or_else(|| RuleError::state("no-survey", "a survey opens when the case is resolved"))?;
+    if survey.answer.is_some() {
+        return Err(RuleError::state(
+            "survey-answered",
+            "this survey was answered already",
+        ));
+    }
+    Ok(survey)
+}
+
 /// Every decision that resolves a case opens its survey (once).
 pub fn opened_on_resolution(before: &Case, next: &mut Case) {
-    if next.status == CaseStatus::Resolved
-        && before.status != CaseStatus::Resolved
-        && next.survey.is_none()
-    {
+    if resolves(before, next) && next.survey.is_none() {
         next.survey = Some(Survey {
             opened_at: next.updated_at,
             answer: None,
@@ -507,13 +524,7 @@ pub fn answer(
         .map(|c| bounded_text("comment", c, 1000))
         .transpose()?
         .filter(|c| !c.is_empty());
-    let survey = case
-        .survey
-        .as_ref()
-        .ok_or_else(|| RuleError::state("no-survey", "a survey opens when the case is resolved"))?;
-    if survey.answer.is_some() {
-        return Err(RuleError::state("survey-answered", "this survey was answered already").into());
-    }
+    let survey = open_survey(case)?;
     let window = Duration::days(i64::from(policy.survey_days));
     if survey
         .opened_at
@@ -653,8 +664,7 @@ fn days(n: u32) -> Duration {
 
 /// A case that becomes resolved schedules its callback (after the policy's days; none if 0).
 pub fn callback_on_resolution(before: &Case, next: &mut Case, policy: &CallbackPolicy) {
-    let resolved = next.status == CaseStatus::Resolved && before.status != CaseStatus::Resolved;
-    if resolved && next.callback.is_none() && policy.after_service_days > 0 {
+    if resolves(before, next) && next.callback.is_none() && policy.after_service_days > 0 {
         next.callback = next
             .updated_at
             .checked_add_signed(days(policy.after_service_days))
