@@ -40,8 +40,19 @@ test('in Chinese every visible label is translated, and case text carrying a scr
     });
     expect(left, `${path}: English left in zh-CN`).toEqual([]);
   }
+  // Evidence whose address and note carry markup: the address is only ever an image's
+  // source (markup in it is refused by the API unless escaped), the note is text.
+  const customer = await token(request, 'customer', `browser-c5-${run()}`);
+  const url = 'https://cdn.example/x.jpg?q=%3Cscript%3Ewindow.pwned=3%3C/script%3E';
+  await api(request, customer, 'POST', `/v1/cases/${id}/evidence`, {
+    evidence: [{ type: 'photo', url, size_bytes: 1200, content_type: 'image/jpeg', note: '<script>window.pwned = 4</script>' }],
+  });
   await page.goto(`/admin/cases/${id}/show`);
   await expect(page.getByText('<script>window.pwned = 1</script>', { exact: false })).toBeVisible();
+  const evidence = page.getByTestId('evidence-0');
+  await expect(evidence).toContainText('<script>window.pwned = 4</script>');
+  await expect(evidence.locator('img')).toHaveAttribute('src', url);
+  await expect(evidence.locator('script')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
 });
 
@@ -145,6 +156,9 @@ test('an admin edits the policy: a value out of range is refused at its field, a
   await days.fill('0');
   await page.getByTestId('policy-save').click();
   await expect(days).toHaveAttribute('aria-invalid', 'true');
+  // The API names the range; the page words it in the user's language.
+  const range = test.info().project.name === 'zh-CN' ? '须在 1 到 90 之间' : 'Must be 1 to 90';
+  await expect(page.getByText(range, { exact: true })).toBeVisible();
   await shot(page, 'policy-invalid');
   // Someone else saves meanwhile: the version this page read is stale.
   const current = await api(request, admin, 'GET', '/v1/policy');

@@ -370,6 +370,16 @@ async fn finding_4_a_policy_that_could_break_the_system_is_refused_field_by_fiel
             "{field}: {body}"
         );
     }
+    // A number out of its range says the range, for a form to word in its own language.
+    let (_, body) = app
+        .change_policy(|p| p["returns"]["decision_hours"] = json!(12))
+        .await;
+    let param = &body["invalid-params"][0];
+    assert_eq!(param["name"], "returns/decision_hours", "{body}");
+    assert_eq!(
+        (param["minimum"].as_i64(), param["maximum"].as_i64()),
+        (Some(24), Some(720))
+    );
     assert_eq!(policy_version(&app).await, 0, "no bad policy was stored");
     // And the defaults still work.
     let alice = app.customer("alice");

@@ -356,10 +356,12 @@ async fn the_staff_queue_filters_by_status_type_and_dates_and_pages_with_a_curso
         .iter()
         .map(|c| c["id"].clone())
         .collect();
+    // Filed one after the other with the same first-answer promise: the earliest filed is
+    // due first.
     assert_eq!(
         ids,
-        [repairs[3].clone(), repairs[2].clone()],
-        "newest first"
+        [repairs[1].clone(), repairs[2].clone()],
+        "earliest deadline first"
     );
     let cursor = page["next_cursor"].as_str().expect("a second page");
     let (status, page2) = json(
@@ -379,7 +381,7 @@ async fn the_staff_queue_filters_by_status_type_and_dates_and_pages_with_a_curso
         .collect();
     assert_eq!(
         ids2,
-        [repairs[1].clone()],
+        [repairs[3].clone()],
         "the cancelled repair and the complaint are filtered out"
     );
     assert!(page2.get("next_cursor").is_none());
@@ -402,6 +404,80 @@ async fn the_staff_queue_filters_by_status_type_and_dates_and_pages_with_a_curso
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
     let (status, body) = json(app.get("/v1/cases?limit=1000", &agent).await).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_open_status_queue_puts_the_earliest_deadline_first_and_filters_by_filing_instant() {
+    let app = TestApp::spawn().await;
+    let alice = app.customer("alice");
+    // Technical support answers within working days, a repair within hours: the repair filed
+    // later is due first.
+    let question = file(
+        &app,
+        &alice,
+        &json!({"type": "technical_support", "description": "How do I pair the remote?"}),
+    )
+    .await;
+    let repair = file(&app, &alice, &repair(10)).await;
+    let due = |case: &Value| {
+        chrono::DateTime::parse_from_rfc3339(case["first_response_due"].as_str().unwrap()).unwrap()
+    };
+    assert!(due(&repair) < due(&question));
+    let agent = app.token(Role::Agent, "agent-1");
+    let listed = |query: String| {
+        let app = &app;
+        let agent = &agent;
+        async move {
+            let (status, page) = json(app.get(&format!("/v1/cases?{query}"), agent).await).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let (question_id, repair_id) = (
+        question["id"].as_str().unwrap().to_owned(),
+        repair["id"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        listed("status=submitted".into()).await,
+        [repair_id.clone(), question_id.clone()]
+    );
+    // Every other listing stays newest first.
+    assert_eq!(
+        listed("limit=10".into()).await,
+        [repair_id.clone(), question_id.clone()]
+    );
+
+    // Filing instants carry sub-second digits: the bounds hold to the instant.
+    let filed = repair["created_at"].as_str().unwrap();
+    let at = |t: &str| t.replace('+', "%2B");
+    assert_eq!(
+        listed(format!("status=submitted&from={}", at(filed))).await,
+        [repair_id.clone()],
+        "from is inclusive"
+    );
+    assert_eq!(
+        listed(format!("status=submitted&to={}", at(filed))).await,
+        [question_id.clone()],
+        "to is exclusive"
+    );
+    let just_after = (chrono::DateTime::parse_from_rfc3339(filed).unwrap()
+        + chrono::Duration::microseconds(1))
+    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    assert!(
+        listed(format!("status=submitted&from={just_after}"))
+            .await
+            .is_empty(),
+        "a microsecond after the last filing leaves nothing"
+    );
+    assert_eq!(
+        listed(format!("status=submitted&type=repair&to={just_after}")).await,
+        [repair_id]
+    );
 }
 
 #[tokio::test]
@@ -494,13 +570,28 @@ async fn evidence_is_added_to_an_open_case_with_one_timeline_event_per_change() 
     );
     assert_eq!(read["version"], landed as u64 + 1);
 
-    let bad = json!({"evidence": [{"type": "photo", "url": "ftp://x/y.jpg", "size_bytes": 10}]});
-    let (status, body) = json(
-        app.post(&format!("/v1/cases/{id}/evidence"), &alice, &bad)
-            .await,
-    )
-    .await;
-    assert_problem(status, &body, StatusCode::BAD_REQUEST);
+    // An address that is not https (or s3), or that carries markup, is refused: what is kept
+    // is only ever an address.
+    for url in [
+        "ftp://x/y.jpg",
+        "javascript:alert(1)",
+        "https://cdn.example/<script>alert(1)</script>.jpg",
+        "https://cdn.example/x.jpg\" onerror=\"alert(1)",
+    ] {
+        let bad = json!({"evidence": [{"type": "photo", "url": url, "size_bytes": 10}]});
+        let (status, body) = json(
+            app.post(&format!("/v1/cases/{id}/evidence"), &alice, &bad)
+                .await,
+        )
+        .await;
+        assert_problem(status, &body, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["invalid-params"][0]["name"], "evidence/0/url",
+            "{body}"
+        );
+    }
+    let (_, read) = json(app.get(&format!("/v1/cases/{id}"), &alice).await).await;
+    assert_eq!(read["version"], landed as u64 + 1, "nothing was written");
 }
 
 #[tokio::test]

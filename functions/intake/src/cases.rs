@@ -368,7 +368,9 @@ pub async fn read(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Staff: only cases in this status.
+    /// Staff: only cases in this status. An open status (`submitted`, `in_progress`,
+    /// `awaiting_customer`) is a queue: earliest deadline first (a return's next deadline, else
+    /// a work order's promise, else the first answer due). Every other listing: newest first.
     #[param(value_type = Option<case::CaseStatus>)]
     status: Option<String>,
     /// Staff: only cases of this type.
@@ -394,7 +396,8 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-/// `GET /v1/cases`: a customer's own cases, or for staff the queue.
+/// `GET /v1/cases`: a customer's own cases, or for staff the queue (by deadline for an open
+/// status).
 pub async fn list(
     State(app): State<AppState>,
     principal: Principal,

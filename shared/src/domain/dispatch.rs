@@ -8,8 +8,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::InvalidField;
 use super::policy::Policy;
+use super::{InvalidField, check_range};
 
 /// Where the customer is, as the merchant's service area is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -110,23 +110,13 @@ impl DispatchPolicy {
             ("manager_after_hours", self.manager_after_hours),
         ];
         for (name, value) in hours {
-            if !(1..=720).contains(&value) {
-                errors.push(InvalidField::new(
-                    format!("{field}/{name}"),
-                    "must be 1 to 720 (hours)",
-                ));
-            }
+            check_range(errors, format!("{field}/{name}"), value, (1, 720), "hours");
         }
         for (name, value) in [
             ("workshop_working_days", self.workshop_working_days),
             ("spare_parts_days", self.spare_parts_days),
         ] {
-            if !(1..=30).contains(&value) {
-                errors.push(InvalidField::new(
-                    format!("{field}/{name}"),
-                    "must be 1 to 30 (days)",
-                ));
-            }
+            check_range(errors, format!("{field}/{name}"), value, (1, 30), "days");
         }
         if ![10, 15, 20, 30, 60].contains(&self.slot_minutes) {
             errors.push(InvalidField::new(
@@ -134,18 +124,20 @@ impl DispatchPolicy {
                 "must be 10, 15, 20, 30 or 60 (minutes)",
             ));
         }
-        if !(1..=730).contains(&self.repeat_window_days) {
-            errors.push(InvalidField::new(
-                format!("{field}/repeat_window_days"),
-                "must be 1 to 730 (days)",
-            ));
-        }
-        if !(1..=20).contains(&self.confirmation_attempts) {
-            errors.push(InvalidField::new(
-                format!("{field}/confirmation_attempts"),
-                "must be 1 to 20",
-            ));
-        }
+        check_range(
+            errors,
+            format!("{field}/repeat_window_days"),
+            self.repeat_window_days,
+            (1, 730),
+            "days",
+        );
+        check_range(
+            errors,
+            format!("{field}/confirmation_attempts"),
+            self.confirmation_attempts,
+            (1, 20),
+            "",
+        );
         let h = self.contract_on_site_hours;
         if !(h.city <= h.suburbs && h.suburbs <= h.remote) {
             errors.push(InvalidField::new(

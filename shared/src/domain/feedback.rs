@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::case::{Case, CaseStatus, Change, Event};
 use super::identity::{Actor, Role};
 use super::values::bounded_text;
-use super::{InvalidField, Refusal, RuleError};
+use super::{InvalidField, Refusal, RuleError, check_range};
 
 /// 很满意 / 满意 / 一般 / 不满意.
 #[derive(
@@ -423,18 +423,20 @@ impl Default for FeedbackPolicy {
 
 impl FeedbackPolicy {
     pub fn validate(&self, field: &str, errors: &mut Vec<InvalidField>) {
-        if !(1..=90).contains(&self.survey_days) {
-            errors.push(InvalidField::new(
-                format!("{field}/survey_days"),
-                "must be 1 to 90 (days)",
-            ));
-        }
-        if !(1..=720).contains(&self.complaint_answer_hours) {
-            errors.push(InvalidField::new(
-                format!("{field}/complaint_answer_hours"),
-                "must be 1 to 720 (hours)",
-            ));
-        }
+        check_range(
+            errors,
+            format!("{field}/survey_days"),
+            self.survey_days,
+            (1, 90),
+            "days",
+        );
+        check_range(
+            errors,
+            format!("{field}/complaint_answer_hours"),
+            self.complaint_answer_hours,
+            (1, 720),
+            "hours",
+        );
         for (name, days) in [
             ("after_service_days", self.callbacks.after_service_days),
             (
@@ -442,12 +444,13 @@ impl FeedbackPolicy {
                 self.callbacks.key_customer_every_days,
             ),
         ] {
-            if days > 366 {
-                errors.push(InvalidField::new(
-                    format!("{field}/callbacks/{name}"),
-                    "must be 0 to 366 (days)",
-                ));
-            }
+            check_range(
+                errors,
+                format!("{field}/callbacks/{name}"),
+                days,
+                (0, 366),
+                "days",
+            );
         }
         self.tags.validate(&format!("{field}/tags"), errors);
     }

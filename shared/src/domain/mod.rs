@@ -96,6 +96,9 @@ impl From<InvalidField> for Refusal {
 pub struct InvalidField {
     pub field: String,
     pub reason: String,
+    /// For a number out of its range, the range (inclusive): a client words it in its own
+    /// language rather than showing `reason`.
+    pub range: Option<(i64, i64)>,
 }
 
 impl InvalidField {
@@ -103,6 +106,33 @@ impl InvalidField {
         Self {
             field: field.into(),
             reason: reason.into(),
+            range: None,
         }
+    }
+
+    /// `field` must be `min` to `max` (`unit`, when not empty, says in what).
+    pub fn out_of_range(field: impl Into<String>, min: i64, max: i64, unit: &str) -> Self {
+        let reason = if unit.is_empty() {
+            format!("must be {min} to {max}")
+        } else {
+            format!("must be {min} to {max} ({unit})")
+        };
+        Self {
+            range: Some((min, max)),
+            ..Self::new(field, reason)
+        }
+    }
+}
+
+/// Adds to `errors` that `field` is out of its range, unless `value` is `min` to `max`.
+pub fn check_range(
+    errors: &mut Vec<InvalidField>,
+    field: impl Into<String>,
+    value: impl Into<i64>,
+    (min, max): (i64, i64),
+    unit: &str,
+) {
+    if !(min..=max).contains(&value.into()) {
+        errors.push(InvalidField::out_of_range(field, min, max, unit));
     }
 }

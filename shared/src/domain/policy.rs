@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{FixedOffset, Offset, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::InvalidField;
+use super::{InvalidField, check_range};
 
 /// Warranty periods of one product category (DOMAIN §3), in days from the base date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -143,61 +143,53 @@ impl Policy {
     /// date a rule derives from it stays within chrono's range. Field names are JSON pointers.
     pub fn validate(&self) -> Result<(), Vec<InvalidField>> {
         let mut errors = Vec::new();
-        let mut range = |name: &str, value: i64, min: i64, max: i64, meaning: &str| {
-            if !(min..=max).contains(&value) {
-                errors.push(InvalidField::new(
-                    name,
-                    format!("must be {min} to {max} ({meaning})"),
-                ));
-            }
-        };
-        range(
+        check_range(
+            &mut errors,
             "utc_offset_minutes",
-            i64::from(self.utc_offset_minutes),
-            -14 * 60,
-            14 * 60,
+            self.utc_offset_minutes,
+            (-14 * 60, 14 * 60),
             "minutes east of UTC",
         );
-        range(
+        check_range(
+            &mut errors,
             "no_reason_return_days",
-            i64::from(self.no_reason_return_days),
-            0,
-            365,
+            self.no_reason_return_days,
+            (0, 365),
             "days",
         );
-        range(
+        check_range(
+            &mut errors,
             "factory_date_grace_months",
-            i64::from(self.factory_date_grace_months),
-            0,
-            24,
+            self.factory_date_grace_months,
+            (0, 24),
             "months",
         );
-        range(
+        check_range(
+            &mut errors,
             "first_response_hours",
-            i64::from(self.first_response_hours),
-            1,
-            720,
+            self.first_response_hours,
+            (1, 720),
             "hours",
         );
-        range(
+        check_range(
+            &mut errors,
             "technical_support_review_working_days",
-            i64::from(self.technical_support_review_working_days),
-            0,
-            30,
+            self.technical_support_review_working_days,
+            (0, 30),
             "working days",
         );
-        range(
+        check_range(
+            &mut errors,
             "idempotency_ttl_hours",
-            i64::from(self.idempotency_ttl_hours),
-            1,
-            720,
+            self.idempotency_ttl_hours,
+            (1, 720),
             "hours",
         );
-        range(
+        check_range(
+            &mut errors,
             "max_open_cases_per_order_line",
-            i64::from(self.max_open_cases_per_order_line),
-            1,
-            100,
+            self.max_open_cases_per_order_line,
+            (1, 100),
             "cases",
         );
         check_category("default_category", &self.default_category, &mut errors);

@@ -67,7 +67,15 @@ pub(crate) struct Problem<'a> {
 #[derive(Serialize, utoipa::ToSchema)]
 struct InvalidParam<'a> {
     name: &'a str,
+    /// For people, in English.
     reason: &'a str,
+    /// For a number out of its range: the least value allowed, to word the reason in the
+    /// client's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    minimum: Option<i64>,
+    /// For a number out of its range: the greatest value allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    maximum: Option<i64>,
 }
 
 impl ApiError {
@@ -154,6 +162,8 @@ impl IntoResponse for ApiError {
                 .map(|f| InvalidParam {
                     name: &f.field,
                     reason: &f.reason,
+                    minimum: f.range.map(|r| r.0),
+                    maximum: f.range.map(|r| r.1),
                 })
                 .collect(),
             _ => Vec::new(),

@@ -105,6 +105,14 @@ impl CaseItem {
             .flatten()
             .min();
         let created = CaseKeys::created_sk(case.created_at, &case.id);
+        let summary = case.summary();
+        // An open status is a queue, worked earliest deadline first; the others are records,
+        // read newest first.
+        let in_status = if case.status.open() {
+            CaseKeys::created_sk(summary.due_at(), &case.id)
+        } else {
+            created.clone()
+        };
         let on_board = work.filter(|w| !w.complete() && case.status.open());
         let promise = on_board.map(|w| CaseKeys::created_sk(w.due, &case.id));
         let technician = on_board.and_then(|w| w.booking.as_ref());
@@ -115,7 +123,7 @@ impl CaseItem {
             GSI1PK: CaseKeys::customer_pk(case.customer_id.as_str()),
             GSI1SK: CaseKeys::customer_sk(case.created_at, &case.id),
             GSI2PK: CaseKeys::status_pk(case.status, &case.id),
-            GSI2SK: created.clone(),
+            GSI2SK: in_status,
             GSI3PK: CaseKeys::all_pk(&case.id),
             GSI3SK: created,
             GSI4PK: case.customer_email.as_deref().map(CaseKeys::email_pk),
@@ -138,7 +146,7 @@ impl CaseItem {
             version: case.version,
             status: case.status,
             case_type: case.case_type,
-            summary: case.summary(),
+            summary,
             case: Case {
                 // Its sentences follow from its fields: rebuilt when read, not stored.
                 entitlement: case.entitlement.as_ref().map(Entitlement::without_reasons),
@@ -536,7 +544,8 @@ impl Store {
         Ok(case.map(|c| (c, events)))
     }
 
-    /// A page of case summaries, newest first.
+    /// A page of case summaries: an open status's queue earliest deadline first, any other
+    /// listing newest first.
     pub async fn list_cases(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
         let (index, partitions, prefix, status_filter) = match (&query.scope, query.status) {
             (Scope::Customer(c), status) => (
@@ -554,6 +563,9 @@ impl Store {
             (Scope::Everyone, Some(s)) => (Index::Status, CaseKeys::status_shards(s), "", None),
             (Scope::Everyone, None) => (Index::AllCases, CaseKeys::all_shards(), "", None),
         };
+        // An open status's index is keyed by deadline (see `CaseItem::of`): the filing dates
+        // become a filter there, and a range of the key everywhere else.
+        let queue = index == Index::Status && query.status.is_some_and(CaseStatus::open);
         let mut filters = Vec::new();
         let mut names = Vec::new();
         let mut values = Vec::new();
@@ -561,9 +573,12 @@ impl Store {
             filters.push("case_type = :t");
             values.push((":t", t.as_str().to_owned()));
         }
+        let dated = queue && (query.from.is_some() || query.to.is_some());
+        if query.handler.is_some() || dated {
+            names.push(("#sum", "summary"));
+        }
         if let Some(h) = query.handler {
             filters.push("#sum.#handler = :h");
-            names.push(("#sum", "summary"));
             names.push(("#handler", "handler"));
             values.push((":h", h.as_str().to_owned()));
         }
@@ -573,26 +588,51 @@ impl Store {
             names.push(("#st", "status"));
             values.push((":st", s.as_str().to_owned()));
         }
-        // Sort keys hold timestamps after the prefix: `0` sorts before every one of them, and
-        // DynamoDB refuses an empty string as a key value.
-        let low = format!(
-            "{prefix}{}",
-            query.from.map(sortable).unwrap_or_else(|| "0".to_owned())
-        );
-        // `~` sorts after every character used in these keys.
-        let high = format!(
-            "{prefix}{}",
-            query.to.map(sortable).unwrap_or_else(|| "~".to_owned())
-        );
+        let range = if queue {
+            // Stored filing instants carry 0 to 9 decimals, so strings compare right only to
+            // the second: the filter keeps whole seconds around the bounds, `keep` is exact.
+            if let Some(from) = query.from {
+                filters.push("#sum.#filed >= :from");
+                values.push((":from", to_the_second(from)));
+            }
+            if let Some(to) = query.to {
+                filters.push("#sum.#filed < :to");
+                values.push((":to", to_the_second(to + chrono::Duration::seconds(1))));
+            }
+            if dated {
+                names.push(("#filed", "created_at"));
+            }
+            SortRange::All
+        } else {
+            // Sort keys hold timestamps after the prefix: `0` sorts before every one of them,
+            // and DynamoDB refuses an empty string as a key value.
+            let low = format!(
+                "{prefix}{}",
+                query.from.map(sortable).unwrap_or_else(|| "0".to_owned())
+            );
+            // `~` sorts after every character used in these keys.
+            let high = format!(
+                "{prefix}{}",
+                query.to.map(sortable).unwrap_or_else(|| "~".to_owned())
+            );
+            SortRange::Between(low, high)
+        };
+        let (from, to) = (query.from, query.to);
+        let filed_within = move |item: &Item| {
+            is_case(item)
+                && (!queue
+                    || filed_at(item)
+                        .is_some_and(|t| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t < e)))
+        };
         let page = self
             .index_page::<IndexedCase>(&IndexQuery {
                 index,
                 partitions,
-                range: SortRange::Between(low, high),
-                newest_first: true,
+                range,
+                newest_first: !queue,
                 filter: (!filters.is_empty()).then(|| (filters.join(" AND "), names, values)),
                 // The e-mail index also holds orders: only cases are listed here.
-                keep: is_case,
+                keep: &filed_within,
                 limit: query.limit,
                 viewer: &query.viewer,
                 cursor: query.cursor.as_deref(),
@@ -600,6 +640,20 @@ impl Store {
             .await?;
         Ok(page.map(|c| c.summary))
     }
+}
+
+/// `at` cut to its second, as the start of every stored instant in that second.
+fn to_the_second(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// When a listed case was filed, from its summary.
+fn filed_at(item: &Item) -> Option<DateTime<Utc>> {
+    let summary = item.get("summary")?.as_m().ok()?;
+    let at = summary.get("created_at")?.as_s().ok()?;
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn is_case(item: &Item) -> bool {
@@ -725,7 +779,7 @@ impl Store {
             range: SortRange::Between("0".to_owned(), format!("{}~", sortable(now))),
             newest_first: false,
             filter: None,
-            keep: every_item,
+            keep: &every_item,
             limit,
             viewer: "timers",
             cursor: None,
@@ -783,7 +837,7 @@ impl Store {
                 range,
                 newest_first: false,
                 filter: None,
-                keep: every_item,
+                keep: &every_item,
                 limit: paging.limit,
                 viewer: paging.viewer,
                 cursor: paging.cursor,

@@ -395,7 +395,7 @@ impl Store {
                 range,
                 newest_first: false,
                 filter,
-                keep: every_item,
+                keep: &every_item,
                 limit: listing.paging.limit,
                 viewer: listing.paging.viewer,
                 cursor: listing.paging.cursor,

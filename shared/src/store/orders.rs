@@ -618,7 +618,7 @@ impl Store {
                 range: SortRange::Prefix(OrderKeys::CUSTOMER_SK_PREFIX.to_owned()),
                 newest_first: true,
                 filter: None,
-                keep: |_| true,
+                keep: &|_| true,
                 limit: paging.limit,
                 viewer: paging.viewer,
                 cursor: paging.cursor,

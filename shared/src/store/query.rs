@@ -46,7 +46,7 @@ pub(super) struct IndexQuery<'a> {
     pub filter: Option<Filter<'a>>,
     /// Items the query returns that the listing does not show (the e-mail index holds cases
     /// and orders alike).
-    pub keep: fn(&Item) -> bool,
+    pub keep: &'a (dyn Fn(&Item) -> bool + Sync),
     pub limit: usize,
     /// Who lists: the cursor is sealed for them and this query alone.
     pub viewer: &'a str,

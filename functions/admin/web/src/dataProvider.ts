@@ -22,13 +22,9 @@ export type Stage = Schemas['Stage'];
 type Page = { items: CaseSummary[]; next_cursor?: string };
 
 /** The deadline a queue sorts on: the return's next deadline, the work order's promise,
- * else the first answer due. */
+ * else the first answer due (the API's `CaseSummary::due_at`, which orders the queues). */
 export function deadlineOf(c: CaseSummary): string {
     return c.deadline?.due ?? c.work?.due ?? c.first_response_due;
-}
-
-export function byDeadline(a: CaseSummary, b: CaseSummary): number {
-    return Date.parse(deadlineOf(a)) - Date.parse(deadlineOf(b));
 }
 
 // Key (resource, filter, page size) → cursors[page] starts that page (page 1: none).
@@ -76,6 +72,16 @@ const STAGES: readonly Stage[] = [
     'cancelled',
 ];
 
+/** A day picked in the browser (`YYYY-MM-DD`) as the instant its local midnight starts, or
+ * with `after` the next day's: the API's bounds are instants, `to` exclusive. */
+export function dayStart(v: unknown, after = false): string | undefined {
+    const day = str(v);
+    if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+    const [y, m, d] = day.split('-').map(Number);
+    const start = new Date(y, m - 1, d + (after ? 1 : 0));
+    return Number.isNaN(start.getTime()) ? undefined : start.toISOString();
+}
+
 function oneOf<T extends string>(all: readonly T[], v: unknown): T | undefined {
     return all.find(x => x === v);
 }
@@ -95,6 +101,8 @@ async function fetchPage(
                             status: oneOf(CASE_STATUSES, filter.status),
                             type: oneOf(CASE_TYPES, filter.type),
                             customer_id: str(filter.customer_id),
+                            from: dayStart(filter.from),
+                            to: dayStart(filter.to, true),
                             limit,
                             cursor,
                         },
@@ -149,11 +157,10 @@ async function getList(resource: string, params: GetListParams): Promise<GetList
         result = await fetchPage(resource, filter, limit, result.next_cursor);
     }
     if (result.next_cursor) known[page + 1] = result.next_cursor;
-    // Earliest deadline first (the return queues come so; the case queue is sorted here,
-    // within the page).
-    const data = [...result.items].sort(byDeadline);
+    // In the API's order: a queue (an open status, a stage, the work orders) earliest
+    // deadline first, any other listing newest first.
     return {
-        data,
+        data: result.items,
         pageInfo: { hasNextPage: Boolean(result.next_cursor), hasPreviousPage: page > 1 },
     };
 }

@@ -505,6 +505,17 @@ pub struct CaseSummary {
     pub version: u64,
 }
 
+impl CaseSummary {
+    /// The deadline the case's queue sorts on: the return's next deadline, else the work
+    /// order's promise, else the first answer due. The admin page shows the same instant.
+    pub fn due_at(&self) -> DateTime<Utc> {
+        self.deadline
+            .map(|d| d.due)
+            .or(self.work.as_ref().map(|w| w.due))
+            .unwrap_or(self.first_response_due)
+    }
+}
+
 pub const SUMMARY_TITLE_CHARS: usize = 80;
 
 /// The policy's default offset (China Standard Time), for cases recorded before the field.

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::InvalidField;
 use crate::domain::identity::Role;
 use crate::domain::values::Amount;
+use crate::domain::{InvalidField, check_range};
 
 /// The merchant's numbers for returns (DOMAIN §4), all changeable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -118,12 +118,8 @@ impl ReturnPolicy {
     /// can never make a later request fail. Field names are JSON pointers under `prefix`.
     pub fn validate(&self, prefix: &str, errors: &mut Vec<InvalidField>) {
         let mut range = |name: &str, value: u32, min: u32, max: u32, meaning: &str| {
-            if !(min..=max).contains(&value) {
-                errors.push(InvalidField::new(
-                    format!("{prefix}/{name}"),
-                    format!("must be {min} to {max} ({meaning})"),
-                ));
-            }
+            let bounds = (i64::from(min), i64::from(max));
+            check_range(errors, format!("{prefix}/{name}"), value, bounds, meaning);
         };
         // DOMAIN §4.1: the window may be shortened, never below 24 hours.
         range("decision_hours", self.decision_hours, 24, 720, "hours");

@@ -703,6 +703,7 @@ const app = {
         reload: 'Reload',
         invalid: 'The policy was refused: see each field.',
         other_errors: 'Other fields refused',
+        out_of_range: 'Must be %{min} to %{max}',
         sections: {
             general: 'General',
             returns: 'Returns',
@@ -757,6 +758,8 @@ const en = {
                 deadline: 'Deadline',
                 time_left: 'Time left',
                 customer_id: 'Customer id',
+                from: 'Filed on or after',
+                to: 'Filed on or before',
                 limit: 'Rows',
             },
         },

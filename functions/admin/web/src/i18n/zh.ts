@@ -241,6 +241,8 @@ const zh: Catalogue = {
                 deadline: '截止时间',
                 time_left: '剩余时间',
                 customer_id: '客户编号',
+                from: '受理日期起',
+                to: '受理日期止',
                 limit: '行数',
             },
         },
@@ -972,6 +974,7 @@ const zh: Catalogue = {
             reload: '刷新',
             invalid: '政策未通过校验: 请查看各字段.',
             other_errors: '其他被拒绝的字段',
+            out_of_range: '须在 %{min} 到 %{max} 之间',
             sections: {
                 general: '通用',
                 returns: '退货',

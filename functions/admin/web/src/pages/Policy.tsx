@@ -191,6 +191,12 @@ function Editor({ view, onStale }: { view: Schemas['PolicyView']; onStale: () =>
     const notifyProblem = useNotifyProblem();
     const queryClient = useQueryClient();
     const [others, setOthers] = useState<InvalidParam[]>([]);
+    // A range the API names is worded here, in the user's language; any other reason is the
+    // API's (English) sentence.
+    const reasonOf = (p: InvalidParam) =>
+        p.minimum != null && p.maximum != null
+            ? translate('app.policy.out_of_range', { min: p.minimum, max: p.maximum })
+            : p.reason;
 
     const defaults: Record<string, unknown> = {};
     for (const field of FIELDS) withPath(defaults, field.name, field.get(view.policy) ?? null);
@@ -218,7 +224,7 @@ function Editor({ view, onStale }: { view: Schemas['PolicyView']; onStale: () =>
                 const rest: InvalidParam[] = [];
                 for (const p of e.problem['invalid-params']) {
                     const name = fieldOf(p);
-                    if (names.has(name)) errors[name] = p.reason;
+                    if (names.has(name)) errors[name] = reasonOf(p);
                     else rest.push(p);
                 }
                 setOthers(rest);
@@ -260,7 +266,7 @@ function Editor({ view, onStale }: { view: Schemas['PolicyView']; onStale: () =>
                         <Box component="ul" sx={{ m: 0 }}>
                             {others.map((p, i) => (
                                 <li key={i}>
-                                    <code>{p.name}</code>: {p.reason}
+                                    <code>{p.name}</code>: {reasonOf(p)}
                                 </li>
                             ))}
                         </Box>

@@ -1,5 +1,6 @@
 // The queues: the case queue (GET /v1/cases), the return queues by stage (GET /v1/returns)
-// and the work orders (GET /v1/work-orders), earliest deadline first, cursor-paged.
+// and the work orders (GET /v1/work-orders), earliest deadline first (the case queue for an
+// open status: it opens on `submitted`; other statuses list newest first), cursor-paged.
 import type { ReactElement } from 'react';
 import { Box, Button, MenuItem, TextField as MuiTextField, Toolbar, Typography } from '@mui/material';
 import FirstPageIcon from '@mui/icons-material/FirstPage';
@@ -8,6 +9,7 @@ import NavigateNextIcon from '@mui/icons-material/NavigateNext';
 import {
     BooleanInput,
     Datagrid,
+    DateInput,
     DatagridBody,
     DatagridRow,
     FunctionField,
@@ -188,12 +190,15 @@ const caseFilters = [
     <SelectInput key="status" source="status" choices={choices('status', STATUSES)} alwaysOn />,
     <SelectInput key="type" source="type" choices={choices('type', TYPES)} alwaysOn />,
     <TextInput key="customer_id" source="customer_id" />,
+    <DateInput key="from" source="from" />,
+    <DateInput key="to" source="to" />,
 ];
 
 export const CaseList = () => (
     <List
         title="app.menu.cases"
         filters={caseFilters}
+        filterDefaultValues={{ status: 'submitted' }}
         pagination={<CursorPagination />}
         perPage={25}
         sort={{ field: 'deadline', order: 'ASC' }}
