@@ -157,6 +157,18 @@ impl TestApp {
             .await
             .expect("POST")
     }
+
+    /// The ids of a listing's first page, in the order given (the listing must answer 200).
+    pub async fn listed_ids(&self, path: &str, token: &str) -> Vec<String> {
+        let (status, page) = json(self.get(path, token).await).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        page["items"]
+            .as_array()
+            .expect("a page of items")
+            .iter()
+            .map(|c| c["id"].as_str().expect("an id").to_owned())
+            .collect()
+    }
 }
 
 static ORDERS: AtomicU32 = AtomicU32::new(0);

@@ -425,18 +425,8 @@ async fn an_open_status_queue_puts_the_earliest_deadline_first_and_filters_by_fi
     assert!(due(&repair) < due(&question));
     let agent = app.token(Role::Agent, "agent-1");
     let listed = |query: String| {
-        let app = &app;
-        let agent = &agent;
-        async move {
-            let (status, page) = json(app.get(&format!("/v1/cases?{query}"), agent).await).await;
-            assert_eq!(status, StatusCode::OK, "{page}");
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
-        }
+        let (app, agent) = (&app, &agent);
+        async move { app.listed_ids(&format!("/v1/cases?{query}"), agent).await }
     };
     let (question_id, repair_id) = (
         question["id"].as_str().unwrap().to_owned(),
