@@ -8,7 +8,7 @@ VENV="$ROOT/.venv"
 # cargo-lambda runs the Lambda binaries; cfn-lint and the SAM CLI check the template; moto
 # stands in for Cognito in the identity trigger's check; schemathesis generates requests from
 # the published contract.
-PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "moto[server,cognitoidp]==5.2.5" "schemathesis==4.32.5")
+PY_TOOLS=("cargo-lambda==1.9.2" "cfn-lint==1.58.0" "aws-sam-cli==1.170.0" "moto[server,cognitoidp]==5.2.5" "schemathesis==4.32.5" "standardwebhooks==1.1.0")
 
 die() { echo "error: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }

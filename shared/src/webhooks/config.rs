@@ -110,6 +110,14 @@ impl Storefronts {
             if s.secrets.is_empty() {
                 return Err(format!("storefront '{}' has no secret", s.id));
             }
+            // Standard Webhooks secrets are read as the reference libraries read them: a
+            // secret they would refuse (or read otherwise) is refused here, before any delivery.
+            if s.kind == StorefrontKind::Generic {
+                for (n, secret) in s.secrets.iter().enumerate() {
+                    super::verify::standard_key(&secret.value)
+                        .map_err(|why| format!("storefront '{}': secret {} {why}", s.id, n + 1))?;
+                }
+            }
             if s.kind != StorefrontKind::Generic && s.source.is_none() {
                 return Err(format!(
                     "storefront '{}' needs its source (shop domain or site address)",
@@ -167,7 +175,7 @@ mod tests {
         let s = Storefronts::parse(
             r#"[{"id": "main", "kind": "shopify", "source": "jsmith.myshopify.com",
                  "secrets": ["new", {"value": "old", "not_after": "2026-12-01T00:00:00Z"}]},
-                {"id": "erp", "kind": "generic", "secrets": ["whsec_abc"]}]"#,
+                {"id": "erp", "kind": "generic", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}]"#,
         )
         .unwrap();
         let shop = s
@@ -189,6 +197,36 @@ mod tests {
         );
         assert!(
             Storefronts::parse(r#"[{"id": "a#b", "kind": "generic", "secrets": ["x"]}]"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_standard_webhooks_secret_that_is_not_base64_is_refused_with_the_reason() {
+        let err = Storefronts::parse(
+            r#"[{"id": "erp", "kind": "generic", "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!"]}]"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("'erp'") && err.contains("secret 2") && err.contains("base64"),
+            "{err}"
+        );
+        // Without the prefix, the same base64 is the same key, as the reference libraries read it.
+        assert!(
+            Storefronts::parse(
+                r#"[{"id": "erp", "kind": "generic", "secrets": ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}]"#
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            crate::webhooks::verify::standard_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            crate::webhooks::verify::standard_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        );
+        // Shopify's and WooCommerce's secrets are plain strings: not read as base64.
+        assert!(
+            Storefronts::parse(
+                r#"[{"id": "woo", "kind": "woocommerce", "source": "https://shop.example", "secrets": ["a plain secret!"]}]"#
+            )
+            .is_ok()
         );
     }
 }

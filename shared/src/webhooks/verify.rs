@@ -47,6 +47,25 @@ pub enum StandardCheck {
     StaleTimestamp,
 }
 
+/// A Standard Webhooks secret's key: base64 after an optional `whsec_` prefix, as the
+/// reference libraries read it (a secret that is not base64 is an error, never raw bytes).
+pub fn standard_key(secret: &str) -> Result<Vec<u8>, String> {
+    // Padded or not, as the reference libraries take it.
+    const KEY: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+    match KEY.decode(b64) {
+        Ok(key) if !key.is_empty() => Ok(key),
+        Ok(_) => Err("is empty".to_owned()),
+        Err(e) => Err(format!(
+            "is not base64 ({e}); a Standard Webhooks secret is base64, optionally after 'whsec_'"
+        )),
+    }
+}
+
 /// Standard Webhooks: `webhook-signature` is a space-separated list of `v1,<base64>`, each an
 /// HMAC-SHA256 of `id.timestamp.body` keyed with the secret (`whsec_` + base64 key). Any one
 /// valid signature from any live secret passes; an empty or truncated signature never does.
@@ -75,12 +94,9 @@ pub fn standard_webhook(
         return StandardCheck::BadSignature;
     }
     let valid = storefront.live_secrets(now).any(|secret| {
-        let key = match secret.strip_prefix("whsec_") {
-            Some(b64) => match STANDARD.decode(b64) {
-                Ok(k) => k,
-                Err(_) => return false,
-            },
-            None => secret.as_bytes().to_vec(),
+        // Refused when the configuration is loaded; never a key here.
+        let Ok(key) = standard_key(secret) else {
+            return false;
         };
         candidates.iter().any(|sig| {
             mac(
@@ -108,11 +124,9 @@ pub mod sign {
         Some(STANDARD.encode(m.finalize().into_bytes()))
     }
 
+    /// `None` for a secret that is not a Standard Webhooks secret (see [`standard_key`]).
     pub fn standard(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-        let key = secret
-            .strip_prefix("whsec_")
-            .and_then(|b| STANDARD.decode(b).ok())
-            .unwrap_or_else(|| secret.as_bytes().to_vec());
+        let key = standard_key(secret).ok()?;
         let ts = timestamp.to_string();
         let m = mac(&key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body])?;
         Some(format!("v1,{}", STANDARD.encode(m.finalize().into_bytes())))
