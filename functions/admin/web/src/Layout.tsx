@@ -1,6 +1,6 @@
 // The frame: the app bar (who is signed in, in which role; the language switcher) and the
 // menu of what the role may use.
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, type ComponentType, type ReactNode } from 'react';
 import { Box, Typography } from '@mui/material';
 import InboxIcon from '@mui/icons-material/Inbox';
 import AssignmentReturnIcon from '@mui/icons-material/AssignmentReturn';
@@ -20,6 +20,7 @@ import {
     useLocaleState,
     useTranslate,
 } from 'react-admin';
+import type { OperationId } from './api/roles';
 import { currentIdentity, type Role } from './auth';
 import { can } from './permissions';
 
@@ -87,59 +88,24 @@ const AppAppBar = () => (
     </AppBar>
 );
 
+// In the menu's order; each shown to the roles its operation admits.
+const MENU: { to: string; label: string; icon: ComponentType; testId: string; op: OperationId }[] = [
+    { to: '/cases', label: 'app.menu.cases', icon: InboxIcon, testId: 'menu-cases', op: 'listCases' },
+    { to: '/returns', label: 'app.menu.returns', icon: AssignmentReturnIcon, testId: 'menu-returns', op: 'returnQueue' },
+    { to: '/work-orders', label: 'app.menu.work_orders', icon: BuildIcon, testId: 'menu-work-orders', op: 'listWorkOrders' },
+    { to: '/dispatch', label: 'app.menu.dispatch', icon: EventNoteIcon, testId: 'menu-dispatch', op: 'daySheet' },
+    { to: '/reports', label: 'app.menu.reports', icon: BarChartIcon, testId: 'menu-reports', op: 'reports' },
+    { to: '/policy', label: 'app.menu.policy', icon: PolicyIcon, testId: 'menu-policy', op: 'readPolicy' },
+];
+
 const AppMenu = () => {
     const role = useRole();
     return (
         <Menu>
             <Menu.DashboardItem primaryText="app.menu.home" data-testid="menu-home" />
-            {can(role, 'listCases') && (
-                <Menu.Item
-                    to="/cases"
-                    primaryText="app.menu.cases"
-                    leftIcon={<InboxIcon />}
-                    data-testid="menu-cases"
-                />
-            )}
-            {can(role, 'returnQueue') && (
-                <Menu.Item
-                    to="/returns"
-                    primaryText="app.menu.returns"
-                    leftIcon={<AssignmentReturnIcon />}
-                    data-testid="menu-returns"
-                />
-            )}
-            {can(role, 'listWorkOrders') && (
-                <Menu.Item
-                    to="/work-orders"
-                    primaryText="app.menu.work_orders"
-                    leftIcon={<BuildIcon />}
-                    data-testid="menu-work-orders"
-                />
-            )}
-            {can(role, 'daySheet') && (
-                <Menu.Item
-                    to="/dispatch"
-                    primaryText="app.menu.dispatch"
-                    leftIcon={<EventNoteIcon />}
-                    data-testid="menu-dispatch"
-                />
-            )}
-            {can(role, 'reports') && (
-                <Menu.Item
-                    to="/reports"
-                    primaryText="app.menu.reports"
-                    leftIcon={<BarChartIcon />}
-                    data-testid="menu-reports"
-                />
-            )}
-            {can(role, 'readPolicy') && (
-                <Menu.Item
-                    to="/policy"
-                    primaryText="app.menu.policy"
-                    leftIcon={<PolicyIcon />}
-                    data-testid="menu-policy"
-                />
-            )}
+            {MENU.filter(m => can(role, m.op)).map(({ to, label, icon: Icon, testId }) => (
+                <Menu.Item key={to} to={to} primaryText={label} leftIcon={<Icon />} data-testid={testId} />
+            ))}
         </Menu>
     );
 };

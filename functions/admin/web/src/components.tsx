@@ -1,7 +1,7 @@
-// Small pieces the pages share: the time left to a deadline, a section, the message of a
-// failure in the user's language.
+// Small pieces the pages share: the time left to a deadline, a section, a day's input, the
+// message of a failure in the user's language.
 import { useEffect, useState, type ReactNode } from 'react';
-import { Alert, Box, Card, CardContent, Typography } from '@mui/material';
+import { Alert, Box, Card, CardContent, TextField, Typography } from '@mui/material';
 import { useNotify, useTranslate } from 'react-admin';
 import { isApiError, problemMessageKey } from './api/client';
 import { useFormats } from './i18n';
@@ -64,6 +64,41 @@ export function Section({
                 {children}
             </CardContent>
         </Card>
+    );
+}
+
+/** A day in the browser's time zone, `YYYY-MM-DD` as a date input holds it. */
+export function localDay(d = new Date()): string {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** A date input (`YYYY-MM-DD`), bounded by `min` and `max` where given. */
+export function DayField({
+    label,
+    value,
+    onChange,
+    testId,
+    min,
+    max,
+}: {
+    label: string;
+    value: string;
+    onChange: (day: string) => void;
+    testId: string;
+    min?: string;
+    max?: string;
+}) {
+    return (
+        <TextField
+            type="date"
+            size="small"
+            fullWidth={false}
+            label={label}
+            value={value}
+            onChange={e => onChange(e.target.value)}
+            slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': testId, min, max } }}
+        />
     );
 }
 

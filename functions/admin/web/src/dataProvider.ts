@@ -35,7 +35,8 @@ function str(v: unknown): string | undefined {
     return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-const CASE_STATUSES: readonly CaseStatus[] = [
+// The value sets of the API's filters (the queues' choices, and what a filter may pass on).
+export const CASE_STATUSES: readonly CaseStatus[] = [
     'submitted',
     'in_progress',
     'awaiting_customer',
@@ -43,7 +44,7 @@ const CASE_STATUSES: readonly CaseStatus[] = [
     'closed',
     'cancelled',
 ];
-const CASE_TYPES: readonly CaseType[] = [
+export const CASE_TYPES: readonly CaseType[] = [
     'repair',
     'return_refund',
     'refund_only',
@@ -55,7 +56,7 @@ const CASE_TYPES: readonly CaseType[] = [
     'complaint',
     'technical_support',
 ];
-const STAGES: readonly Stage[] = [
+export const STAGES: readonly Stage[] = [
     'awaiting_decision',
     'rejected',
     'escalated',

@@ -1,5 +1,6 @@
 // The i18n provider (zh-CN and en, from the browser's language, switchable in the app bar)
-// and the formats of dates, amounts and durations in the chosen language.
+// and the formats of dates, amounts and durations in the chosen language; an enum's values
+// as a select's choices, each named by its label's key.
 import { useMemo } from 'react';
 import polyglotI18nProvider from 'ra-i18n-polyglot';
 import { useLocaleState, useTranslate } from 'react-admin';
@@ -63,6 +64,11 @@ export function minorDigits(currency: string): number {
 
 export function toMinor(major: number, currency: string): number {
     return Math.round(major * 10 ** minorDigits(currency));
+}
+
+/** An enum's values as a select's choices, named `app.<group>.<value>` (as `label` shows them). */
+export function choices(group: string, values: readonly string[]): { id: string; name: string }[] {
+    return values.map(v => ({ id: v, name: `app.${group}.${v}` }));
 }
 
 export type Formats = {

@@ -28,8 +28,8 @@ import {
 } from 'react-admin';
 import { isApiError, type Schemas } from '../api/client';
 import { useNotifyProblem } from '../components';
-import { useApi, type CaseView } from '../dataProvider';
-import { toMinor, useFormats } from '../i18n';
+import { useApi, type CaseView, type Stage } from '../dataProvider';
+import { choices, toMinor, useFormats } from '../i18n';
 import { can, canStep } from '../permissions';
 import { useRole } from '../Layout';
 import type { Role } from '../auth';
@@ -83,9 +83,6 @@ const iso = (v: unknown): string => {
     return d.toISOString();
 };
 
-const choices = (group: string, values: readonly string[]): Choice[] =>
-    values.map(v => ({ id: v, name: `app.${group}.${v}` }));
-
 const DECISION_REASONS = [
     'fault_plausible',
     'no_reason_within_window',
@@ -100,6 +97,16 @@ const DECISION_REASONS = [
     'other',
 ];
 
+/** A field of one kind, labelled `app.actions.fields.<name>`. */
+const plain =
+    (kind: 'text' | 'multiline' | 'datetime' | 'number' | 'money') =>
+    (name: string, isRequired = false): Field => ({
+        name,
+        label: `app.actions.fields.${name}`,
+        kind,
+        required: isRequired,
+    });
+
 const F = {
     reason: (): Field => ({
         name: 'reason_code',
@@ -108,30 +115,12 @@ const F = {
         choices: choices('decision_reason', DECISION_REASONS),
         required: true,
     }),
-    note: (isRequired = false): Field => ({
-        name: 'note',
-        label: 'app.actions.fields.note',
-        kind: 'multiline',
-        required: isRequired,
-    }),
-    text: (name: string, isRequired = false): Field => ({
-        name,
-        label: `app.actions.fields.${name}`,
-        kind: 'text',
-        required: isRequired,
-    }),
-    number: (name: string, isRequired = false): Field => ({
-        name,
-        label: `app.actions.fields.${name}`,
-        kind: 'number',
-        required: isRequired,
-    }),
-    money: (name: string, isRequired = false): Field => ({
-        name,
-        label: `app.actions.fields.${name}`,
-        kind: 'money',
-        required: isRequired,
-    }),
+    note: (isRequired = false): Field => plain('multiline')('note', isRequired),
+    text: plain('text'),
+    multiline: plain('multiline'),
+    datetime: plain('datetime'),
+    number: plain('number'),
+    money: plain('money'),
     bool: (name: string): Field => ({ name, label: `app.actions.fields.${name}`, kind: 'bool' }),
     select: (name: string, group: string, values: readonly string[], isRequired = true): Field => ({
         name,
@@ -144,7 +133,6 @@ const F = {
 
 // ------------------------------------------------------------------ return steps
 
-type Stage = Schemas['Stage'];
 const RETURN_STAGES: Record<string, readonly Stage[] | null> = {
     approve: ['awaiting_decision', 'escalated'],
     reject: ['awaiting_decision', 'escalated'],
@@ -167,47 +155,33 @@ function returnStepFits(action: string, flow: NonNullable<CaseView['returns']>):
     return stages ? stages.includes(flow.stage) : true;
 }
 
+// Steps that take the same fields: a decision with its reason, a note alone, a parcel sent.
+const decision = (action: 'approve' | 'reject' | 'approve_scrap', noteRequired = false): Spec<Schemas['Command']> => ({
+    action,
+    label: `app.actions.return.${action}`,
+    fields: () => [F.reason(), F.note(noteRequired)],
+    build: v => ({ action, reason_code: str(v.reason_code), note: str(v.note) }),
+});
+const noted = (action: 'resubmit' | 'escalate'): Spec<Schemas['Command']> => ({
+    action,
+    label: `app.actions.return.${action}`,
+    fields: () => [F.note()],
+    build: v => ({ action, note: optStr(v.note) }),
+});
+const parcel = (action: 'ship' | 'reship'): Spec<Schemas['Command']> => ({
+    action,
+    label: `app.actions.return.${action}`,
+    fields: () => [F.text('carrier', true), F.text('tracking_number', true)],
+    build: v => ({ action, carrier: str(v.carrier), tracking_number: str(v.tracking_number) }),
+});
+
 const RETURN_SPECS: Spec<Schemas['Command']>[] = [
-    {
-        action: 'approve',
-        label: 'app.actions.return.approve',
-        fields: () => [F.reason(), F.note()],
-        build: v => ({ action: 'approve', reason_code: str(v.reason_code), note: str(v.note) }),
-    },
-    {
-        action: 'reject',
-        label: 'app.actions.return.reject',
-        fields: () => [F.reason(), F.note(true)],
-        build: v => ({ action: 'reject', reason_code: str(v.reason_code), note: str(v.note) }),
-    },
-    {
-        action: 'approve_scrap',
-        label: 'app.actions.return.approve_scrap',
-        fields: () => [F.reason(), F.note()],
-        build: v => ({ action: 'approve_scrap', reason_code: str(v.reason_code), note: str(v.note) }),
-    },
-    {
-        action: 'resubmit',
-        label: 'app.actions.return.resubmit',
-        fields: () => [F.note()],
-        build: v => ({ action: 'resubmit', note: optStr(v.note) }),
-    },
-    {
-        action: 'escalate',
-        label: 'app.actions.return.escalate',
-        fields: () => [F.note()],
-        build: v => ({ action: 'escalate', note: optStr(v.note) }),
-    },
-    {
-        action: 'ship',
-        label: 'app.actions.return.ship',
-        fields: () => [F.text('carrier', true), F.text('tracking_number', true)],
-        build: v => ({
-            action: 'ship',
-            carrier: str(v.carrier),
-            tracking_number: str(v.tracking_number),
-        }),
-    },
+    decision('approve'),
+    decision('reject', true),
+    decision('approve_scrap'),
+    noted('resubmit'),
+    noted('escalate'),
+    parcel('ship'),
     {
         action: 'receive',
         label: 'app.actions.return.receive',
@@ -297,16 +271,7 @@ const RETURN_SPECS: Spec<Schemas['Command']>[] = [
         label: 'app.actions.return.execute_refund',
         build: () => ({ action: 'execute_refund' }),
     },
-    {
-        action: 'reship',
-        label: 'app.actions.return.reship',
-        fields: () => [F.text('carrier', true), F.text('tracking_number', true)],
-        build: v => ({
-            action: 'reship',
-            carrier: str(v.carrier),
-            tracking_number: str(v.tracking_number),
-        }),
-    },
+    parcel('reship'),
     {
         action: 'cancel',
         label: 'app.actions.return.cancel',
@@ -383,10 +348,7 @@ const WORK_SPECS: Spec<Schemas['WorkCommand']>[] = [
     {
         action: 'book',
         label: 'app.actions.work.book',
-        fields: () => [
-            { name: 'start', label: 'app.actions.fields.start', kind: 'datetime', required: true },
-            F.text('technician'),
-        ],
+        fields: () => [F.datetime('start', true), F.text('technician')],
         build: v => ({ action: 'book', start: iso(v.start), technician: optStr(v.technician) ?? null }),
     },
     {
@@ -419,10 +381,7 @@ const WORK_SPECS: Spec<Schemas['WorkCommand']>[] = [
     {
         action: 'propose_change',
         label: 'app.actions.work.propose_change',
-        fields: () => [
-            { name: 'description', label: 'app.actions.fields.description', kind: 'multiline', required: true },
-            F.money('extra'),
-        ],
+        fields: () => [F.multiline('description', true), F.money('extra')],
         build: (v, c) => ({
             action: 'propose_change',
             description: str(v.description),
@@ -485,10 +444,7 @@ const COMPLAINT_SPECS: Spec<Schemas['ComplaintStep']>[] = [
     {
         action: 'resolve',
         label: 'app.actions.complaint.resolve',
-        fields: () => [
-            { name: 'resolution', label: 'app.actions.fields.resolution', kind: 'multiline', required: true },
-            F.text('against'),
-        ],
+        fields: () => [F.multiline('resolution', true), F.text('against')],
         defaults: c => ({ against: c.record.complaint?.about_technician ?? '' }),
         build: v => ({
             action: 'resolve',
@@ -684,13 +640,13 @@ function StepDialog<B>({
     );
 }
 
-function Group({ title, testId, children }: { title: string; testId: string; children: ReactElement[] }) {
+function Group({ group, children }: { group: string; children: ReactElement[] }) {
     const translate = useTranslate();
     if (children.length === 0) return null;
     return (
-        <Box sx={{ mb: 2 }} data-testid={testId}>
+        <Box sx={{ mb: 2 }} data-testid={`actions-${group}`}>
             <Typography variant="subtitle2" component="h3" sx={{ mb: 1 }}>
-                {translate(title)}
+                {translate(`app.actions.${group}.title`)}
             </Typography>
             <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 1 }}>{children}</Box>
         </Box>
@@ -711,74 +667,55 @@ export function CaseActions({
     const id = record.id;
     const currency = record.returns?.terms.currency ?? record.work?.currency ?? 'CNY';
     const ctx: Ctx = { record, currency, tags, zh: f.locale === 'zh-CN' };
+    // A group's name keys its title (app.actions.<name>.title) and its own and its buttons' test ids.
+    const group = <B,>(
+        name: string,
+        specs: Spec<B>[],
+        send: (body: B) => Promise<unknown>,
+    ): [string, ReactElement[]] => [
+        name,
+        specs.map(s => <StepDialog key={s.action} spec={s} ctx={ctx} group={name} send={send} />),
+    ];
 
     const flow = record.returns;
-    const returnButtons = flow
-        ? RETURN_SPECS.filter(
-              s => canStep(role, 'returnStep', s.action) && returnStepFits(s.action, flow),
-          ).map(s => (
-              <StepDialog key={s.action} spec={s} ctx={ctx} group="return" send={b => api.returnStep(id, b)} />
-          ))
-        : [];
-    const workButtons = WORK_SPECS.filter(
-        s => canStep(role, 'workStep', s.action) && workStepFits(s.action, record),
-    ).map(s => <StepDialog key={s.action} spec={s} ctx={ctx} group="work" send={b => api.workStep(id, b)} />);
     const isComplaint = record.type === 'complaint' || Boolean(record.complaint);
-    const complaintButtons =
-        isComplaint && !record.complaint?.resolved_at
-            ? COMPLAINT_SPECS.filter(s => canStep(role, 'handleComplaint', s.action)).map(s => (
-                  <StepDialog
-                      key={s.action}
-                      spec={s}
-                      ctx={ctx}
-                      group="complaint"
-                      send={b => api.complaintStep(id, b)}
-                  />
-              ))
-            : [];
     const settled = record.status === 'resolved' || record.status === 'closed';
-    const tagButtons =
-        settled && can(role, 'tagCase') && tags
-            ? [<StepDialog key="tags" spec={TAG_SPEC} ctx={ctx} group="tags" send={b => api.tagCase(id, b)} />]
-            : [];
-    const callbackButtons =
-        record.callback && can(role, 'recordCallback')
-            ? [
-                  <StepDialog
-                      key="callback"
-                      spec={CALLBACK_SPEC}
-                      ctx={ctx}
-                      group="callback"
-                      send={b => api.recordCallback(id, b)}
-                  />,
-              ]
-            : [];
+    const groups = [
+        group(
+            'return',
+            flow
+                ? RETURN_SPECS.filter(s => canStep(role, 'returnStep', s.action) && returnStepFits(s.action, flow))
+                : [],
+            b => api.returnStep(id, b),
+        ),
+        group(
+            'work',
+            WORK_SPECS.filter(s => canStep(role, 'workStep', s.action) && workStepFits(s.action, record)),
+            b => api.workStep(id, b),
+        ),
+        group(
+            'complaint',
+            isComplaint && !record.complaint?.resolved_at
+                ? COMPLAINT_SPECS.filter(s => canStep(role, 'handleComplaint', s.action))
+                : [],
+            b => api.complaintStep(id, b),
+        ),
+        group('tags', settled && can(role, 'tagCase') && tags ? [TAG_SPEC] : [], b => api.tagCase(id, b)),
+        group('callback', record.callback && can(role, 'recordCallback') ? [CALLBACK_SPEC] : [], b =>
+            api.recordCallback(id, b),
+        ),
+    ];
 
-    const none =
-        returnButtons.length +
-            workButtons.length +
-            complaintButtons.length +
-            tagButtons.length +
-            callbackButtons.length ===
-        0;
     return (
         <Box data-testid="case-actions">
-            {none && <Typography color="text.secondary">{translate('app.case.no_actions')}</Typography>}
-            <Group title="app.actions.return.title" testId="actions-return">
-                {returnButtons}
-            </Group>
-            <Group title="app.actions.work.title" testId="actions-work">
-                {workButtons}
-            </Group>
-            <Group title="app.actions.complaint.title" testId="actions-complaint">
-                {complaintButtons}
-            </Group>
-            <Group title="app.actions.tags.title" testId="actions-tags">
-                {tagButtons}
-            </Group>
-            <Group title="app.actions.callback.title" testId="actions-callback">
-                {callbackButtons}
-            </Group>
+            {groups.every(([, buttons]) => buttons.length === 0) && (
+                <Typography color="text.secondary">{translate('app.case.no_actions')}</Typography>
+            )}
+            {groups.map(([group, buttons]) => (
+                <Group key={group} group={group}>
+                    {buttons}
+                </Group>
+            ))}
         </Box>
     );
 }

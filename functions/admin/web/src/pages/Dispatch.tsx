@@ -17,7 +17,6 @@ import {
     TableCell,
     TableHead,
     TableRow,
-    TextField,
     Tooltip,
     Typography,
 } from '@mui/material';
@@ -26,7 +25,7 @@ import PrintIcon from '@mui/icons-material/Print';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Title, useNotify, useTranslate } from 'react-admin';
 import type { Schemas } from '../api/client';
-import { D, ErrorNote, Section, TimeLeft, useNotifyProblem } from '../components';
+import { D, DayField, ErrorNote, localDay, Section, TimeLeft, useNotifyProblem } from '../components';
 import { useApi, type CaseSummary } from '../dataProvider';
 import { useFormats } from '../i18n';
 import { useRole } from '../Layout';
@@ -35,12 +34,6 @@ import { usePrintSlip } from './slip';
 
 type Day = Schemas['DaySheet'];
 type TechnicianDay = Schemas['TechnicianDay'];
-
-function today(): string {
-    const d = new Date();
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
 
 const caseLink = (id: string) => `/cases/${encodeURIComponent(id)}/show`;
 
@@ -413,7 +406,7 @@ export default function Dispatch() {
     const api = useApi();
     const role = useRole();
     const queryClient = useQueryClient();
-    const [date, setDate] = useState(today);
+    const [date, setDate] = useState(() => localDay());
     const [assigning, setAssigning] = useState<string | null>(null);
     const mayList = can(role, 'listWorkOrders');
     const mayAssign = can(role, 'suggestTechnicians') && canStep(role, 'workStep', 'book');
@@ -445,14 +438,11 @@ export default function Dispatch() {
                 title={translate('app.dispatch.title')}
                 actions={
                     <Box sx={{ display: 'flex', gap: 1, alignItems: 'center' }}>
-                        <TextField
-                            type="date"
-                            size="small"
-                            fullWidth={false}
+                        <DayField
                             label={translate('app.dispatch.date')}
                             value={date}
-                            onChange={e => e.target.value && setDate(e.target.value)}
-                            slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dispatch-date' } }}
+                            onChange={day => day && setDate(day)}
+                            testId="dispatch-date"
                         />
                         <IconButton onClick={reload} aria-label={translate('app.common.refresh')} data-testid="dispatch-refresh">
                             <RefreshIcon />

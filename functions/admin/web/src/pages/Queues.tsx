@@ -22,42 +22,8 @@ import {
     type DatagridRowProps,
 } from 'react-admin';
 import { D, TimeLeft } from '../components';
-import { deadlineOf, type CaseSummary } from '../dataProvider';
-import { useFormats } from '../i18n';
-
-const STATUSES = ['submitted', 'in_progress', 'awaiting_customer', 'resolved', 'closed', 'cancelled'];
-const TYPES = [
-    'repair',
-    'return_refund',
-    'refund_only',
-    'exchange',
-    'installation',
-    'logistics_inquiry',
-    'order_problem',
-    'price_protection',
-    'complaint',
-    'technical_support',
-];
-export const STAGES = [
-    'awaiting_decision',
-    'rejected',
-    'escalated',
-    'awaiting_shipment',
-    'in_transit',
-    'received',
-    'reship_pending',
-    'refund_pending',
-    'refunded',
-    'exchanged',
-    'send_back_pending',
-    'sent_back',
-    'lapsed',
-    'cancelled',
-];
-
-export function choices(group: string, values: readonly string[]) {
-    return values.map(v => ({ id: v, name: `app.${group}.${v}` }));
-}
+import { CASE_STATUSES, CASE_TYPES, deadlineOf, STAGES, type CaseSummary } from '../dataProvider';
+import { choices, useFormats } from '../i18n';
 
 const PAGE_SIZES = [10, 25, 50, 100];
 
@@ -187,8 +153,8 @@ const idColumn = (
 );
 
 const caseFilters = [
-    <SelectInput key="status" source="status" choices={choices('status', STATUSES)} alwaysOn />,
-    <SelectInput key="type" source="type" choices={choices('type', TYPES)} alwaysOn />,
+    <SelectInput key="status" source="status" choices={choices('status', CASE_STATUSES)} alwaysOn />,
+    <SelectInput key="type" source="type" choices={choices('type', CASE_TYPES)} alwaysOn />,
     <TextInput key="customer_id" source="customer_id" />,
     <DateInput key="from" source="from" />,
     <DateInput key="to" source="to" />,

@@ -2,7 +2,7 @@
 // satisfaction by technician and by week, deadline compliance by promise, repeat repairs by
 // product and the service-rating self-assessment. Each chart's numbers are also a table
 // beneath it (each cell's raw number in data-value) and a CSV download (made here).
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import {
     Alert,
     Box,
@@ -13,17 +13,16 @@ import {
     TableCell,
     TableHead,
     TableRow,
-    TextField,
     Typography,
 } from '@mui/material';
 import DownloadIcon from '@mui/icons-material/Download';
 import { useQuery } from '@tanstack/react-query';
 import { Title, useTranslate } from 'react-admin';
 import type { Schemas } from '../api/client';
-import { D, ErrorNote, Section } from '../components';
+import { D, DayField, ErrorNote, localDay, Section } from '../components';
 import { useApi } from '../dataProvider';
 import { useFormats, type Formats } from '../i18n';
-import { EChart, type BarSeries, type ChartOption } from './EChart';
+import { EChart, type BarSeries, type ChartOption, type LineSeries } from './EChart';
 
 type Reports = Schemas['Reports'];
 type Levels = Schemas['Levels'];
@@ -35,15 +34,10 @@ type Grid = { columns: string[]; rows: Cell[][] };
 const LEVELS = ['very_satisfied', 'satisfied', 'average', 'dissatisfied'] as const;
 const LEVEL_COLORS = ['#2e7d32', '#66bb6a', '#ffb300', '#e53935'];
 
-function isoDate(d: Date): string {
-    const pad = (n: number) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
 function defaultRange(): [string, string] {
     const now = new Date();
     const from = new Date(now.getFullYear(), now.getMonth() - 2, 1);
-    return [isoDate(from), isoDate(now)];
+    return [localDay(from), localDay(now)];
 }
 
 // ------------------------------------------------------------------ CSV
@@ -118,20 +112,22 @@ function DataTable({ grid, testId }: { grid: Grid; testId: string }) {
     );
 }
 
+/** A chart's section: the chart, its numbers as a table beneath it, and their CSV download. */
+type ChartBlock = { testId: string; title: string; file: string; grid: Grid; option: ChartOption };
+
 function Block({
-    testId,
-    title,
-    option,
-    grid,
-    file,
+    block: { testId, title, file, grid, option },
+    height,
+    figures,
 }: {
-    testId: string;
-    title: string;
-    option: ChartOption | null;
-    grid: Grid;
-    file: string;
+    block: ChartBlock;
+    height?: number;
+    /** Figures of the section's own above the chart (the rating's score): with them, a section
+     * without rows keeps its table's head rather than saying there are no data. */
+    figures?: ReactNode;
 }) {
     const translate = useTranslate();
+    const empty = grid.rows.length === 0;
     return (
         <Section
             title={title}
@@ -147,11 +143,12 @@ function Block({
                 </Button>
             }
         >
-            {grid.rows.length === 0 ? (
+            {figures}
+            {empty && !figures ? (
                 <Typography color="text.secondary">{translate('app.reports.no_data')}</Typography>
             ) : (
                 <>
-                    {option && <EChart option={option} label={title} />}
+                    {!empty && <EChart option={option} height={height} label={title} />}
                     <DataTable grid={grid} testId={testId} />
                 </>
             )}
@@ -161,6 +158,7 @@ function Block({
 
 // ------------------------------------------------------------------ the blocks
 
+const countAxis = { type: 'value' as const, minInterval: 1 };
 const axisPercent = {
     type: 'value' as const,
     min: 0,
@@ -168,48 +166,69 @@ const axisPercent = {
     axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` },
 };
 
+/** A chart by category: counts on the left axis and rates on the right, unless `yAxis` says
+ * otherwise. */
+function categoryChart(
+    categories: string[],
+    series: (BarSeries | LineSeries)[],
+    { yAxis = [countAxis, axisPercent], right = 48 }: { yAxis?: ChartOption['yAxis']; right?: number } = {},
+): ChartOption {
+    return {
+        tooltip: { trigger: 'axis' },
+        legend: { top: 0 },
+        grid: { left: 48, right, bottom: 40, top: 40 },
+        xAxis: { type: 'category', data: categories },
+        yAxis,
+        series,
+    };
+}
+
+/** A rate (0 to 1), on the right axis. */
+const rateLine = (name: string, data: (number | null)[]): LineSeries => ({ type: 'line', name, yAxisIndex: 1, data });
+
 function useBlocks(r: Reports, f: Formats, t: (k: string, o?: object) => string) {
     return useMemo(() => {
+        const file = (name: string) => `${name}-${r.period.from}-${r.period.to}.csv`;
+
         // Returns by product.
         const reasonKeys = Array.from(new Set(r.returns_by_product.flatMap(p => Object.keys(p.reasons))));
-        const returns: Grid = {
-            columns: [
-                t('app.reports.product'),
-                t('app.reports.returns.sold'),
-                t('app.reports.returns.returned'),
-                t('app.reports.returns.rate'),
-                ...reasonKeys.map(k => f.label('return_reason', k)),
-            ],
-            rows: r.returns_by_product.map(p => [
-                dat(p.product),
-                num(f, p.sold),
-                num(f, p.returned),
-                pct(f, p.return_rate),
-                ...reasonKeys.map(k => num(f, p.reasons[k] ?? 0)),
-            ]),
-        };
-        const returnsChart: ChartOption = {
-            tooltip: { trigger: 'axis' },
-            legend: { top: 0 },
-            grid: { left: 48, right: 48, bottom: 40, top: 40 },
-            xAxis: { type: 'category', data: r.returns_by_product.map(p => p.product) },
-            yAxis: [{ type: 'value', minInterval: 1 }, axisPercent],
-            series: [
-                ...reasonKeys.map(
-                    (k): BarSeries => ({
-                        type: 'bar',
-                        stack: 'reasons',
-                        name: f.label('return_reason', k),
-                        data: r.returns_by_product.map(p => p.reasons[k] ?? 0),
-                    }),
-                ),
-                {
-                    type: 'line',
-                    name: t('app.reports.returns.rate'),
-                    yAxisIndex: 1,
-                    data: r.returns_by_product.map(p => p.return_rate ?? null),
-                },
-            ],
+        const returns: ChartBlock = {
+            testId: 'chart-returns',
+            title: t('app.reports.returns.title'),
+            file: file('returns'),
+            grid: {
+                columns: [
+                    t('app.reports.product'),
+                    t('app.reports.returns.sold'),
+                    t('app.reports.returns.returned'),
+                    t('app.reports.returns.rate'),
+                    ...reasonKeys.map(k => f.label('return_reason', k)),
+                ],
+                rows: r.returns_by_product.map(p => [
+                    dat(p.product),
+                    num(f, p.sold),
+                    num(f, p.returned),
+                    pct(f, p.return_rate),
+                    ...reasonKeys.map(k => num(f, p.reasons[k] ?? 0)),
+                ]),
+            },
+            option: categoryChart(
+                r.returns_by_product.map(p => p.product),
+                [
+                    ...reasonKeys.map(
+                        (k): BarSeries => ({
+                            type: 'bar',
+                            stack: 'reasons',
+                            name: f.label('return_reason', k),
+                            data: r.returns_by_product.map(p => p.reasons[k] ?? 0),
+                        }),
+                    ),
+                    rateLine(
+                        t('app.reports.returns.rate'),
+                        r.returns_by_product.map(p => p.return_rate ?? null),
+                    ),
+                ],
+            ),
         };
 
         // Satisfaction by technician.
@@ -221,25 +240,23 @@ function useBlocks(r: Reports, f: Formats, t: (k: string, o?: object) => string)
             num(f, l.answers),
             pct(f, l.satisfied_rate),
         ];
-        const satisfaction: Grid = {
-            columns: [
-                t('app.reports.technician'),
-                ...levelColumns,
-                t('app.reports.satisfaction.answers'),
-                t('app.reports.satisfaction.rate'),
-            ],
-            rows: techs.map(k => [
-                k === '-' ? txt(k, techName(k)) : dat(k),
-                ...levelsRow(r.satisfaction_by_technician[k]),
-            ]),
-        };
-        const satisfactionChart: ChartOption = {
-            tooltip: { trigger: 'axis' },
-            legend: { top: 0 },
-            grid: { left: 48, right: 48, bottom: 40, top: 40 },
-            xAxis: { type: 'category', data: techs.map(techName) },
-            yAxis: [{ type: 'value', minInterval: 1 }, axisPercent],
-            series: [
+        const satisfaction: ChartBlock = {
+            testId: 'chart-satisfaction',
+            title: t('app.reports.satisfaction.title'),
+            file: file('satisfaction-by-technician'),
+            grid: {
+                columns: [
+                    t('app.reports.technician'),
+                    ...levelColumns,
+                    t('app.reports.satisfaction.answers'),
+                    t('app.reports.satisfaction.rate'),
+                ],
+                rows: techs.map(k => [
+                    k === '-' ? txt(k, techName(k)) : dat(k),
+                    ...levelsRow(r.satisfaction_by_technician[k]),
+                ]),
+            },
+            option: categoryChart(techs.map(techName), [
                 ...LEVELS.map(
                     (l, i): BarSeries => ({
                         type: 'bar',
@@ -249,99 +266,95 @@ function useBlocks(r: Reports, f: Formats, t: (k: string, o?: object) => string)
                         data: techs.map(k => r.satisfaction_by_technician[k][l]),
                     }),
                 ),
-                {
-                    type: 'line',
-                    name: t('app.reports.satisfaction.rate'),
-                    yAxisIndex: 1,
-                    data: techs.map(k => r.satisfaction_by_technician[k].satisfied_rate ?? null),
-                },
-            ],
+                rateLine(
+                    t('app.reports.satisfaction.rate'),
+                    techs.map(k => r.satisfaction_by_technician[k].satisfied_rate ?? null),
+                ),
+            ]),
         };
 
         // Satisfaction (and quality) by week.
-        const weeks: Grid = {
-            columns: [
-                t('app.reports.week_of'),
-                ...levelColumns,
-                t('app.reports.satisfaction.answers'),
-                t('app.reports.satisfaction.rate'),
-                t('app.reports.weeks.repairs'),
-                t('app.reports.weeks.reworks'),
-                t('app.reports.weeks.repeats'),
-            ],
-            rows: r.weekly_quality.map(w => [
-                txt(w.week_of, f.date(w.week_of)),
-                ...levelsRow(w.satisfaction),
-                num(f, w.repairs),
-                num(f, w.reworks),
-                num(f, w.repeats),
-            ]),
-        };
-        const weeksChart: ChartOption = {
-            tooltip: { trigger: 'axis' },
-            legend: { top: 0 },
-            grid: { left: 48, right: 48, bottom: 40, top: 40 },
-            xAxis: { type: 'category', data: r.weekly_quality.map(w => f.date(w.week_of)) },
-            yAxis: [{ type: 'value', minInterval: 1 }, axisPercent],
-            series: [
-                {
-                    type: 'bar',
-                    name: t('app.reports.satisfaction.answers'),
-                    data: r.weekly_quality.map(w => w.satisfaction.answers),
-                },
-                {
-                    type: 'line',
-                    name: t('app.reports.satisfaction.rate'),
-                    yAxisIndex: 1,
-                    data: r.weekly_quality.map(w => w.satisfaction.satisfied_rate ?? null),
-                },
-            ],
+        const weeks: ChartBlock = {
+            testId: 'chart-satisfaction-weeks',
+            title: t('app.reports.satisfaction.weeks_title'),
+            file: file('satisfaction-by-week'),
+            grid: {
+                columns: [
+                    t('app.reports.week_of'),
+                    ...levelColumns,
+                    t('app.reports.satisfaction.answers'),
+                    t('app.reports.satisfaction.rate'),
+                    t('app.reports.weeks.repairs'),
+                    t('app.reports.weeks.reworks'),
+                    t('app.reports.weeks.repeats'),
+                ],
+                rows: r.weekly_quality.map(w => [
+                    txt(w.week_of, f.date(w.week_of)),
+                    ...levelsRow(w.satisfaction),
+                    num(f, w.repairs),
+                    num(f, w.reworks),
+                    num(f, w.repeats),
+                ]),
+            },
+            option: categoryChart(
+                r.weekly_quality.map(w => f.date(w.week_of)),
+                [
+                    {
+                        type: 'bar',
+                        name: t('app.reports.satisfaction.answers'),
+                        data: r.weekly_quality.map(w => w.satisfaction.answers),
+                    },
+                    rateLine(
+                        t('app.reports.satisfaction.rate'),
+                        r.weekly_quality.map(w => w.satisfaction.satisfied_rate ?? null),
+                    ),
+                ],
+            ),
         };
 
         // Deadlines by promise.
         const promises = Object.keys(r.deadlines).sort();
-        const deadlines: Grid = {
-            columns: [
-                t('app.reports.deadlines.promise'),
-                t('app.reports.deadlines.met'),
-                t('app.reports.deadlines.missed'),
-                t('app.reports.deadlines.rate'),
-            ],
-            rows: promises.map(k => [
-                txt(k, f.label('promise', k)),
-                num(f, r.deadlines[k].met),
-                num(f, r.deadlines[k].missed),
-                pct(f, r.deadlines[k].rate),
-            ]),
-        };
-        const deadlinesChart: ChartOption = {
-            tooltip: { trigger: 'axis' },
-            legend: { top: 0 },
-            grid: { left: 48, right: 48, bottom: 40, top: 40 },
-            xAxis: { type: 'category', data: promises.map(k => f.label('promise', k)) },
-            yAxis: [{ type: 'value', minInterval: 1 }, axisPercent],
-            series: [
-                {
-                    type: 'bar',
-                    stack: 'kept',
-                    name: t('app.reports.deadlines.met'),
-                    itemStyle: { color: '#2e7d32' },
-                    data: promises.map(k => r.deadlines[k].met),
-                },
-                {
-                    type: 'bar',
-                    stack: 'kept',
-                    name: t('app.reports.deadlines.missed'),
-                    itemStyle: { color: '#e53935' },
-                    data: promises.map(k => r.deadlines[k].missed),
-                },
-                {
-                    type: 'line',
-                    name: t('app.reports.deadlines.rate'),
-                    yAxisIndex: 1,
-                    data: promises.map(k => r.deadlines[k].rate ?? null),
-                },
-            ],
+        const deadlines: ChartBlock = {
+            testId: 'chart-deadlines',
+            title: t('app.reports.deadlines.title'),
+            file: file('deadlines'),
+            grid: {
+                columns: [
+                    t('app.reports.deadlines.promise'),
+                    t('app.reports.deadlines.met'),
+                    t('app.reports.deadlines.missed'),
+                    t('app.reports.deadlines.rate'),
+                ],
+                rows: promises.map(k => [
+                    txt(k, f.label('promise', k)),
+                    num(f, r.deadlines[k].met),
+                    num(f, r.deadlines[k].missed),
+                    pct(f, r.deadlines[k].rate),
+                ]),
+            },
+            option: categoryChart(
+                promises.map(k => f.label('promise', k)),
+                [
+                    {
+                        type: 'bar',
+                        stack: 'kept',
+                        name: t('app.reports.deadlines.met'),
+                        itemStyle: { color: '#2e7d32' },
+                        data: promises.map(k => r.deadlines[k].met),
+                    },
+                    {
+                        type: 'bar',
+                        stack: 'kept',
+                        name: t('app.reports.deadlines.missed'),
+                        itemStyle: { color: '#e53935' },
+                        data: promises.map(k => r.deadlines[k].missed),
+                    },
+                    rateLine(
+                        t('app.reports.deadlines.rate'),
+                        promises.map(k => r.deadlines[k].rate ?? null),
+                    ),
+                ],
+            ),
         };
 
         // Repeat repairs by product.
@@ -352,100 +365,91 @@ function useBlocks(r: Reports, f: Formats, t: (k: string, o?: object) => string)
             const repairs = r.repairs_by_product[p] ?? 0;
             return repairs > 0 ? (r.repeats_by_product[p] ?? 0) / repairs : null;
         };
-        const repeats: Grid = {
-            columns: [
-                t('app.reports.product'),
-                t('app.reports.repeats.repairs'),
-                t('app.reports.repeats.repeats'),
-                t('app.reports.repeats.rate'),
-            ],
-            rows: products.map(p => [
-                dat(p),
-                num(f, r.repairs_by_product[p] ?? 0),
-                num(f, r.repeats_by_product[p] ?? 0),
-                pct(f, repeatRate(p)),
-            ]),
-        };
-        const repeatsChart: ChartOption = {
-            tooltip: { trigger: 'axis' },
-            legend: { top: 0 },
-            grid: { left: 48, right: 48, bottom: 40, top: 40 },
-            xAxis: { type: 'category', data: products },
-            yAxis: { type: 'value', minInterval: 1 },
-            series: [
-                {
-                    type: 'bar',
-                    name: t('app.reports.repeats.repairs'),
-                    data: products.map(p => r.repairs_by_product[p] ?? 0),
-                },
-                {
-                    type: 'bar',
-                    name: t('app.reports.repeats.repeats'),
-                    itemStyle: { color: '#e53935' },
-                    data: products.map(p => r.repeats_by_product[p] ?? 0),
-                },
-            ],
+        const repeats: ChartBlock = {
+            testId: 'chart-repeats',
+            title: t('app.reports.repeats.title'),
+            file: file('repeat-repairs'),
+            grid: {
+                columns: [
+                    t('app.reports.product'),
+                    t('app.reports.repeats.repairs'),
+                    t('app.reports.repeats.repeats'),
+                    t('app.reports.repeats.rate'),
+                ],
+                rows: products.map(p => [
+                    dat(p),
+                    num(f, r.repairs_by_product[p] ?? 0),
+                    num(f, r.repeats_by_product[p] ?? 0),
+                    pct(f, repeatRate(p)),
+                ]),
+            },
+            option: categoryChart(
+                products,
+                [
+                    {
+                        type: 'bar',
+                        name: t('app.reports.repeats.repairs'),
+                        data: products.map(p => r.repairs_by_product[p] ?? 0),
+                    },
+                    {
+                        type: 'bar',
+                        name: t('app.reports.repeats.repeats'),
+                        itemStyle: { color: '#e53935' },
+                        data: products.map(p => r.repeats_by_product[p] ?? 0),
+                    },
+                ],
+                { yAxis: countAxis },
+            ),
         };
 
         // The service rating.
         const indicators = r.service_rating.indicators;
-        const rating: Grid = {
-            columns: [
-                t('app.reports.rating.indicator'),
-                t('app.reports.rating.weight'),
-                t('app.reports.rating.rate'),
-                t('app.reports.rating.points'),
-                t('app.reports.rating.inputs'),
-            ],
-            rows: indicators.map(i => {
-                const inputs = Object.entries(i.inputs);
-                return [
-                    txt(i.indicator, f.label('indicator', i.indicator)),
-                    num(f, i.weight),
-                    pct(f, i.rate),
-                    num(f, i.points),
+        const rating: ChartBlock = {
+            testId: 'rating',
+            title: t('app.reports.rating.title'),
+            file: file('service-rating'),
+            grid: {
+                columns: [
+                    t('app.reports.rating.indicator'),
+                    t('app.reports.rating.weight'),
+                    t('app.reports.rating.rate'),
+                    t('app.reports.rating.points'),
+                    t('app.reports.rating.inputs'),
+                ],
+                rows: indicators.map(i => {
+                    const inputs = Object.entries(i.inputs);
+                    return [
+                        txt(i.indicator, f.label('indicator', i.indicator)),
+                        num(f, i.weight),
+                        pct(f, i.rate),
+                        num(f, i.points),
+                        {
+                            value: inputs.map(([k, v]) => `${k}=${v}`).join('; '),
+                            text: inputs.map(([k, v]) => `${f.label('rating_input', k)}: ${f.number(v)}`).join(' · '),
+                        },
+                    ];
+                }),
+            },
+            option: categoryChart(
+                indicators.map(i => f.label('indicator', i.indicator)),
+                [
                     {
-                        value: inputs.map(([k, v]) => `${k}=${v}`).join('; '),
-                        text: inputs.map(([k, v]) => `${f.label('rating_input', k)}: ${f.number(v)}`).join(' · '),
+                        type: 'bar',
+                        name: t('app.reports.rating.weight'),
+                        itemStyle: { color: '#90a4ae' },
+                        data: indicators.map(i => i.weight),
                     },
-                ];
-            }),
-        };
-        const ratingChart: ChartOption = {
-            tooltip: { trigger: 'axis' },
-            legend: { top: 0 },
-            grid: { left: 48, right: 24, bottom: 40, top: 40 },
-            xAxis: { type: 'category', data: indicators.map(i => f.label('indicator', i.indicator)) },
-            yAxis: { type: 'value', min: 0 },
-            series: [
-                {
-                    type: 'bar',
-                    name: t('app.reports.rating.weight'),
-                    itemStyle: { color: '#90a4ae' },
-                    data: indicators.map(i => i.weight),
-                },
-                {
-                    type: 'bar',
-                    name: t('app.reports.rating.points'),
-                    data: indicators.map(i => i.points ?? null),
-                },
-            ],
+                    {
+                        type: 'bar',
+                        name: t('app.reports.rating.points'),
+                        data: indicators.map(i => i.points ?? null),
+                    },
+                ],
+                { yAxis: { type: 'value', min: 0 }, right: 24 },
+            ),
         };
 
-        return {
-            returns,
-            returnsChart,
-            satisfaction,
-            satisfactionChart,
-            weeks,
-            weeksChart,
-            deadlines,
-            deadlinesChart,
-            repeats,
-            repeatsChart,
-            rating,
-            ratingChart,
-        };
+        return { rating, charts: [returns, satisfaction, weeks, deadlines, repeats] };
     }, [r, f, t]);
 }
 
@@ -453,7 +457,6 @@ function ReportView({ r }: { r: Reports }) {
     const translate = useTranslate();
     const f = useFormats();
     const b = useBlocks(r, f, translate);
-    const file = (name: string) => `${name}-${r.period.from}-${r.period.to}.csv`;
     const sr = r.service_rating;
     return (
         <Box data-testid="report" data-from={r.period.from} data-to={r.period.to}>
@@ -461,74 +464,31 @@ function ReportView({ r }: { r: Reports }) {
                 {translate('app.reports.period', { from: f.date(r.period.from), to: f.date(r.period.to) })} ·{' '}
                 {translate('app.reports.counters_read', { count: f.number(r.counters_read) })}
             </Typography>
-            <Section
-                title={translate('app.reports.rating.title')}
-                testId="rating"
-                actions={
-                    <Button
-                        size="small"
-                        startIcon={<DownloadIcon />}
-                        onClick={() => downloadCsv(file('service-rating'), b.rating)}
-                        data-testid="rating-csv"
-                    >
-                        {translate('app.reports.download')}
-                    </Button>
+            <Block
+                block={b.rating}
+                height={240}
+                figures={
+                    <Box sx={{ display: 'flex', gap: 3, alignItems: 'baseline', mb: 1 }}>
+                        <Typography variant="h3" component="p" data-testid="rating-score" data-value={sr.score ?? ''}>
+                            {sr.score === null || sr.score === undefined
+                                ? translate('app.common.none')
+                                : f.number(sr.score)}
+                        </Typography>
+                        <Typography variant="body2" color="text.secondary">
+                            {translate('app.reports.rating.score')}
+                        </Typography>
+                        <Chip
+                            label={f.label('rating_level', sr.level)}
+                            color={sr.level === 'below_pass' ? 'error' : sr.level === 'unmeasured' ? 'default' : 'success'}
+                            data-testid="rating-level"
+                            data-value={sr.level}
+                        />
+                    </Box>
                 }
-            >
-                <Box sx={{ display: 'flex', gap: 3, alignItems: 'baseline', mb: 1 }}>
-                    <Typography variant="h3" component="p" data-testid="rating-score" data-value={sr.score ?? ''}>
-                        {sr.score === null || sr.score === undefined ? translate('app.common.none') : f.number(sr.score)}
-                    </Typography>
-                    <Typography variant="body2" color="text.secondary">
-                        {translate('app.reports.rating.score')}
-                    </Typography>
-                    <Chip
-                        label={f.label('rating_level', sr.level)}
-                        color={sr.level === 'below_pass' ? 'error' : sr.level === 'unmeasured' ? 'default' : 'success'}
-                        data-testid="rating-level"
-                        data-value={sr.level}
-                    />
-                </Box>
-                {b.rating.rows.length > 0 && (
-                    <EChart option={b.ratingChart} height={240} label={translate('app.reports.rating.title')} />
-                )}
-                <DataTable grid={b.rating} testId="rating" />
-            </Section>
-            <Block
-                testId="chart-returns"
-                title={translate('app.reports.returns.title')}
-                option={b.returnsChart}
-                grid={b.returns}
-                file={file('returns')}
             />
-            <Block
-                testId="chart-satisfaction"
-                title={translate('app.reports.satisfaction.title')}
-                option={b.satisfactionChart}
-                grid={b.satisfaction}
-                file={file('satisfaction-by-technician')}
-            />
-            <Block
-                testId="chart-satisfaction-weeks"
-                title={translate('app.reports.satisfaction.weeks_title')}
-                option={b.weeksChart}
-                grid={b.weeks}
-                file={file('satisfaction-by-week')}
-            />
-            <Block
-                testId="chart-deadlines"
-                title={translate('app.reports.deadlines.title')}
-                option={b.deadlinesChart}
-                grid={b.deadlines}
-                file={file('deadlines')}
-            />
-            <Block
-                testId="chart-repeats"
-                title={translate('app.reports.repeats.title')}
-                option={b.repeatsChart}
-                grid={b.repeats}
-                file={file('repeat-repairs')}
-            />
+            {b.charts.map(block => (
+                <Block key={block.testId} block={block} />
+            ))}
         </Box>
     );
 }
@@ -557,23 +517,19 @@ export default function ReportsPage() {
                 }}
                 aria-label={translate('app.reports.title')}
             >
-                <TextField
-                    type="date"
-                    size="small"
-                    fullWidth={false}
+                <DayField
                     label={translate('app.reports.from')}
                     value={from}
-                    onChange={e => setFrom(e.target.value)}
-                    slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'reports-from', max: to } }}
+                    onChange={setFrom}
+                    testId="reports-from"
+                    max={to}
                 />
-                <TextField
-                    type="date"
-                    size="small"
-                    fullWidth={false}
+                <DayField
                     label={translate('app.reports.to')}
                     value={to}
-                    onChange={e => setTo(e.target.value)}
-                    slotProps={{ inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'reports-to', min: from } }}
+                    onChange={setTo}
+                    testId="reports-to"
+                    min={from}
                 />
                 <Button type="submit" variant="contained" disabled={invalid || !from || !to} data-testid="reports-apply">
                     {translate('app.reports.apply')}
