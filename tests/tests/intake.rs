@@ -447,12 +447,12 @@ async fn an_open_status_queue_puts_the_earliest_deadline_first_and_filters_by_fi
     let at = |t: &str| t.replace('+', "%2B");
     assert_eq!(
         listed(format!("status=submitted&from={}", at(filed))).await,
-        [repair_id.clone()],
+        vec![repair_id.clone()],
         "from is inclusive"
     );
     assert_eq!(
         listed(format!("status=submitted&to={}", at(filed))).await,
-        [question_id.clone()],
+        vec![question_id.clone()],
         "to is exclusive"
     );
     let just_after = (chrono::DateTime::parse_from_rfc3339(filed).unwrap()
