@@ -3,10 +3,8 @@
 //! writes them (each conditioned so that it is written once).
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::case::{Case, Event};
-use super::order::format_minor;
 use super::returns::Stage;
 use super::values::Currency;
 
@@ -59,9 +57,11 @@ impl Decision {
         }
     }
 
-    /// A return step's decision, with its effects ([`of_return_step`]).
-    pub fn of_return_step(before: &Case, (next, events): (Case, Vec<Event>)) -> Self {
-        let effects = of_return_step(before, &next, &events);
+    /// A return step's decision, with its effects ([`of_return_step`]) and the write-backs it
+    /// queues for the storefront ([`super::writeback::plan`]).
+    pub fn of_return_step(before: &Case, (mut next, events): (Case, Vec<Event>)) -> Self {
+        let mut effects = of_return_step(before, &next, &events);
+        effects.extend(super::writeback::plan(before, &mut next, &events));
         Self {
             next,
             events,
@@ -140,7 +140,7 @@ fn paid(case: &Case) -> bool {
 }
 
 /// The effects of a return step from `before` to `after`: the step that pays records the
-/// refund and, for a storefront's case, tells the storefront the outcome.
+/// refund (once: a refund the shop refused and that is paid after all is not recorded again).
 pub fn of_return_step(before: &Case, after: &Case, events: &[Event]) -> Vec<Effect> {
     let Some(flow) = after
         .returns
@@ -152,38 +152,10 @@ pub fn of_return_step(before: &Case, after: &Case, events: &[Event]) -> Vec<Effe
     let amount = flow.refund.as_ref().map_or(0, |r| r.total_minor);
     let by = events.last().map_or("system", |e| e.actor.id.as_str());
     let paid_at = flow.refunded_at.unwrap_or(after.updated_at);
-    let mut effects = vec![Effect::RefundPaid {
+    vec![Effect::RefundPaid {
         amount_minor: amount,
         currency: flow.terms.currency,
         paid_at,
         by: by.to_owned(),
-    }];
-    if let Some(order) = after.order.as_ref()
-        && let Some(storefront) = order.storefront.clone()
-    {
-        let kind = if flow.stage == Stage::Exchanged {
-            "exchange.completed"
-        } else {
-            "refund.succeeded"
-        };
-        effects.push(Effect::TellStorefront {
-            id: format!("{kind}-{}", after.id),
-            storefront,
-            payload: json!({
-                "type": kind,
-                "timestamp": paid_at,
-                "data": {
-                    "case_id": after.id,
-                    "order_id": order.order_id,
-                    "return_id": after.storefront_return_id,
-                    "amount": format_minor(amount, flow.terms.currency),
-                    "amount_minor": amount,
-                    "currency": flow.terms.currency,
-                    "refunded_at": paid_at,
-                }
-            }),
-            at: paid_at,
-        });
-    }
-    effects
+    }]
 }

@@ -765,7 +765,8 @@ pub fn record_callback(
     Ok((next, vec![event]))
 }
 
-fn next_version(case: &Case, now: DateTime<Utc>) -> Case {
+/// The case's next version at `now` (its events are the caller's).
+pub(super) fn next_version(case: &Case, now: DateTime<Utc>) -> Case {
     let mut next = case.clone();
     next.version = next.version.saturating_add(1);
     next.updated_at = now;

@@ -18,6 +18,7 @@
 //! - [`feedback`]: the satisfaction survey a resolved case opens, and the case it reopens;
 //!   complaints' handling, tags, callbacks.
 //! - [`reports`]: the facts of a case the reports count, and the reports of a period.
+//! - [`writeback`]: each decision on a storefront's return done again in the shop, in order.
 //!
 //! The imports run one way: `case` uses `returns`, `entitlement` and `order`; none of them
 //! uses `case`. Every refusal is one [`Refusal`], and a [`RuleError`] knows its [`RuleKind`].
@@ -35,6 +36,7 @@ pub mod policy;
 pub mod reports;
 pub mod returns;
 pub mod values;
+pub mod writeback;
 
 /// A business rule said no. The `rule` is a stable kebab-case name that clients can branch on;
 /// the message is for people; the kind says whether asking again later could succeed.

@@ -70,6 +70,85 @@ pub struct Storefront {
     /// its first live secret.
     #[serde(default)]
     pub notify_url: Option<String>,
+    /// Shopify and WooCommerce: decisions done again in the shop through its own API.
+    #[serde(default)]
+    pub write_back: Option<ShopApi>,
+}
+
+/// A credential of a shop's API: never printed, never logged.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Credential(String);
+
+impl Credential {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credential(***)")
+    }
+}
+
+/// How decisions reach a shop's own API (see `crate::writeback`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopApi {
+    /// Off: nothing is written in the shop (the merchant does it in the shop's admin); the
+    /// case's timeline says so.
+    #[serde(default = "on")]
+    pub enabled: bool,
+    /// The API's site: Shopify `https://<shop>.myshopify.com` (from `source` when absent),
+    /// WooCommerce the WordPress site (from `source`). HTTPS, or HTTP on this machine only.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Shopify: the Admin API access token (a custom app's, with the scopes in the README).
+    #[serde(default)]
+    pub access_token: Option<Credential>,
+    /// WooCommerce: a REST API key with read/write permission.
+    #[serde(default)]
+    pub consumer_key: Option<Credential>,
+    #[serde(default)]
+    pub consumer_secret: Option<Credential>,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl Storefront {
+    /// The shop's API, when write-back is on: its base address without a trailing `/`.
+    pub fn shop_api(&self) -> Option<(&ShopApi, String)> {
+        let api = self.write_back.as_ref().filter(|a| a.enabled)?;
+        let base = match (&api.base_url, &self.source, self.kind) {
+            (Some(url), _, _) => url.clone(),
+            (None, Some(shop), StorefrontKind::Shopify) if !shop.contains("://") => {
+                format!("https://{shop}")
+            }
+            (None, Some(site), _) => site.clone(),
+            (None, None, _) => return None,
+        };
+        Some((api, base.trim_end_matches('/').to_owned()))
+    }
+}
+
+/// HTTPS, or HTTP to this machine (a stand-in in tests): credentials never cross a network
+/// in clear.
+fn safe_base(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    match scheme {
+        "https" => !host.is_empty(),
+        "http" => matches!(host, "127.0.0.1" | "localhost" | "[::1]"),
+        _ => false,
+    }
 }
 
 impl Storefront {
@@ -118,6 +197,27 @@ impl Storefronts {
                         .map_err(|why| format!("storefront '{}': secret {} {why}", s.id, n + 1))?;
                 }
             }
+            if let Some(api) = s.write_back.as_ref().filter(|a| a.enabled) {
+                let missing = match s.kind {
+                    StorefrontKind::Shopify => api.access_token.is_none().then_some("access_token"),
+                    StorefrontKind::Woocommerce => (api.consumer_key.is_none()
+                        || api.consumer_secret.is_none())
+                    .then_some("consumer_key and consumer_secret"),
+                    StorefrontKind::Generic => Some("a shop API (generic storefronts are told by notify_url)"),
+                };
+                if let Some(what) = missing {
+                    return Err(format!("storefront '{}': write_back needs {what}", s.id));
+                }
+                match s.shop_api() {
+                    Some((_, base)) if safe_base(&base) => {}
+                    _ => {
+                        return Err(format!(
+                            "storefront '{}': write_back needs an https:// base_url or source (http only to 127.0.0.1)",
+                            s.id
+                        ));
+                    }
+                }
+            }
             if s.kind != StorefrontKind::Generic && s.source.is_none() {
                 return Err(format!(
                     "storefront '{}' needs its source (shop domain or site address)",
@@ -147,7 +247,12 @@ impl Storefronts {
                     StorefrontKind::Woocommerce => "woocommerce",
                     StorefrontKind::Generic => "generic",
                 };
-                format!("{} ({kind}, {} secrets)", s.id, s.secrets.len())
+                let writes = if s.shop_api().is_some() {
+                    ", write-back on"
+                } else {
+                    ""
+                };
+                format!("{} ({kind}, {} secrets{writes})", s.id, s.secrets.len())
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -228,5 +333,30 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn write_back_needs_the_shops_credentials_over_https_and_never_prints_them() {
+        let shop = |write_back: &str| {
+            Storefronts::parse(&format!(
+                r#"[{{"id": "main", "kind": "shopify", "source": "jsmith.myshopify.com", "secrets": ["s"], "write_back": {write_back}}}]"#
+            ))
+        };
+        let ok = shop(r#"{"access_token": "shpat_123"}"#).unwrap();
+        let main = ok.by_id("main").unwrap();
+        let (api, base) = main.shop_api().unwrap();
+        assert_eq!(base, "https://jsmith.myshopify.com");
+        assert!(!format!("{main:?}").contains("shpat_123"), "{main:?}");
+        assert_eq!(api.access_token.as_ref().unwrap().expose(), "shpat_123");
+        let err = shop("{}").unwrap_err();
+        assert!(err.contains("access_token"), "{err}");
+        let err = shop(r#"{"access_token": "t", "base_url": "http://shop.example"}"#).unwrap_err();
+        assert!(err.contains("https"), "{err}");
+        assert!(shop(r#"{"access_token": "t", "base_url": "http://127.0.0.1:9000"}"#).is_ok());
+        assert!(shop(r#"{"enabled": false}"#).unwrap().by_id("main").unwrap().shop_api().is_none());
+        let woo = Storefronts::parse(
+            r#"[{"id": "woo", "kind": "woocommerce", "source": "https://shop.example", "secrets": ["s"], "write_back": {"consumer_key": "ck"}}]"#,
+        );
+        assert!(woo.unwrap_err().contains("consumer_secret"));
     }
 }

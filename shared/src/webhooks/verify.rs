@@ -145,6 +145,7 @@ mod tests {
             source: None,
             secrets,
             notify_url: None,
+            write_back: None,
         }
     }
 

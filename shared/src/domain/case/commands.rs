@@ -253,9 +253,13 @@ pub fn apply_return(
         .returns
         .as_ref()
         .ok_or_else(|| RuleError::new("not-a-return", "this case has no return to decide"))?;
+    let pays = matches!(command, returns::Command::ExecuteRefund);
     // The rules (the role first) answer before the case's state does: a role that may never
     // take the step hears 403, whatever state the case is in.
     let (flow, changes) = returns::decide(flow, command, &actor, now, &policy.returns)?;
+    if pays {
+        super::super::writeback::check_refund(case)?;
+    }
     if case.status == CaseStatus::Cancelled {
         return Err(RuleError::state("not-cancellable", "the case is cancelled").into());
     }

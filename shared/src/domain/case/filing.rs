@@ -484,6 +484,7 @@ impl Case {
             tags: None,
             callback: None,
             callbacks: Vec::new(),
+            writebacks: Vec::new(),
             merchant_utc_offset_minutes: default_offset(),
             filed_by: actor.clone(),
             created_at: now,

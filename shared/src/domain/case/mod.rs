@@ -448,6 +448,9 @@ pub struct Case {
     /// merchant's days.
     #[serde(default = "default_offset")]
     pub merchant_utc_offset_minutes: i32,
+    /// Each decision on a storefront's return, done again in the shop, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writebacks: Vec<super::writeback::WriteBack>,
     pub filed_by: Actor,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -500,6 +503,9 @@ pub struct CaseSummary {
     /// The next callback, for the callback queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<super::feedback::Callback>,
+    /// A step the storefront refused to do in its shop (a refund: back in finance's queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writeback_failed: Option<super::writeback::WriteStep>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -588,6 +594,7 @@ impl Case {
             reopened_by: self.reopened.as_ref().and_then(|r| r.complaint.clone()),
             work: self.work.as_ref().map(WorkOrder::summary),
             callback: self.callback.clone(),
+            writeback_failed: super::writeback::failed_step(self),
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
@@ -695,6 +702,26 @@ pub enum Change {
     /// A step of the case's work order (DOMAIN §5).
     Work {
         step: WorkStep,
+    },
+    /// The shop did what a decision asked of it (`reference`: its id for what it made).
+    StorefrontWritten {
+        step: super::writeback::WriteStep,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    /// The shop refused what a decision asked of it (or never answered): its message.
+    StorefrontRefused {
+        step: super::writeback::WriteStep,
+        message: String,
+    },
+    /// Finance asked the shop again.
+    WriteBackRetried {
+        step: super::writeback::WriteStep,
+    },
+    /// Finance recorded the step as done by hand in the shop.
+    WriteBackSettled {
+        step: super::writeback::WriteStep,
+        note: String,
     },
     /// The storefront changed the state of the return behind this case.
     StorefrontReturnStatus {
