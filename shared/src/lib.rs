@@ -28,3 +28,4 @@ pub mod retry;
 pub mod storage;
 pub mod store;
 pub mod webhooks;
+pub mod writeback;

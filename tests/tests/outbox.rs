@@ -1,5 +1,6 @@
-//! The storefront is told a refund's outcome: a signed webhook from the outbox, retried until
-//! the storefront takes it.
+//! A generic storefront is told each decision on its return: a signed Standard Webhook from
+//! the outbox, one step after the other, retried until the storefront takes it; one with
+//! nowhere to send is not asked again, and its case says so.
 
 use std::sync::{Arc, Mutex};
 
@@ -91,7 +92,7 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
     assert_eq!(
         (first.delivered, first.failed_attempts),
         (0, 1),
-        "the storefront refused: {first:?}"
+        "the storefront refused the approval; the refund waits for it: {first:?}"
     );
     let early = app.stack.run_timers().await.unwrap();
     assert_eq!(
@@ -99,9 +100,11 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
         0,
         "the retry waits for its backoff"
     );
-    app.stack.clock.advance(chrono::Duration::minutes(2));
-    let second = app.stack.run_timers().await.unwrap();
-    assert_eq!(second.delivered, 1, "{second:?}");
+    assert_eq!(
+        run_until_quiet(&app).await,
+        2,
+        "the approval, then the refund"
+    );
     app.stack.clock.advance(chrono::Duration::hours(1));
     assert_eq!(
         app.stack.run_timers().await.unwrap().delivered,
@@ -110,16 +113,35 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
     );
 
     let seen = received.0.lock().unwrap().clone();
-    assert_eq!(seen.len(), 2);
+    let types: Vec<String> = seen
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        ["return.approved", "return.approved", "refund.succeeded"],
+        "each step in order, the refused one again"
+    );
     let storefronts = Storefronts::parse(&config).unwrap();
     let storefront = storefronts.by_id("erp").unwrap();
-    let (headers, body) = &seen[1];
+    let (headers, body) = &seen[2];
     let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
-    assert_eq!(
-        h("webhook-id"),
-        seen[0].0.get("webhook-id").unwrap().to_str().unwrap(),
-        "one id across retries"
-    );
+    let id_of = |i: usize| {
+        seen[i]
+            .0
+            .get("webhook-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(id_of(0), id_of(1), "one id across retries");
+    assert_eq!(h("webhook-id"), format!("refund.succeeded-{id}-2"));
     let check = standard_webhook(
         storefront,
         &h("webhook-id"),
@@ -139,10 +161,44 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
     assert_eq!(payload["data"]["return_id"], "RMA-5521");
     assert_eq!(payload["data"]["amount_minor"], 399900);
     assert_eq!(payload["data"]["amount"], "3999.00");
+
+    let case = case_of(&app, &id).await;
+    let states: Vec<(&str, &str)> = case["writebacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["step"].as_str().unwrap(), w["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("approve", "done"), ("refund", "done")]);
+}
+
+/// Runs the timers a minute and more apart until nothing is left to send; the messages
+/// settled.
+async fn run_until_quiet(app: &TestApp) -> usize {
+    let mut settled = 0;
+    for _ in 0..10 {
+        app.stack.clock.advance(chrono::Duration::minutes(2));
+        let report = app.stack.run_timers().await.unwrap();
+        settled += report.delivered;
+        if report.due_read == 0 {
+            return settled;
+        }
+    }
+    panic!("the outbox never went quiet");
+}
+
+async fn case_of(app: &TestApp, id: &str) -> Value {
+    let (status, case) = json(
+        app.get(&format!("/v1/cases/{id}"), &app.token(Role::Agent, "a"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    case
 }
 
 #[tokio::test]
-async fn a_storefront_with_nowhere_to_send_is_not_retried() {
+async fn a_storefront_with_nowhere_to_send_is_not_retried_and_its_case_says_so() {
     let config = format!(
         r#"[{{"id": "erp", "kind": "generic", "secrets": ["{}"]}}]"#,
         e2e::GENERIC_SECRET
@@ -174,23 +230,36 @@ async fn a_storefront_with_nowhere_to_send_is_not_retried() {
     )
     .await;
 
-    let first = app.stack.run_timers().await.unwrap();
-    assert_eq!(first.failed_attempts, 1, "{first:?}");
-    app.stack.clock.advance(chrono::Duration::hours(24));
+    assert_eq!(run_until_quiet(&app).await, 2, "both steps settled at once");
     let later = app.stack.run_timers().await.unwrap();
-    assert_eq!(
-        later.due_read, 0,
-        "given up at once, not retried: {later:?}"
-    );
+    assert_eq!(later.due_read, 0, "not retried: {later:?}");
     let (message, _) = app
         .store
-        .outbox(&format!("refund.succeeded-{id}"))
+        .outbox(&format!("refund.succeeded-{id}-2"))
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(message.attempts, 1, "asked once");
     assert!(message.gave_up_at.is_some());
+
+    let case = case_of(&app, &id).await;
+    let writebacks = case["writebacks"].as_array().unwrap();
+    assert_eq!(writebacks.len(), 2);
+    for w in writebacks {
+        assert_eq!(w["state"], "not_written", "{w}");
+        assert_eq!(
+            w["why"],
+            "the storefront has no notify_url and no write-back"
+        );
+    }
     assert_eq!(
-        message.last_error.as_deref(),
-        Some("the storefront has no notify_url")
+        case["returns"]["stage"], "refunded",
+        "paid here all the same: {case}"
     );
+    let told = case["timeline"].as_array().map_or(0, |t| {
+        t.iter()
+            .filter(|e| e["type"] == "storefront_not_written")
+            .count()
+    });
+    assert_eq!(told, 2, "the timeline says so: {case}");
 }

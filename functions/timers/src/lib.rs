@@ -2,8 +2,11 @@
 //! action, recorded as the system's decision (the 48-hour auto-approval, the 7-day lapse, the
 //! 5-day shipment follow-up, the promised-shipping rule).
 //!
-//! The same run delivers the outbox: messages that tell a storefront a refund's outcome,
-//! signed the Standard Webhooks way with the storefront's secret, retried with backoff.
+//! The same run delivers the outbox: each decision on a storefront's return written back to
+//! the shop (`aftersales::writeback`: Shopify's or WooCommerce's API, or a signed Standard
+//! Webhook), one step after the other, retried with backoff (or after the wait a throttled
+//! shop names); each outcome is recorded on the case in the transaction that closes its
+//! message.
 //!
 //! And it tells an order's open cases what the storefront did to the order (a refund, a
 //! cancellation) when the webhook's own request could not tell them all (`aftersales::notices`).
@@ -21,13 +24,15 @@ use aftersales::domain::case;
 use aftersales::domain::effects::Decision;
 use aftersales::domain::identity::{Actor, Role};
 use aftersales::domain::returns::Command;
+use aftersales::domain::values::CaseId;
+use aftersales::domain::writeback;
 use aftersales::notices;
 use aftersales::payments;
 use aftersales::policy_cache::PolicyCache;
 use aftersales::retry::on_lost_race;
 use aftersales::store::{Due, OutboxMessage, Store, StoreError};
 use aftersales::webhooks::config::Storefronts;
-use aftersales::webhooks::verify::sign;
+use aftersales::writeback::Sent;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -57,6 +62,7 @@ pub struct Outbound {
     /// Built when the first message is sent: most runs send none, and a cold start should not
     /// pay for a TLS stack it may not use.
     http: std::sync::Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
+    timeout: std::time::Duration,
 }
 
 impl Outbound {
@@ -64,6 +70,16 @@ impl Outbound {
         Self {
             storefronts: std::sync::Arc::new(storefronts),
             http: std::sync::Arc::default(),
+            timeout: STOREFRONT_TIMEOUT,
+        }
+    }
+
+    /// The same, with calls that give up after `timeout` (a test's stand-in that never
+    /// answers need not be waited on for long).
+    pub fn with_timeout(storefronts: Storefronts, timeout: std::time::Duration) -> Self {
+        Self {
+            timeout,
+            ..Self::new(storefronts)
         }
     }
 
@@ -71,18 +87,21 @@ impl Outbound {
     /// why it could not be built (the message then waits in the outbox, and the run says so).
     pub fn http(&self) -> Result<&reqwest::Client, String> {
         self.http
-            .get_or_init(storefront_client)
+            .get_or_init(|| storefront_client(self.timeout))
             .as_ref()
             .map_err(Clone::clone)
     }
 }
 
-fn storefront_client() -> Result<reqwest::Client, String> {
-    // Storefronts answer quickly or not at all; a retry comes later.
+/// Storefronts answer quickly or not at all; a retry comes later (and reads what the shop
+/// made before it asks again).
+const STOREFRONT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn storefront_client(timeout: std::time::Duration) -> Result<reqwest::Client, String> {
     aftersales::config::web_client(
         "the storefront client",
-        std::time::Duration::from_secs(5),
-        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(5).min(timeout),
+        timeout,
     )
 }
 
@@ -283,15 +302,16 @@ async fn fire(
     }
 }
 
-/// One attempt at an outbox message: `Some(true)` delivered, `Some(false)` failed (retried
-/// later or given up), `None` nothing to do (gone, or another run recorded an attempt).
+/// One attempt at an outbox message: `Some(true)` delivered (done, refused or not written:
+/// its outcome is on its case), `Some(false)` failed (retried later), `None` nothing to do
+/// (gone, waiting on an earlier step, or another run holds it).
 async fn deliver(
     store: &Store,
     outbound: &Outbound,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<bool>, StoreError> {
-    let Some((mut message, version)) = store.outbox(id).await? else {
+    let Some((message, version)) = store.outbox(id).await? else {
         return Ok(None);
     };
     if message.next_attempt_at.is_none_or(|t| t > now) {
@@ -306,94 +326,157 @@ async fn deliver(
         Err(e) => return Err(e),
     }
     let version = version + 1;
-    let outcome = send(outbound, &message).await;
+    // The case decides whether the step goes now: each step waits for the one before it.
+    let case_id = case_of(&message);
+    let Some(case_id) = case_id else {
+        return finish(
+            store,
+            message,
+            version,
+            now,
+            writeback::Outcome::Refused {
+                message: "the message names no case".into(),
+            },
+        )
+        .await;
+    };
+    let Some(case) = store.case(&case_id).await? else {
+        return finish(
+            store,
+            message,
+            version,
+            now,
+            writeback::Outcome::Refused {
+                message: "its case is gone".into(),
+            },
+        )
+        .await;
+    };
+    let asked_before = match writeback::ready(&case, &message.id) {
+        writeback::Ready::Go(record) => message.attempts > 0 || record.generation > 0,
+        // Recorded already (or asked again under a new id): nothing to send.
+        writeback::Ready::Gone => {
+            let mut done = message;
+            done.next_attempt_at = None;
+            done.delivered_at.get_or_insert(now);
+            return match store.save_outbox(&done, version).await {
+                Ok(()) | Err(StoreError::Conflict) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        // An earlier step is not done: look again in a minute, without counting an attempt.
+        writeback::Ready::Wait => {
+            let mut later = message;
+            later.next_attempt_at = Some(now + Duration::minutes(1));
+            return match store.save_outbox(&later, version).await {
+                Ok(()) | Err(StoreError::Conflict) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+    };
+    let sent = match outbound.storefronts.by_id(&message.storefront) {
+        None => Sent::NotWritten {
+            why: "the storefront is no longer configured".into(),
+        },
+        Some(storefront) => match outbound.http() {
+            Ok(http) => {
+                let attempt = aftersales::writeback::Attempt {
+                    id: &message.id,
+                    payload: &message.payload,
+                    asked_before,
+                };
+                aftersales::writeback::send(http, storefront, &attempt).await
+            }
+            Err(why) => Sent::Retry { why, after: None },
+        },
+    };
+    let outcome = match sent {
+        Sent::Done { reference } => writeback::Outcome::Done { reference },
+        Sent::Refused { message } => writeback::Outcome::Refused { message },
+        Sent::NotWritten { why } => writeback::Outcome::NotWritten { why },
+        Sent::Retry { why, after } => {
+            let mut message = message;
+            message.attempts += 1;
+            tracing::warn!(message = %message.id, attempts = message.attempts, %why, "write-back attempt failed");
+            if message.attempts >= MAX_ATTEMPTS {
+                return finish(
+                    store,
+                    message,
+                    version,
+                    now,
+                    writeback::Outcome::Refused {
+                        message: format!("no answer after {MAX_ATTEMPTS} attempts: {why}"),
+                    },
+                )
+                .await;
+            }
+            let wait = after.and_then(|a| Duration::from_std(a).ok()).map_or_else(
+                || backoff(message.attempts),
+                |a| a.max(Duration::seconds(1)),
+            );
+            message.last_error = Some(why);
+            message.next_attempt_at = Some(now + wait);
+            return match store.save_outbox(&message, version).await {
+                Ok(()) => Ok(Some(false)),
+                Err(StoreError::Conflict) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+    };
+    let mut message = message;
     message.attempts += 1;
-    let delivered = outcome.is_ok();
-    match outcome {
-        Ok(()) => {
+    finish(store, message, version, now, outcome).await
+}
+
+/// The case a write-back's message is about.
+fn case_of(message: &OutboxMessage) -> Option<CaseId> {
+    let id = message.payload.pointer("/data/case_id")?.as_str()?;
+    CaseId::parse(id).ok()
+}
+
+/// Records a write-back's outcome on its case and closes its message, in one transaction:
+/// the case is never told twice, and a message closed is never sent again. A case that moved
+/// meanwhile is read again.
+async fn finish(
+    store: &Store,
+    mut message: OutboxMessage,
+    version: u64,
+    now: DateTime<Utc>,
+    outcome: writeback::Outcome,
+) -> Result<Option<bool>, StoreError> {
+    message.next_attempt_at = None;
+    match &outcome {
+        writeback::Outcome::Done { .. } => {
             message.delivered_at = Some(now);
-            message.next_attempt_at = None;
             message.last_error = None;
         }
-        Err(Failure { why, permanent }) => {
-            tracing::warn!(message = %message.id, attempts = message.attempts, %why, "outbox delivery failed");
-            message.last_error = Some(why);
-            if permanent || message.attempts >= MAX_ATTEMPTS {
-                message.gave_up_at = Some(now);
-                message.next_attempt_at = None;
-            } else {
-                message.next_attempt_at = Some(now + backoff(message.attempts));
-            }
+        writeback::Outcome::Refused { message: why } | writeback::Outcome::NotWritten { why } => {
+            tracing::warn!(message = %message.id, %why, "write-back not done");
+            message.gave_up_at = Some(now);
+            message.last_error = Some(why.clone());
         }
     }
-    match store.save_outbox(&message, version).await {
-        Ok(()) => Ok(Some(delivered)),
-        Err(StoreError::Conflict) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Why an attempt failed; a permanent failure is not retried (nowhere to send it).
-struct Failure {
-    why: String,
-    permanent: bool,
-}
-
-impl Failure {
-    fn permanent(why: &str) -> Self {
-        Self {
-            why: why.to_owned(),
-            permanent: true,
+    let case_id = case_of(&message);
+    let (message, outcome, case_id) = (&message, &outcome, &case_id);
+    let saved = on_lost_race(|_| async move {
+        let mut tx = store.tx();
+        store.add_outbox_save(&mut tx, message, version)?;
+        if let Some(case_id) = case_id
+            && let Some(current) = store.case(case_id).await?
+            && let Some((next, events)) =
+                writeback::record(&current, &message.id, outcome.clone(), system(), now)
+        {
+            store.add_case_update(&mut tx, &current, &next, &events)?;
         }
-    }
-    fn transient(why: String) -> Self {
-        Self {
-            why,
-            permanent: false,
+        match store.commit(tx).await {
+            // Another run closed the message: it recorded the outcome too.
+            Err(e) if e.failed("outbox-version") => Ok(false),
+            Err(e) => Err(StoreError::from(e)),
+            Ok(()) => Ok(true),
         }
-    }
-}
-
-async fn send(outbound: &Outbound, message: &OutboxMessage) -> Result<(), Failure> {
-    let storefront = outbound
-        .storefronts
-        .by_id(&message.storefront)
-        .ok_or_else(|| Failure::permanent("the storefront is no longer configured"))?;
-    let url = storefront
-        .notify_url
-        .as_deref()
-        .ok_or_else(|| Failure::permanent("the storefront has no notify_url"))?;
-    // The signature's timestamp is the wire's real time, which the receiver checks against
-    // its own clock (whatever clock decided the refund).
-    let timestamp = Utc::now().timestamp();
-    let secret = storefront
-        .live_secrets(Utc::now())
-        .next()
-        .ok_or_else(|| Failure::permanent("the storefront has no live secret"))?;
-    let body =
-        serde_json::to_vec(&message.payload).map_err(|e| Failure::transient(e.to_string()))?;
-    let signature = sign::standard(secret, &message.id, timestamp, &body)
-        .ok_or_else(|| Failure::permanent("the storefront's secret cannot key an HMAC"))?;
-    let response = outbound
-        .http()
-        .map_err(Failure::transient)?
-        .post(url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &message.id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| Failure::transient(format!("{url}: {e}")))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(Failure::transient(format!(
-            "{url} answered {}",
-            response.status()
-        )))
-    }
+    })
+    .await?;
+    Ok(saved.then_some(true))
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::case::{Case, Change, Event};
-use super::feedback::next_version;
 use super::effects::Effect;
+use super::feedback::next_version;
 use super::identity::Actor;
 use super::order::format_minor;
 use super::returns::{Disposition, ReturnChange, Stage};
@@ -66,6 +66,9 @@ pub enum WriteState {
     },
     /// The shop refused (or never answered, after every retry): its message.
     Failed { at: DateTime<Utc>, message: String },
+    /// Not written: the storefront has nowhere to take it (why); the merchant does it in the
+    /// shop's own admin.
+    NotWritten { at: DateTime<Utc>, why: String },
     /// Failed, then recorded as done by hand in the shop's own admin.
     Settled {
         at: DateTime<Utc>,
@@ -76,7 +79,10 @@ pub enum WriteState {
 
 impl WriteState {
     fn finished(&self) -> bool {
-        matches!(self, WriteState::Done { .. } | WriteState::Settled { .. })
+        matches!(
+            self,
+            WriteState::Done { .. } | WriteState::Settled { .. } | WriteState::NotWritten { .. }
+        )
     }
 }
 
@@ -279,6 +285,7 @@ pub fn ready<'a>(case: &'a Case, id: &str) -> Ready<'a> {
 pub enum Outcome {
     Done { reference: Option<String> },
     Refused { message: String },
+    NotWritten { why: String },
 }
 
 /// Records the outcome of write-back `id` (the timers): `None` if it was recorded before. A
@@ -314,6 +321,14 @@ pub fn record(
                 unpay(&mut next);
             }
             Change::StorefrontRefused { step, message }
+        }
+        Outcome::NotWritten { why } => {
+            let why: String = why.chars().take(MAX_MESSAGE_CHARS).collect();
+            next.writebacks[at].state = WriteState::NotWritten {
+                at: now,
+                why: why.clone(),
+            };
+            Change::StorefrontNotWritten { step, why }
         }
     };
     let event = Event {

@@ -1,4 +1,4 @@
-//! The outbox: messages to send out (the storefront told a refund's outcome), written in the
+//! The outbox: messages to send out (a decision written back to the storefront), written in the
 //! same transaction as the change they report, and delivered later with retries by the timers.
 //! A message waiting for an attempt is in the due index (`GSI5`) at its next attempt time.
 
@@ -76,6 +76,25 @@ impl Store {
     /// Queues a message in the transaction of the change it reports, once per id (label `outbox`).
     pub fn add_outbox(&self, tx: &mut Tx, message: &OutboxMessage) -> Result<(), StoreError> {
         tx.put("outbox", &item(message, 1), "attribute_not_exists(PK)", &[])
+    }
+
+    /// Records an attempt's outcome in the transaction that records it on its case, if no
+    /// other run recorded one meanwhile (label `outbox-version`).
+    pub fn add_outbox_save(
+        &self,
+        tx: &mut Tx,
+        message: &OutboxMessage,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        tx.put(
+            "outbox-version",
+            &item(message, expected_version + 1),
+            "version = :expected",
+            &[(
+                ":expected",
+                aws_sdk_dynamodb::types::AttributeValue::N(expected_version.to_string()),
+            )],
+        )
     }
 
     pub async fn outbox(&self, id: &str) -> Result<Option<(OutboxMessage, u64)>, StoreError> {

@@ -203,7 +203,9 @@ impl Storefronts {
                     StorefrontKind::Woocommerce => (api.consumer_key.is_none()
                         || api.consumer_secret.is_none())
                     .then_some("consumer_key and consumer_secret"),
-                    StorefrontKind::Generic => Some("a shop API (generic storefronts are told by notify_url)"),
+                    StorefrontKind::Generic => {
+                        Some("a shop API (generic storefronts are told by notify_url)")
+                    }
                 };
                 if let Some(what) = missing {
                     return Err(format!("storefront '{}': write_back needs {what}", s.id));
@@ -353,7 +355,14 @@ mod tests {
         let err = shop(r#"{"access_token": "t", "base_url": "http://shop.example"}"#).unwrap_err();
         assert!(err.contains("https"), "{err}");
         assert!(shop(r#"{"access_token": "t", "base_url": "http://127.0.0.1:9000"}"#).is_ok());
-        assert!(shop(r#"{"enabled": false}"#).unwrap().by_id("main").unwrap().shop_api().is_none());
+        assert!(
+            shop(r#"{"enabled": false}"#)
+                .unwrap()
+                .by_id("main")
+                .unwrap()
+                .shop_api()
+                .is_none()
+        );
         let woo = Storefronts::parse(
             r#"[{"id": "woo", "kind": "woocommerce", "source": "https://shop.example", "secrets": ["s"], "write_back": {"consumer_key": "ck"}}]"#,
         );

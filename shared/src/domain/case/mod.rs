@@ -714,6 +714,12 @@ pub enum Change {
         step: super::writeback::WriteStep,
         message: String,
     },
+    /// Nothing was written in the shop (write-back off, nowhere to send, no return there):
+    /// the merchant does it in the shop's admin.
+    StorefrontNotWritten {
+        step: super::writeback::WriteStep,
+        why: String,
+    },
     /// Finance asked the shop again.
     WriteBackRetried {
         step: super::writeback::WriteStep,
@@ -730,6 +736,20 @@ pub enum Change {
         /// When the storefront changed it (the event's `at` is when we learned of it).
         changed_at: DateTime<Utc>,
     },
+}
+
+impl Change {
+    /// What the shop was told of a decision, and what it answered: the merchant's business.
+    pub fn is_writeback(&self) -> bool {
+        matches!(
+            self,
+            Change::StorefrontWritten { .. }
+                | Change::StorefrontRefused { .. }
+                | Change::StorefrontNotWritten { .. }
+                | Change::WriteBackRetried { .. }
+                | Change::WriteBackSettled { .. }
+        )
+    }
 }
 
 /// A request to file a case: the body of `POST /v1/cases`.
