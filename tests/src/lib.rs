@@ -2,6 +2,8 @@
 //! `make test` started, and the local gateway (every router, the authorizer's stand-in)
 //! listening on a free port, driven over real HTTP.
 
+pub mod standins;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -108,7 +110,9 @@ impl TestApp {
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
         ));
         let storefronts = Storefronts::parse(storefronts_json).expect("test storefronts");
-        let stack = local_gateway::gateway::Stack::new(store.clone(), storefronts);
+        // Storefront stand-ins answer at once or not at all: a late answer is a timeout soon.
+        let stack = local_gateway::gateway::Stack::new(store.clone(), storefronts)
+            .with_storefront_timeout(Duration::from_secs(2));
         let app = stack.router(auth.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -185,6 +189,21 @@ impl TestApp {
         let response = self.generic(&body, &format!("order-{id}")).await;
         assert!(response.status().is_success(), "the order {id} is stored");
         id
+    }
+
+    /// Runs the timers two minutes apart until nothing is due (at most ten runs): the outbox
+    /// messages settled (done, refused or not written) on the way.
+    pub async fn run_timers_until_quiet(&self) -> usize {
+        let mut settled = 0;
+        for _ in 0..10 {
+            self.stack.clock.advance(chrono::Duration::minutes(2));
+            let report = self.stack.run_timers().await.expect("a timers run");
+            settled += report.delivered;
+            if report.due_read == 0 {
+                return settled;
+            }
+        }
+        panic!("the timers never went quiet");
     }
 
     /// Moves the gateway's clock forward, as `make dev` allows and no Lambda can; the timers

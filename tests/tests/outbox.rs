@@ -101,7 +101,7 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
         "the retry waits for its backoff"
     );
     assert_eq!(
-        run_until_quiet(&app).await,
+        app.run_timers_until_quiet().await,
         2,
         "the approval, then the refund"
     );
@@ -172,21 +172,6 @@ async fn a_refund_paid_on_a_storefront_return_is_told_to_the_storefront_until_it
     assert_eq!(states, [("approve", "done"), ("refund", "done")]);
 }
 
-/// Runs the timers a minute and more apart until nothing is left to send; the messages
-/// settled.
-async fn run_until_quiet(app: &TestApp) -> usize {
-    let mut settled = 0;
-    for _ in 0..10 {
-        app.stack.clock.advance(chrono::Duration::minutes(2));
-        let report = app.stack.run_timers().await.unwrap();
-        settled += report.delivered;
-        if report.due_read == 0 {
-            return settled;
-        }
-    }
-    panic!("the outbox never went quiet");
-}
-
 async fn case_of(app: &TestApp, id: &str) -> Value {
     let (status, case) = json(
         app.get(&format!("/v1/cases/{id}"), &app.token(Role::Agent, "a"))
@@ -230,7 +215,11 @@ async fn a_storefront_with_nowhere_to_send_is_not_retried_and_its_case_says_so()
     )
     .await;
 
-    assert_eq!(run_until_quiet(&app).await, 2, "both steps settled at once");
+    assert_eq!(
+        app.run_timers_until_quiet().await,
+        2,
+        "both steps settled at once"
+    );
     let later = app.stack.run_timers().await.unwrap();
     assert_eq!(later.due_read, 0, "not retried: {later:?}");
     let (message, _) = app

@@ -4,6 +4,7 @@
 //! |------------------------------------|---------------------------------------------------------|
 //! | `POST /v1/cases/{id}/return`       | the step of the workflow named by `action`: staff decide at their level, the customer resubmits, escalates, ships or cancels, the warehouse receives, quality inspects, finance refunds |
 //! | `GET  /v1/returns?stage=`          | staff: a return queue (pending decisions by deadline, goods in transit, to inspect, refunds to execute) |
+//! | `POST /v1/cases/{id}/writeback`    | finance, a manager: a decision the storefront refused, asked again or recorded as done by hand |
 //!
 //! Every step is decided by `aftersales::domain::returns` and written in one transaction
 //! conditioned on the case's version; a refund is recorded at most once per case.
@@ -13,6 +14,7 @@ use aftersales::domain::access::Action;
 use aftersales::domain::case::{self, CaseSummary};
 use aftersales::domain::effects::Decision;
 use aftersales::domain::returns::{Command, Stage};
+use aftersales::domain::writeback::{self, WriteBackCommand};
 use aftersales::http::contract::{Docs, RoutesOnly};
 use aftersales::http::{
     Api, ApiError, CaseView, JsonBody, Op, Principal, QueryParams, examples, on_case, page_limit,
@@ -54,6 +56,18 @@ pub fn api<D: Docs>() -> Api<AppState, D> {
                 .path_param("id", "The case number", "AS2611-2012345678")
                 .body::<Command>(true, examples::return_step())
                 .answers::<CaseView>(200, "The case after the step, with its timeline", examples::case_view())
+                .refuses(&[409, 422]),
+        )
+        .post(
+            "/v1/cases/{id}/writeback",
+            post(writeback),
+            || Op::new("settleWriteBack", "Ask the storefront again, or record it done by hand")
+                .tag("returns")
+                .describe("Each decision on a storefront's return is written back to the shop (Shopify's or WooCommerce's API, or a signed webhook); one the shop refused waits here with the shop's message. `retry` asks again (a new request, under a new idempotency key; a refund the shop has already made under an earlier one is found and not made twice); `settle` records it done in the shop's own admin, with a note saying how. A refused refund is back in finance's queue until then. 409 when nothing refused waits on the case.")
+                .allowed(&[Action::WriteBack])
+                .path_param("id", "The case number", "AS2611-2012345678")
+                .body::<WriteBackCommand>(true, examples::writeback())
+                .answers::<CaseView>(200, "The case, its write-backs and timeline", examples::case_view())
                 .refuses(&[409, 422]),
         )
         .get(
@@ -105,6 +119,42 @@ pub async fn step(
     })
     .await?;
     tracing::info!(case = %id, stage = ?view.case.returns.as_ref().map(|f| f.stage), by = %principal.id, "return step");
+    Ok(Json(view))
+}
+
+/// `POST /v1/cases/{id}/writeback` with `{"action": "retry"}` or
+/// `{"action": "settle", "note": "refunded in Shopify's admin, refund #1042"}`.
+pub async fn writeback(
+    State(app): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody { value: command, .. }: JsonBody<WriteBackCommand>,
+) -> Result<Json<CaseView>, ApiError> {
+    let (app, principal, command) = (&app, &principal, &command);
+    let view = on_case(
+        app,
+        principal,
+        &id,
+        Action::WriteBack,
+        |current, _| async move {
+            let (next, events, effects) = writeback::handle(
+                &current,
+                command.clone(),
+                principal.actor(),
+                app.clock.now(),
+            )?;
+            Ok((
+                Decision {
+                    next,
+                    events,
+                    effects,
+                },
+                None,
+            ))
+        },
+    )
+    .await?;
+    tracing::info!(case = %id, by = %principal.id, "write-back settled or asked again");
     Ok(Json(view))
 }
 

@@ -414,9 +414,12 @@ async fn apply_refund(
     app.store
         .add_refund(&mut tx, sf, order_id.as_str(), refund)?;
     d.mark(app, &mut tx)?;
+    // Our own write-back's refund coming back is the case's refund, recorded there already:
+    // kept on the order for the record, told to no case.
     let changes = record
         .order
         .as_ref()
+        .filter(|_| !refund.ours)
         .map(|order| vec![case::refunded_at_storefront(order, &growth)])
         .unwrap_or_default();
     let notice = add_notice(app, &mut tx, &record, order_id, changes, d)?;

@@ -87,6 +87,13 @@ impl Stack {
         }
     }
 
+    /// The same, with storefront calls that give up after `timeout` (a test's stand-in that
+    /// answers late need not be waited on for long).
+    pub fn with_storefront_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.outbound = timers::Outbound::with_timeout(self.storefronts.clone(), timeout);
+        self
+    }
+
     fn shared_clock(&self) -> SharedClock {
         self.clock.clone()
     }

@@ -41,6 +41,9 @@ pub enum Action {
     Return(ReturnAction),
     /// `POST /v1/cases/{id}/work`, by the step's `action`.
     Work(WorkAction),
+    /// `POST /v1/cases/{id}/writeback`: a decision the storefront refused, asked again or
+    /// recorded as done by hand in the shop.
+    WriteBack,
     /// `GET /v1/technicians`, `GET /v1/tools`: who works, with what.
     ReadTechnicians,
     /// `PUT /v1/technicians/{id}`, `PUT /v1/tools/{code}`.
@@ -191,6 +194,8 @@ pub fn roles(action: Action) -> &'static [Role] {
             R::Cancel => &[Customer, Agent, Reviewer, Manager],
             R::FireDeadline => &[System],
         },
+        // Mostly a refund the shop would not pay: finance's; a manager for the rest.
+        Action::WriteBack => &[Finance, Manager],
         Action::Work(step) => match step {
             WorkAction::Open => &[Agent, Dispatcher, Manager],
             WorkAction::Book | WorkAction::CancelBooking => &[Customer, Agent, Dispatcher, Manager],
@@ -332,6 +337,7 @@ pub fn describe(action: Action) -> &'static str {
             R::Cancel => "cancel a request",
             R::FireDeadline => "fire deadlines",
         },
+        Action::WriteBack => "settle what the storefront refused",
         Action::Work(step) => match step {
             WorkAction::Open => "open work orders",
             WorkAction::Book => "book visits",

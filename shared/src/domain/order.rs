@@ -46,6 +46,17 @@ pub struct Refund {
     pub refund_id: String,
     pub amount_minor: i64,
     pub at: DateTime<Utc>,
+    /// Made by this service's write-back (our mark in its note or reason): its money is the
+    /// case's refund, already counted there, and is not counted again as the storefront's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ours: bool,
+}
+
+impl Refund {
+    /// Whether a refund's note (Shopify) or reason (WooCommerce) carries our write-back mark.
+    pub fn is_ours(text: Option<&str>) -> bool {
+        text.is_some_and(|t| t.contains(crate::domain::writeback::MARK_PREFIX))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -79,6 +90,7 @@ impl Order {
     pub fn refunded_minor(&self) -> i64 {
         self.refunds
             .iter()
+            .filter(|r| !r.ours)
             .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
 

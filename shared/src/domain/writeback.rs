@@ -110,11 +110,14 @@ pub struct Declined {
     pub note: String,
 }
 
+/// What every key begins with: a storefront's refund that carries it was made here.
+pub const MARK_PREFIX: &str = "aftersales-";
+
 impl WriteBack {
     /// The key that makes the shop do this asking once, however often it is sent (Shopify's
     /// `@idempotent`, and our mark in a WooCommerce refund's reason).
     pub fn key(&self, case: &Case) -> String {
-        format!("aftersales-{}-{}", case.id, self.id_suffix())
+        format!("{MARK_PREFIX}{}-{}", case.id, self.id_suffix())
     }
 
     fn id_suffix(&self) -> &str {
@@ -394,8 +397,10 @@ pub fn handle(
         WriteBackCommand::Retry => {
             let record = &mut next.writebacks[at];
             record.generation += 1;
-            let base = record.id.split('.').next().unwrap_or(&record.id).to_owned();
-            record.id = format!("{base}.{}", record.generation);
+            // `<type>-<case>-<n>[.<generation>]`: the type has dots of its own.
+            let (head, tail) = record.id.rsplit_once('-').unwrap_or(("", &record.id));
+            let n = tail.split('.').next().unwrap_or(tail);
+            record.id = format!("{head}-{n}.{}", record.generation);
             record.state = WriteState::Pending;
             record.queued_at = now;
             if step == WriteStep::Refund {

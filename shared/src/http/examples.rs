@@ -55,6 +55,10 @@ pub fn return_step() -> Value {
     json!({"action": "approve", "reason_code": "fault_plausible", "note": "Photos show the fault."})
 }
 
+pub fn writeback() -> Value {
+    json!({"action": "settle", "note": "Refunded in Shopify's admin: refund #1042."})
+}
+
 fn customer() -> Actor {
     Actor {
         id: "c0ffee00-1234-4321-8888-0123456789ab".into(),

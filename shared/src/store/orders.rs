@@ -146,9 +146,12 @@ pub struct Claims {
 }
 
 impl OrderRecord {
+    /// What the storefront refunded of its own accord (not our write-backs' refunds, which
+    /// the cases' claims count already).
     pub fn refunded_minor(&self) -> i64 {
         self.refunds
             .iter()
+            .filter(|r| !r.ours)
             .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
 

@@ -79,6 +79,8 @@ struct ShopifyRefund {
     order_id: Option<String>,
     created_at: String,
     #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
     transactions: Vec<ShopifyTransaction>,
 }
 
@@ -147,6 +149,7 @@ fn refund_of(r: &ShopifyRefund, exponent: u32) -> Result<Refund, PayloadError> {
         refund_id: r.id.clone(),
         amount_minor: amount.abs(),
         at: parse_time(&r.created_at)?,
+        ours: Refund::is_ours(r.note.as_deref()),
     })
 }
 

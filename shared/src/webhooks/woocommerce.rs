@@ -63,6 +63,8 @@ struct WooRefund {
     #[serde(deserialize_with = "id_string")]
     id: String,
     total: String,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// Just enough of any resource to de-duplicate a delivery.
@@ -123,6 +125,7 @@ fn order(storefront: &str, o: WooOrder) -> Result<Order, PayloadError> {
                 refund_id: r.id.clone(),
                 amount_minor: parse_minor(&r.total, exp).map_err(PayloadError)?.abs(),
                 at,
+                ours: Refund::is_ours(r.reason.as_deref()),
             })
         })
         .collect::<Result<Vec<_>, PayloadError>>()?;

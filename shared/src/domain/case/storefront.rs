@@ -384,9 +384,11 @@ pub fn order_changes(
         });
     }
     // A refund is new, or grew (a pending refund that succeeded): either way money went back.
+    // Ours (a write-back's) is the case's own refund: nothing new to tell it.
     let new_refunds: Vec<Refund> = incoming
         .refunds
         .iter()
+        .filter(|r| !r.ours)
         .filter_map(|r| {
             let known = known_refunds
                 .iter()

@@ -787,6 +787,7 @@ fn refund(id: &str, minor: i64) -> crate::domain::order::Refund {
         refund_id: id.to_owned(),
         amount_minor: minor,
         at: now(),
+        ours: false,
     }
 }
 
