@@ -647,6 +647,58 @@ async fn every_return_step_answers_each_role_the_owner_a_stranger_and_nobody_as_
     );
 }
 
+/// A write-back the storefront refused waits on the case: finance (or a manager) settles it.
+#[tokio::test]
+async fn the_write_back_route_answers_finance_and_managers_only() {
+    use aftersales::domain::writeback::{self, Outcome};
+    let (app, callers) = world().await;
+    let app = &app;
+    let id = return_in(app, &callers, "return_and_refund", "awaiting_shipment").await;
+    // The timers recorded the storefront's refusal of the approval, as they would.
+    let case_id = aftersales::domain::values::CaseId::parse(id.as_str()).unwrap();
+    let current = app.store.case(&case_id).await.unwrap().unwrap();
+    let queued = current.writebacks[0].id.clone();
+    let refused = Outcome::Refused {
+        message: "the shop is closed".into(),
+    };
+    let (next, events) = writeback::record(
+        &current,
+        &queued,
+        refused,
+        timers_actor(),
+        chrono::Utc::now(),
+    )
+    .expect("a pending write-back");
+    let mut tx = app.store.tx();
+    app.store
+        .add_case_update(&mut tx, &current, &next, &events)
+        .unwrap();
+    app.store.commit(tx).await.unwrap();
+    row(
+        &callers,
+        "POST /v1/cases/{id}/writeback",
+        "403 403 | 403 403 ok 403 403 403 403 ok 403 | 401",
+        |t| {
+            call(
+                app,
+                Method::POST,
+                format!("/v1/cases/{id}/writeback"),
+                t,
+                Some(json!({"action": "settle", "note": "Approved in the shop's admin."})),
+            )
+        },
+    )
+    .await;
+}
+
+fn timers_actor() -> aftersales::domain::identity::Actor {
+    aftersales::domain::identity::Actor {
+        id: "timers".into(),
+        role: Role::System,
+        name: None,
+    }
+}
+
 /// The dispatch world: technician-1 (the technician column's token) serves the owner's
 /// district, and the clock is on a Wednesday morning.
 struct Dispatch<'a> {

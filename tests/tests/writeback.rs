@@ -400,7 +400,10 @@ async fn a_refund_shopify_refuses_goes_back_to_finance_who_asks_again_then_settl
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{blank}");
-    assert_eq!(blank["invalid-params"][0]["name"], "note", "says what is missing");
+    assert_eq!(
+        blank["invalid-params"][0]["name"], "note",
+        "says what is missing"
+    );
     let (status, settled) = json(
         app.post(
             &writeback,

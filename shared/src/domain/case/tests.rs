@@ -1013,3 +1013,145 @@ fn an_upload_is_asked_for_an_allowed_type_and_size_on_an_open_case() {
 pub(super) fn filed_repair_for_tests() -> Case {
     file_repair()
 }
+
+fn staff(role: Role) -> Actor {
+    Actor {
+        id: format!("{role}-1"),
+        role,
+        name: None,
+    }
+}
+
+/// `case` after a return step, with the write-backs it queued.
+fn stepped(
+    case: &Case,
+    command: serde_json::Value,
+    role: Role,
+) -> (Case, Vec<crate::domain::effects::Effect>) {
+    let command: returns::Command = serde_json::from_value(command).unwrap();
+    let decided = apply_return(case, command, staff(role), now(), &Policy::default()).unwrap();
+    let decision = crate::domain::effects::Decision::of_return_step(case, decided);
+    (decision.next, decision.effects)
+}
+
+#[test]
+fn a_storefront_returns_decisions_are_written_back_in_order_and_a_refused_refund_is_finances_again()
+{
+    use crate::domain::effects::Effect;
+    use crate::domain::writeback::{
+        Outcome, Ready, WriteBackCommand, WriteState, WriteStep, check_refund, handle, ready,
+        record,
+    };
+    let filed = refund_of_held(1, 10000, 20000).unwrap();
+    let approve = serde_json::json!({"action": "approve", "reason_code": "ok", "note": ""});
+    let (approved, _) = stepped(&filed, approve, Role::Agent);
+    let (paid, effects) = stepped(
+        &approved,
+        serde_json::json!({"action": "execute_refund"}),
+        Role::Finance,
+    );
+    let steps: Vec<WriteStep> = paid.writebacks.iter().map(|w| w.step).collect();
+    assert_eq!(steps, [WriteStep::Approve, WriteStep::Refund]);
+    let told: Vec<&str> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::TellStorefront { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let refund_id = format!("refund.succeeded-{}-2", paid.id);
+    assert_eq!(
+        told,
+        [refund_id.as_str()],
+        "the refund's message, in the refund's transaction"
+    );
+
+    let approve_id = paid.writebacks[0].id.clone();
+    assert_eq!(
+        ready(&paid, &refund_id),
+        Ready::Wait,
+        "not before the approval is done"
+    );
+    assert!(matches!(ready(&paid, &approve_id), Ready::Go(_)));
+    let system = Actor {
+        id: "timers".into(),
+        role: Role::System,
+        name: None,
+    };
+    let done = Outcome::Done { reference: None };
+    let (approved_there, _) =
+        record(&paid, &approve_id, done.clone(), system.clone(), now()).unwrap();
+    assert!(
+        record(&approved_there, &approve_id, done, system.clone(), now()).is_none(),
+        "recorded once"
+    );
+    assert!(matches!(ready(&approved_there, &refund_id), Ready::Go(_)));
+
+    let refused = Outcome::Refused {
+        message: "Shopify: the order is locked".into(),
+    };
+    let (unpaid, events) = record(
+        &approved_there,
+        &refund_id,
+        refused.clone(),
+        system.clone(),
+        now(),
+    )
+    .unwrap();
+    assert!(matches!(
+        events[0].change,
+        Change::StorefrontRefused {
+            step: WriteStep::Refund,
+            ..
+        }
+    ));
+    assert_eq!(
+        unpaid.returns.as_ref().unwrap().stage,
+        returns::Stage::RefundPending
+    );
+    assert_eq!(
+        crate::domain::writeback::failed_step(&unpaid),
+        Some(WriteStep::Refund)
+    );
+    assert!(
+        check_refund(&unpaid).is_err(),
+        "never paid again another way"
+    );
+
+    let finance = staff(Role::Finance);
+    let (asked, _, effects) =
+        handle(&unpaid, WriteBackCommand::Retry, finance.clone(), now()).unwrap();
+    let again = &asked.writebacks[1];
+    assert_eq!(again.id, format!("{refund_id}.1"));
+    assert_eq!((again.generation, &again.state), (1, &WriteState::Pending));
+    assert_eq!(again.key(&asked), format!("aftersales-{}-2.1", asked.id));
+    assert_eq!(
+        asked.returns.as_ref().unwrap().stage,
+        returns::Stage::Refunded
+    );
+    assert!(matches!(&effects[..], [Effect::TellStorefront { id, .. }] if *id == again.id));
+
+    let (refused_again, _) = record(&asked, &again.id, refused, system, now()).unwrap();
+    let blank = WriteBackCommand::Settle { note: "  ".into() };
+    assert!(
+        handle(&refused_again, blank, finance.clone(), now()).is_err(),
+        "a settlement says how"
+    );
+    let settle = WriteBackCommand::Settle {
+        note: "Refunded by hand, #1042".into(),
+    };
+    let (settled, _, effects) = handle(&refused_again, settle, finance.clone(), now()).unwrap();
+    assert!(effects.is_empty(), "nothing more to send");
+    assert!(matches!(
+        settled.writebacks[1].state,
+        WriteState::Settled { .. }
+    ));
+    assert_eq!(
+        settled.returns.as_ref().unwrap().stage,
+        returns::Stage::Refunded
+    );
+    assert!(
+        handle(&settled, WriteBackCommand::Retry, finance, now()).is_err(),
+        "nothing refused waits"
+    );
+}
