@@ -194,6 +194,8 @@ const operations = {
         unwrap(api.POST('/v1/cases/{id}/complaint', { params: { path: { id } }, body })),
     tagCase: (id: string, body: Schemas['TagCase']) =>
         unwrap(api.PUT('/v1/cases/{id}/tags', { params: { path: { id } }, body })),
+    settleWriteBack: (id: string, body: Schemas['WriteBackCommand']) =>
+        unwrap(api.POST('/v1/cases/{id}/writeback', { params: { path: { id } }, body })),
     recordCallback: (id: string, body: Schemas['RecordCallback']) =>
         unwrap(api.POST('/v1/cases/{id}/callback', { params: { path: { id } }, body })),
     readOrder: (storefront: string, order_id: string) =>

@@ -519,6 +519,19 @@ const CALLBACK_SPEC: Spec<Schemas['RecordCallback']> = {
     }),
 };
 
+// ------------------------------------------------------------------ write-back
+
+// A decision the storefront refused: asked again, or recorded as done in the shop's admin.
+const WRITEBACK_SPECS: Spec<Schemas['WriteBackCommand']>[] = [
+    { action: 'retry', label: 'app.actions.writeback.retry', build: () => ({ action: 'retry' }) },
+    {
+        action: 'settle',
+        label: 'app.actions.writeback.settle',
+        fields: () => [F.note(true)],
+        build: v => ({ action: 'settle', note: str(v.note) }),
+    },
+];
+
 // ------------------------------------------------------------------ the form
 
 function FieldInput({ field }: { field: Field }) {
@@ -699,6 +712,13 @@ export function CaseActions({
                 ? COMPLAINT_SPECS.filter(s => canStep(role, 'handleComplaint', s.action))
                 : [],
             b => api.complaintStep(id, b),
+        ),
+        group(
+            'writeback',
+            can(role, 'settleWriteBack') && (record.writebacks ?? []).some(w => w.state === 'failed')
+                ? WRITEBACK_SPECS
+                : [],
+            b => api.settleWriteBack(id, b),
         ),
         group('tags', settled && can(role, 'tagCase') && tags ? [TAG_SPEC] : [], b => api.tagCase(id, b)),
         group('callback', record.callback && can(role, 'recordCallback') ? [CALLBACK_SPEC] : [], b =>

@@ -650,10 +650,51 @@ function describe(e: Event, f: Formats, t: (k: string, o?: object) => string, vo
         case 'storefront_return_status':
             parts.push(...data(e.status));
             break;
+        case 'storefront_written':
+            parts.push(f.label('writeback_step', e.step), ...data(e.reference));
+            break;
+        case 'storefront_refused':
+            parts.push(f.label('writeback_step', e.step), ...data(e.message));
+            break;
+        case 'storefront_not_written':
+            parts.push(f.label('writeback_step', e.step), ...data(e.why));
+            break;
+        case 'write_back_retried':
+            parts.push(f.label('writeback_step', e.step));
+            break;
+        case 'write_back_settled':
+            parts.push(f.label('writeback_step', e.step), ...data(e.note));
+            break;
         default:
             break;
     }
     return parts.filter(p => p !== '');
+}
+
+/** What each decision came to in the shop: done (its reference), refused (the shop's words),
+ * not written (why), settled by hand (the note), or waiting. */
+function WriteBacks({ c }: { c: CaseView }) {
+    const f = useFormats();
+    const rows: [string, React.ReactNode][] = (c.writebacks ?? []).map(w => {
+        const said =
+            w.state === 'done'
+                ? data(w.reference)
+                : w.state === 'failed'
+                  ? data(w.message)
+                  : w.state === 'not_written'
+                    ? data(w.why)
+                    : w.state === 'settled'
+                      ? [...data(w.by), ...data(w.note)]
+                      : [];
+        const at = w.state === 'pending' ? w.queued_at : w.at;
+        return [
+            f.label('writeback_step', w.step),
+            <span data-testid="writeback" data-state={w.state}>
+                <Parts parts={[f.label('writeback_state', w.state), f.dateTime(at), ...said]} />
+            </span>,
+        ];
+    });
+    return <Facts rows={rows} />;
 }
 
 function Parts({ parts }: { parts: Part[] }) {
@@ -743,6 +784,11 @@ function CaseBody() {
                     {record.returns && (
                         <Section title={t('app.case.returns')} testId="case-return">
                             <Returns flow={record.returns} />
+                        </Section>
+                    )}
+                    {(record.writebacks ?? []).length > 0 && (
+                        <Section title={t('app.case.writebacks')} testId="case-writebacks">
+                            <WriteBacks c={record} />
                         </Section>
                     )}
                     {record.work && (

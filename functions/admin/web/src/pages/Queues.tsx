@@ -212,6 +212,28 @@ const returnFilters = [
     />,
 ];
 
+/** A return's stage, and what the storefront refused of it (finance's to ask again or settle). */
+function StageCell({ r }: { r: CaseSummary }) {
+    const translate = useTranslate();
+    return (
+        <>
+            <Label group="stage" value={r.return_stage} />
+            {r.writeback_failed && (
+                <Typography
+                    component="span"
+                    variant="caption"
+                    color="error"
+                    sx={{ display: 'block' }}
+                    data-testid="writeback-failed"
+                >
+                    {translate('app.event.storefront_refused')}:{' '}
+                    <Label group="writeback_step" value={r.writeback_failed} />
+                </Typography>
+            )}
+        </>
+    );
+}
+
 export const ReturnList = () => (
     <List
         title="app.menu.returns"
@@ -234,7 +256,7 @@ export const ReturnList = () => (
             <FunctionField<CaseSummary>
                 label="resources.returns.fields.stage"
                 sortable={false}
-                render={r => <Label group="stage" value={r.return_stage} />}
+                render={r => <StageCell r={r} />}
             />
             <FunctionField<CaseSummary>
                 source="title"
