@@ -529,3 +529,37 @@ async fn a_woocommerce_refund_whose_answer_times_out_after_it_was_made_is_paid_o
         "the refund WooCommerce made is the one on the case"
     );
 }
+
+#[tokio::test]
+async fn a_shopify_5xx_is_asked_again_after_the_backoff_reading_the_return_first() {
+    let (app, shop) = shopify_shop().await;
+    let id = shopify_return(&app).await;
+    shop.fail_next("returnApproveRequest", Fault::Status(503));
+    step(
+        &app,
+        &id,
+        &app.token(Role::Agent, "agent-1"),
+        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
+    )
+    .await;
+    let first = app.stack.run_timers().await.unwrap();
+    assert_eq!(first.failed_attempts, 1, "{first:?}");
+    let (message, _) = app
+        .store
+        .outbox(&format!("return.approved-{id}-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        message.last_error.as_deref(),
+        Some("Shopify answered 503"),
+        "the error kept for staff"
+    );
+    assert_eq!(app.run_timers_until_quiet().await, 1);
+    assert_eq!(
+        shop.operations(),
+        ["returnApproveRequest", "return", "returnApproveRequest"]
+    );
+    let case = app.case_as_staff(&id).await;
+    assert_eq!(states(&case), pairs(&[("approve", "done")]));
+}

@@ -119,7 +119,11 @@ const MAX_PAGES: usize = 20;
 /// Cases of one notice told per run.
 const NOTICE_CASES_PER_RUN: usize = 200;
 /// How long a run holds an outbox message it is sending: longer than a send can take.
-const SEND_LEASE_SECONDS: i64 = 60;
+/// A send is a few calls of at most 10 s each, and up to 30 s of throttle waits.
+const SEND_LEASE_SECONDS: i64 = 120;
+/// No new send starts this long into a run: the Lambda stops at 60 s, and a send cut short
+/// is only retried (counted, and read back from the shop first) after its lease.
+const SEND_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn system() -> Actor {
     Actor {
@@ -137,6 +141,7 @@ pub async fn run(
     outbound: &Outbound,
 ) -> Result<Report, StoreError> {
     let mut report = Report::default();
+    let started = std::time::Instant::now();
     let (policy, _) = policy.get(store).await?;
     for _ in 0..MAX_PAGES {
         let now = clock.now();
@@ -153,6 +158,8 @@ pub async fn run(
                         report.cases_left += p.left;
                         Fired::Done
                     }),
+                // Left for the next run, still due.
+                Due::Outbox(_) if started.elapsed() > SEND_BUDGET => Ok(Fired::Skipped),
                 Due::Outbox(id) => deliver(store, outbound, id, now).await.map(|d| match d {
                     Some(true) => {
                         report.delivered += 1;
@@ -317,9 +324,12 @@ async fn deliver(
     if message.next_attempt_at.is_none_or(|t| t > now) {
         return Ok(None);
     }
-    // Claim it: a run that overlaps this one finds its next attempt moved and leaves it.
+    // Claim it: a run that overlaps this one finds its next attempt moved and leaves it. The
+    // attempt is counted now: a run cut short mid-send leaves it counted, and the next one
+    // reads what the shop made before it asks again.
     let mut claimed = message.clone();
     claimed.next_attempt_at = now.checked_add_signed(Duration::seconds(SEND_LEASE_SECONDS));
+    claimed.attempts = claimed.attempts.saturating_add(1);
     match store.save_outbox(&claimed, version).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => return Ok(None),
@@ -395,8 +405,7 @@ async fn deliver(
         Sent::Refused { message } => writeback::Outcome::Refused { message },
         Sent::NotWritten { why } => writeback::Outcome::NotWritten { why },
         Sent::Retry { why, after } => {
-            let mut message = message;
-            message.attempts += 1;
+            let mut message = claimed;
             tracing::warn!(message = %message.id, attempts = message.attempts, %why, "write-back attempt failed");
             if message.attempts >= MAX_ATTEMPTS {
                 return finish(
@@ -423,9 +432,7 @@ async fn deliver(
             };
         }
     };
-    let mut message = message;
-    message.attempts += 1;
-    finish(store, message, version, now, outcome).await
+    finish(store, claimed, version, now, outcome).await
 }
 
 /// The case a write-back's message is about.

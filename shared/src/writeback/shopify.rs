@@ -495,7 +495,8 @@ pub fn throttle_wait(body: &Value) -> Option<Duration> {
     let status = cost.get("throttleStatus")?;
     let available = status.get("currentlyAvailable")?.as_f64()?;
     let rate = status.get("restoreRate")?.as_f64()?;
-    if !(rate > 0.0) {
+    // A rate of zero (or not a number) names no wait.
+    if rate.is_nan() || rate <= 0.0 {
         return None;
     }
     let seconds = ((requested - available) / rate).clamp(0.0, 3600.0);
