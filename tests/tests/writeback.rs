@@ -360,23 +360,16 @@ async fn a_refund_shopify_refuses_goes_back_to_finance_who_asks_again_then_settl
     );
     assert_eq!(again["rule"], "storefront-refused-refund");
 
-    let writeback = format!("/v1/cases/{id}/writeback");
-    let (status, _) = json(
-        app.post(
-            &writeback,
-            &app.token(Role::Agent, "agent-1"),
-            &json!({"action": "retry"}),
-        )
-        .await,
+    let (status, _) = writeback(
+        &app,
+        &id,
+        &app.token(Role::Agent, "agent-1"),
+        json!({"action": "retry"}),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "finance's, not an agent's");
     shop.fail_next("refundCreate", Fault::UserError("The order is locked."));
-    let (status, asked) = json(
-        app.post(&writeback, &finance, &json!({"action": "retry"}))
-            .await,
-    )
-    .await;
+    let (status, asked) = writeback(&app, &id, &finance, json!({"action": "retry"})).await;
     assert_eq!(status, StatusCode::OK, "{asked}");
     assert_eq!(asked["returns"]["stage"], "refunded");
     app.run_timers_until_quiet().await;
@@ -390,13 +383,11 @@ async fn a_refund_shopify_refuses_goes_back_to_finance_who_asks_again_then_settl
         calls[1].document
     );
 
-    let (status, blank) = json(
-        app.post(
-            &writeback,
-            &finance,
-            &json!({"action": "settle", "note": " "}),
-        )
-        .await,
+    let (status, blank) = writeback(
+        &app,
+        &id,
+        &finance,
+        json!({"action": "settle", "note": " "}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{blank}");
@@ -404,24 +395,18 @@ async fn a_refund_shopify_refuses_goes_back_to_finance_who_asks_again_then_settl
         blank["invalid-params"][0]["name"], "note",
         "says what is missing"
     );
-    let (status, settled) = json(
-        app.post(
-            &writeback,
-            &finance,
-            &json!({"action": "settle", "note": "Refunded in Shopify's admin, refund #1042."}),
-        )
-        .await,
+    let (status, settled) = writeback(
+        &app,
+        &id,
+        &finance,
+        json!({"action": "settle", "note": "Refunded in Shopify's admin, refund #1042."}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{settled}");
     assert_eq!(settled["writebacks"][2]["state"], "settled");
     assert_eq!(settled["writebacks"][2]["by"], "fin-1");
     assert_eq!(settled["returns"]["stage"], "refunded");
-    let (status, _) = json(
-        app.post(&writeback, &finance, &json!({"action": "retry"}))
-            .await,
-    )
-    .await;
+    let (status, _) = writeback(&app, &id, &finance, json!({"action": "retry"})).await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -432,6 +417,15 @@ async fn a_refund_shopify_refuses_goes_back_to_finance_who_asks_again_then_settl
         shop.refunds().is_empty(),
         "Shopify made no refund: it was paid by hand"
     );
+}
+
+/// Finance (or whoever `token` is) on the case's refused write-back.
+async fn writeback(app: &TestApp, id: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    json(
+        app.post(&format!("/v1/cases/{id}/writeback"), token, &body)
+            .await,
+    )
+    .await
 }
 
 async fn woo_shop() -> (TestApp, StandIn) {

@@ -337,30 +337,15 @@ async fn deliver(
     }
     let version = version + 1;
     // The case decides whether the step goes now: each step waits for the one before it.
-    let case_id = case_of(&message);
-    let Some(case_id) = case_id else {
-        return finish(
-            store,
-            message,
-            version,
-            now,
-            writeback::Outcome::Refused {
-                message: "the message names no case".into(),
-            },
-        )
-        .await;
+    let case = match case_of(&message) {
+        Some(id) => store.case(&id).await?,
+        None => None,
     };
-    let Some(case) = store.case(&case_id).await? else {
-        return finish(
-            store,
-            message,
-            version,
-            now,
-            writeback::Outcome::Refused {
-                message: "its case is gone".into(),
-            },
-        )
-        .await;
+    let Some(case) = case else {
+        let gone = writeback::Outcome::Refused {
+            message: "its case is gone, or it names none".into(),
+        };
+        return finish(store, message, version, now, gone).await;
     };
     let asked_before = match writeback::ready(&case, &message.id) {
         writeback::Ready::Go(record) => message.attempts > 0 || record.generation > 0,
