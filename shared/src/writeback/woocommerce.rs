@@ -50,13 +50,13 @@ pub(super) async fn send(
     result.unwrap_or_else(|sent| sent)
 }
 
-/// The id of the first record at `path` (refunds or notes) whose `field` carries our mark.
+/// The first record at `path` (refunds or notes) whose `field` carries our mark.
 async fn find_ours(
     client: &Client<'_>,
     path: &str,
     field: &str,
     mark: &str,
-) -> Result<Option<String>, Sent> {
+) -> Result<Option<Value>, Sent> {
     let answer = client
         .call(
             client
@@ -74,14 +74,22 @@ async fn find_ours(
                 .and_then(Value::as_str)
                 .is_some_and(|t| carries(t, mark))
         })
-        .and_then(|r| r.get("id"))
-        .map(id_text))
+        .cloned())
 }
 
 async fn refund(client: &Client<'_>, attempt: &Attempt<'_>) -> Result<Sent, Sent> {
     if attempt.asked_before
-        && let Some(id) = find_ours(client, "refunds", "reason", attempt.mark()).await?
+        && let Some(made) = find_ours(client, "refunds", "reason", attempt.mark()).await?
     {
+        let id = made.get("id").map(id_text).unwrap_or_default();
+        // Ours by its mark; made for another amount, it is not this refund: a person looks.
+        let theirs = made.get("amount").and_then(Value::as_str).unwrap_or("");
+        let ours = attempt.text("amount").unwrap_or("");
+        if !same_amount(theirs, ours) {
+            return Err(Sent::refused(format!(
+                "WooCommerce holds refund {id} with this refund's mark for {theirs}, not {ours}: check the order by hand"
+            )));
+        }
         return Ok(Sent::Done {
             reference: Some(id),
         });
@@ -145,10 +153,10 @@ fn note_text(step: WriteStep, attempt: &Attempt<'_>) -> String {
 
 async fn note(client: &Client<'_>, step: WriteStep, attempt: &Attempt<'_>) -> Result<Sent, Sent> {
     if attempt.asked_before
-        && let Some(id) = find_ours(client, "notes", "note", attempt.mark()).await?
+        && let Some(made) = find_ours(client, "notes", "note", attempt.mark()).await?
     {
         return Ok(Sent::Done {
-            reference: Some(id),
+            reference: made.get("id").map(id_text),
         });
     }
     let body = json!({"note": note_text(step, attempt), "customer_note": false});
@@ -163,6 +171,14 @@ async fn note(client: &Client<'_>, step: WriteStep, attempt: &Attempt<'_>) -> Re
     Ok(Sent::Done {
         reference: answer.body.get("id").map(id_text),
     })
+}
+
+/// Whether two decimal amounts are the same ("12.0" and "12.00" are).
+fn same_amount(a: &str, b: &str) -> bool {
+    match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+        (Ok(a), Ok(b)) => (a - b).abs() < 0.005,
+        _ => false,
+    }
 }
 
 fn id_text(id: &Value) -> String {
@@ -217,6 +233,13 @@ impl Client<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_compare_as_numbers() {
+        assert!(same_amount("12.00", "12.0"));
+        assert!(!same_amount("12.00", "12.01"));
+        assert!(!same_amount("", "0"));
+    }
 
     #[test]
     fn a_note_carries_the_case_the_decision_and_our_mark() {
