@@ -359,10 +359,16 @@ async fn deliver(
                 Err(e) => Err(e),
             };
         }
-        // An earlier step is not done: look again in a minute, without counting an attempt.
-        writeback::Ready::Wait => {
+        // An earlier step is not done: look again in a minute (a quarter of an hour while it
+        // waits for finance), without counting an attempt.
+        wait @ (writeback::Ready::Wait | writeback::Ready::Blocked) => {
+            let pause = if wait == writeback::Ready::Blocked {
+                15
+            } else {
+                1
+            };
             let mut later = message;
-            later.next_attempt_at = Some(now + Duration::minutes(1));
+            later.next_attempt_at = Some(now + Duration::minutes(pause));
             return match store.save_outbox(&later, version).await {
                 Ok(()) | Err(StoreError::Conflict) => Ok(None),
                 Err(e) => Err(e),

@@ -264,6 +264,8 @@ pub enum Ready<'a> {
     Go(&'a WriteBack),
     /// An earlier step is not done yet: later.
     Wait,
+    /// An earlier step was refused, and waits for finance: much later.
+    Blocked,
     /// Nothing to send: its outcome is recorded, or it is not this case's any more.
     Gone,
 }
@@ -276,8 +278,14 @@ pub fn ready<'a>(case: &'a Case, id: &str) -> Ready<'a> {
     if record.state != WriteState::Pending {
         return Ready::Gone;
     }
-    if case.writebacks[..at].iter().all(|w| w.state.finished()) {
+    let earlier = &case.writebacks[..at];
+    if earlier.iter().all(|w| w.state.finished()) {
         Ready::Go(record)
+    } else if earlier
+        .iter()
+        .any(|w| matches!(w.state, WriteState::Failed { .. }))
+    {
+        Ready::Blocked
     } else {
         Ready::Wait
     }

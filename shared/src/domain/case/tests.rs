@@ -1078,6 +1078,21 @@ fn a_storefront_returns_decisions_are_written_back_in_order_and_a_refused_refund
         role: Role::System,
         name: None,
     };
+    let (approve_refused, _) = record(
+        &paid,
+        &approve_id,
+        Outcome::Refused {
+            message: "no".into(),
+        },
+        system.clone(),
+        now(),
+    )
+    .unwrap();
+    assert_eq!(
+        ready(&approve_refused, &refund_id),
+        Ready::Blocked,
+        "a refused approval holds the refund until finance acts"
+    );
     let done = Outcome::Done { reference: None };
     let (approved_there, _) =
         record(&paid, &approve_id, done.clone(), system.clone(), now()).unwrap();
