@@ -557,3 +557,37 @@ async fn a_shopify_5xx_is_asked_again_after_the_backoff_reading_the_return_first
     let case = app.case_as_staff(&id).await;
     assert_eq!(states(&case), pairs(&[("approve", "done")]));
 }
+
+/// Counted, not timed: what delivering one write-back costs in DynamoDB.
+#[tokio::test]
+async fn a_write_back_delivered_costs_five_round_trips_two_of_them_writes() {
+    let (app, shop) = shopify_shop().await;
+    let id = shopify_return(&app).await;
+    // A run with nothing due reads the policy once (then cached), as a warm function has.
+    app.stack.run_timers().await.unwrap();
+    step(
+        &app,
+        &id,
+        &app.token(Role::Agent, "agent-1"),
+        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
+    )
+    .await;
+    let before = app.store.metrics();
+    let report = app.stack.run_timers().await.unwrap();
+    let after = app.store.metrics();
+    assert_eq!(report.delivered, 1, "{report:?}");
+    assert_eq!(shop.operations(), ["returnApproveRequest"]);
+    assert_eq!(
+        (
+            after.round_trips - before.round_trips,
+            after.write_round_trips - before.write_round_trips
+        ),
+        (5, 2),
+        "the due page, the message, its claim, the case; then one transaction (case, event, message)"
+    );
+    eprintln!(
+        "write-back delivered: {} round trips, {:.1} capacity units",
+        after.round_trips - before.round_trips,
+        after.capacity_units - before.capacity_units
+    );
+}

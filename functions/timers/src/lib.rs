@@ -345,7 +345,7 @@ async fn deliver(
         let gone = writeback::Outcome::Refused {
             message: "its case is gone, or it names none".into(),
         };
-        return finish(store, message, version, now, gone).await;
+        return finish(store, message, version, now, gone, None).await;
     };
     let asked_before = match writeback::ready(&case, &message.id) {
         writeback::Ready::Go(record) => message.attempts > 0 || record.generation > 0,
@@ -407,6 +407,7 @@ async fn deliver(
                     writeback::Outcome::Refused {
                         message: format!("no answer after {MAX_ATTEMPTS} attempts: {why}"),
                     },
+                    Some(case),
                 )
                 .await;
             }
@@ -423,7 +424,7 @@ async fn deliver(
             };
         }
     };
-    finish(store, claimed, version, now, outcome).await
+    finish(store, claimed, version, now, outcome, Some(case)).await
 }
 
 /// The case a write-back's message is about.
@@ -433,14 +434,15 @@ fn case_of(message: &OutboxMessage) -> Option<CaseId> {
 }
 
 /// Records a write-back's outcome on its case and closes its message, in one transaction:
-/// the case is never told twice, and a message closed is never sent again. A case that moved
-/// meanwhile is read again.
+/// the case is never told twice, and a message closed is never sent again. The case as read
+/// before the send (`read`) is tried first; one that moved meanwhile is read again.
 async fn finish(
     store: &Store,
     mut message: OutboxMessage,
     version: u64,
     now: DateTime<Utc>,
     outcome: writeback::Outcome,
+    read: Option<aftersales::domain::case::Case>,
 ) -> Result<Option<bool>, StoreError> {
     message.next_attempt_at = None;
     match &outcome {
@@ -455,12 +457,16 @@ async fn finish(
         }
     }
     let case_id = case_of(&message);
-    let (message, outcome, case_id) = (&message, &outcome, &case_id);
-    let saved = on_lost_race(|_| async move {
+    let (message, outcome, case_id, read) = (&message, &outcome, &case_id, &read);
+    let saved = on_lost_race(|attempt| async move {
         let mut tx = store.tx();
         store.add_outbox_save(&mut tx, message, version)?;
-        if let Some(case_id) = case_id
-            && let Some(current) = store.case(case_id).await?
+        let current = match (read, case_id) {
+            (Some(case), _) if attempt == 1 => Some(case.clone()),
+            (_, Some(case_id)) => store.case(case_id).await?,
+            (_, None) => None,
+        };
+        if let Some(current) = current
             && let Some((next, events)) =
                 writeback::record(&current, &message.id, outcome.clone(), system(), now)
         {
