@@ -198,7 +198,7 @@ async fn a_shopify_return_approved_received_inspected_and_refunded_here_is_done_
         .await,
     )
     .await;
-    assert_eq!(order["refunds"][0]["ours"], true, "{order}");
+    assert_eq!(order["refunds"][0]["by_case"], id.as_str(), "{order}");
     assert_eq!(order["refunded_minor"], 0, "not counted again: {order}");
     let case = app.case_as_staff(&id).await;
     assert!(

@@ -377,6 +377,16 @@ async fn tell_cases(app: &AppState, notice: Option<Notice>, now: DateTime<Utc>) 
 async fn apply_order(app: &AppState, order: &Order, d: &Delivery<'_>) -> Applied {
     let (sf, now) = (order.storefront.as_str(), d.now);
     let record = app.store.order_record(sf, order.order_id.as_str()).await?;
+    // A refund marked as a write-back's is ours only for one of this order's own cases.
+    let held = Order {
+        refunds: order
+            .refunds
+            .iter()
+            .map(|r| r.clone().held_to(&record.case_ids))
+            .collect(),
+        ..order.clone()
+    };
+    let order = &held;
     if !case::order_snapshot_is_newer(record.order.as_ref(), order) {
         return Ok((Outcome::Stale, None));
     }
@@ -405,6 +415,7 @@ async fn apply_refund(
 ) -> Applied {
     let sf = d.storefront;
     let record = app.store.order_record(sf, order_id.as_str()).await?;
+    let refund = &refund.clone().held_to(&record.case_ids);
     // Known at this amount: a duplicate; grown (a pending refund that succeeded): the
     // difference went back too.
     let Some(growth) = case::refund_growth(&record.refunds, refund) else {
@@ -419,7 +430,7 @@ async fn apply_refund(
     let changes = record
         .order
         .as_ref()
-        .filter(|_| !refund.ours)
+        .filter(|_| !refund.ours())
         .map(|order| vec![case::refunded_at_storefront(order, &growth)])
         .unwrap_or_default();
     let notice = add_notice(app, &mut tx, &record, order_id, changes, d)?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entitlement::Purchase;
 use super::policy::Policy;
-use super::values::{Currency, CustomerId, MAX_AMOUNT_MINOR, OrderId};
+use super::values::{CaseId, Currency, CustomerId, MAX_AMOUNT_MINOR, OrderId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderCustomer {
@@ -46,16 +46,43 @@ pub struct Refund {
     pub refund_id: String,
     pub amount_minor: i64,
     pub at: DateTime<Utc>,
-    /// Made by this service's write-back (our mark in its note or reason): its money is the
-    /// case's refund, already counted there, and is not counted again as the storefront's.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub ours: bool,
+    /// Made by this service's write-back for this case (our mark in its note or reason, naming
+    /// one of the order's own cases): its money is the case's refund, already counted there,
+    /// and is not counted again as the storefront's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_case: Option<CaseId>,
 }
 
 impl Refund {
-    /// Whether a refund's note (Shopify) or reason (WooCommerce) carries our write-back mark.
-    pub fn is_ours(text: Option<&str>) -> bool {
-        text.is_some_and(|t| t.contains(crate::domain::writeback::MARK_PREFIX))
+    /// The case named by our write-back mark (`aftersales-<case>-<n>`) in a refund's note
+    /// (Shopify) or reason (WooCommerce), if it carries one.
+    pub fn marked_case(text: Option<&str>) -> Option<CaseId> {
+        let text = text?;
+        text.match_indices(crate::domain::writeback::MARK_PREFIX)
+            .find_map(|(at, prefix)| {
+                let rest = &text[at + prefix.len()..];
+                let mut parts = rest.splitn(3, '-');
+                let (head, number, step) = (parts.next()?, parts.next()?, parts.next()?);
+                let step_digits = step.bytes().take_while(u8::is_ascii_digit).count();
+                let number_digits = number.bytes().take_while(u8::is_ascii_digit).count();
+                (step_digits > 0 && number_digits == number.len())
+                    .then(|| CaseId::parse(format!("{head}-{number}")).ok())
+                    .flatten()
+            })
+    }
+
+    /// Whether the write-back of one of `cases` made it.
+    pub fn ours(&self) -> bool {
+        self.by_case.is_some()
+    }
+
+    /// Ours only if its mark names one of the order's own cases: a mark typed into a refund
+    /// by hand, naming another order's case, makes it no less the storefront's money.
+    pub fn held_to(mut self, cases: &[CaseId]) -> Self {
+        if self.by_case.as_ref().is_some_and(|c| !cases.contains(c)) {
+            self.by_case = None;
+        }
+        self
     }
 }
 
@@ -90,7 +117,7 @@ impl Order {
     pub fn refunded_minor(&self) -> i64 {
         self.refunds
             .iter()
-            .filter(|r| !r.ours)
+            .filter(|r| !r.ours())
             .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
 

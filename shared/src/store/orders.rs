@@ -151,7 +151,7 @@ impl OrderRecord {
     pub fn refunded_minor(&self) -> i64 {
         self.refunds
             .iter()
-            .filter(|r| !r.ours)
+            .filter(|r| !r.ours())
             .fold(0i64, |sum, r| sum.saturating_add(r.amount_minor))
     }
 

@@ -163,7 +163,7 @@ fn parse_unchecked(storefront: &str, body: &[u8]) -> Result<Inbound, PayloadErro
                 refund_id: r.refund_id,
                 amount_minor: parse_minor(&r.amount, exp).map_err(PayloadError)?.abs(),
                 at: r.created_at,
-                ours: false,
+                by_case: None,
             };
             Ok(Inbound::Refund {
                 order_id: order_id(r.order_id)?,

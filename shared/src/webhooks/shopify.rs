@@ -149,7 +149,7 @@ fn refund_of(r: &ShopifyRefund, exponent: u32) -> Result<Refund, PayloadError> {
         refund_id: r.id.clone(),
         amount_minor: amount.abs(),
         at: parse_time(&r.created_at)?,
-        ours: Refund::is_ours(r.note.as_deref()),
+        by_case: Refund::marked_case(r.note.as_deref()),
     })
 }
 

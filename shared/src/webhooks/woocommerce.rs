@@ -125,7 +125,7 @@ fn order(storefront: &str, o: WooOrder) -> Result<Order, PayloadError> {
                 refund_id: r.id.clone(),
                 amount_minor: parse_minor(&r.total, exp).map_err(PayloadError)?.abs(),
                 at,
-                ours: Refund::is_ours(r.reason.as_deref()),
+                by_case: Refund::marked_case(r.reason.as_deref()),
             })
         })
         .collect::<Result<Vec<_>, PayloadError>>()?;

@@ -388,7 +388,7 @@ pub fn order_changes(
     let new_refunds: Vec<Refund> = incoming
         .refunds
         .iter()
-        .filter(|r| !r.ours)
+        .filter(|r| !r.ours())
         .filter_map(|r| {
             let known = known_refunds
                 .iter()

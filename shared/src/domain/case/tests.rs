@@ -787,7 +787,7 @@ fn refund(id: &str, minor: i64) -> crate::domain::order::Refund {
         refund_id: id.to_owned(),
         amount_minor: minor,
         at: now(),
-        ours: false,
+        by_case: None,
     }
 }
 
@@ -1168,5 +1168,39 @@ fn a_storefront_returns_decisions_are_written_back_in_order_and_a_refused_refund
     assert!(
         handle(&settled, WriteBackCommand::Retry, finance, now()).is_err(),
         "nothing refused waits"
+    );
+}
+
+#[test]
+fn a_refund_is_ours_only_by_a_whole_mark_naming_one_of_the_orders_cases() {
+    use crate::domain::order::Refund;
+    let case = CaseId::parse("AS2612-0354704282").unwrap();
+    let marked = |text: &str| Refund::marked_case(Some(text));
+    assert_eq!(
+        marked("aftersales-AS2612-0354704282-3 (after-sales case AS2612-0354704282)"),
+        Some(case.clone())
+    );
+    assert_eq!(
+        marked("After-sales case X [aftersales-AS2612-0354704282-3.1]"),
+        Some(case.clone())
+    );
+    assert_eq!(
+        marked("aftersales-AS2612-0354704282"),
+        None,
+        "no step: not our key"
+    );
+    assert_eq!(marked("aftersales-lol-1-2"), None, "not a case number");
+    assert_eq!(marked("Things were damaged"), None);
+    let ours = Refund {
+        refund_id: "901".into(),
+        amount_minor: 100,
+        at: now(),
+        by_case: Some(case.clone()),
+    };
+    assert!(ours.clone().held_to(std::slice::from_ref(&case)).ours());
+    let other = CaseId::parse("AS2612-0000000001").unwrap();
+    assert!(
+        !ours.held_to(&[other]).ours(),
+        "another order's case: the storefront's money"
     );
 }
