@@ -145,18 +145,19 @@ export AWS_REGION="${AWS_REGION:-us-east-1}"
 # A local gateway of a test script's own, over a table of its own on DYNAMODB_ENDPOINT (`$1`
 # names the table): sets GATEWAY, WORK (a scratch directory), PORT and GW; both are cleaned up
 # when the script exits.
-start_test_gateway() { # table-prefix
+start_test_gateway() { # table-prefix [storefronts JSON, where @PORT@ is the gateway's port]
   [ -n "${DYNAMODB_ENDPOINT:-}" ] || die "DYNAMODB_ENDPOINT is not set: run this from make test"
   (cd "$ROOT" && cargo build --quiet -p local-gateway) || die "the local gateway does not build (above)"
   GATEWAY="$ROOT/target/debug/local-gateway"
   WORK=$(mktemp -d)
   GW=""
   trap '{ [ -n "$GW" ] && kill "$GW"; wait; } 2>/dev/null || true; rm -rf "$WORK"' EXIT
-  export TABLE_NAME="$1-$$-$RANDOM" DEV_SECRET_FILE="$WORK/dev-secret" STOREFRONTS='[]'
+  PORT=$(free_port)
+  local storefronts="${2:-[]}"
+  export TABLE_NAME="$1-$$-$RANDOM" DEV_SECRET_FILE="$WORK/dev-secret" STOREFRONTS="${storefronts//@PORT@/$PORT}"
   CURSOR_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
   export CURSOR_KEY
   "$GATEWAY" create-table >/dev/null
-  PORT=$(free_port)
   "$GATEWAY" serve --port "$PORT" >"$WORK/gateway.log" 2>&1 &
   GW=$!
   wait_for_port "$PORT" 30 "the local gateway (log: $WORK/gateway.log)"

@@ -1,7 +1,19 @@
 // The admin page in Chromium against the real local stack: staff work a return from the queue
 // to the refund, run the dispatch board, read the reports, in English and in Chinese.
 import { test, expect } from '@playwright/test';
-import { api, day, refundRequest, run, shot, signIn, technician, token, workOrder } from './helpers';
+import {
+  api,
+  day,
+  refundRequest,
+  run,
+  shopifyFixture,
+  shopifyWebhook,
+  shot,
+  signIn,
+  technician,
+  token,
+  workOrder,
+} from './helpers';
 
 test('in Chinese every visible label is translated, and case text carrying a script is shown as text', async ({ page, request }) => {
   const id = await refundRequest(request, 'browser-c5', '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 2"> 屏幕碎了');
@@ -99,6 +111,43 @@ test('finance pays an approved refund from the case page', async ({ page, reques
   await page.getByTestId('action-submit').click();
   await expect.poll(async () => (await api(request, agent, 'GET', `/v1/cases/${id}`)).returns.stage).toBe('refunded');
   await shot(page, 'case-refunded');
+});
+
+test('finance settles by hand a decision the storefront refused, from the case page', async ({ page, request }) => {
+  // One order and return per language (the two runs share a table); ids kept as text.
+  const n = run() === 'en' ? 0 : 1;
+  const ids = (text: string) =>
+    text.replaceAll('820982911946154508', `82098291194615450${8 + n}`).replaceAll('1097707602', `109770760${2 + n}`);
+  await shopifyWebhook(request, 'orders/create', ids(shopifyFixture('orders-create.json')), `order-${run()}`);
+  const made = await shopifyWebhook(request, 'returns/request', ids(shopifyFixture('returns-request.json')), `return-${run()}`);
+  const id = made.case_id as string;
+  expect(id).toBeTruthy();
+  const agent = await token(request, 'agent', 'Zhao Min');
+  await api(request, agent, 'POST', `/v1/cases/${id}/return`, { action: 'approve', reason_code: 'fault_plausible', note: 'Photo shows it.' });
+  // The timers write the approval back; the address run.sh gave this shop's API is this
+  // gateway's, which refuses the token (401): the storefront refused it.
+  await expect
+    .poll(async () => {
+      await request.post('/_dev/timers/run');
+      return (await api(request, agent, 'GET', `/v1/cases/${id}`)).writebacks?.[0]?.state ?? null;
+    }, { timeout: 20_000 })
+    .toBe('failed');
+
+  await signIn(page, 'finance', 'Qian Cai');
+  await page.goto(`/admin/cases/${id}/show`);
+  const approval = page.getByTestId('writeback').first();
+  await expect(approval).toHaveAttribute('data-state', 'failed');
+  await expect(page.getByTestId('case-writebacks')).toContainText('Shopify refused the access token (401)');
+  await shot(page, 'case-writeback-refused');
+  await page.getByTestId('action-writeback-settle').click();
+  const form = page.getByTestId('action-writeback-settle-form');
+  await form.getByTestId('field-note').locator('textarea').first().fill('Approved by hand in the Shopify admin.');
+  await page.getByTestId('action-submit').click();
+  await expect(approval).toHaveAttribute('data-state', 'settled');
+  const stored = await api(request, agent, 'GET', `/v1/cases/${id}`);
+  expect(stored.writebacks[0].by).toBeTruthy();
+  expect(stored.writebacks[0].note).toBe('Approved by hand in the Shopify admin.');
+  await shot(page, 'case-writeback-settled');
 });
 
 test('a dispatcher assigns a work order on the board from the suggestions', async ({ page, request }) => {

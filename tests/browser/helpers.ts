@@ -1,5 +1,7 @@
 // What the browser tests share: tokens from the local sign-in, API calls to set the scene, the
 // sign-in through the page itself, and screenshots as artifacts.
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { APIRequestContext, Page, expect, test } from '@playwright/test';
 
 /** This run's language project (`en`, `zh-CN`): names of what a test makes carry it, so that
@@ -106,4 +108,30 @@ export async function workOrder(request: APIRequestContext, who: string): Promis
     service: 'Diagnose and repair the picture', expected_minutes: 60,
   });
   return filed.id as string;
+}
+
+/** A fixture of `tests/fixtures/shopify`, as text (its ids are larger than a JavaScript number). */
+export function shopifyFixture(name: string): string {
+  return readFileSync(`${process.cwd()}/../fixtures/shopify/${name}`, 'utf8');
+}
+
+/** A Shopify webhook from the shop run.sh configured, signed as Shopify signs: its answer. */
+export async function shopifyWebhook(request: APIRequestContext, topic: string, body: string, eventId: string): Promise<any> {
+  const secret = process.env.BROWSER_SHOPIFY_SECRET ?? '';
+  expect(secret, 'run.sh sets BROWSER_SHOPIFY_SECRET').toBeTruthy();
+  const answer = await request.post('/v1/webhooks/shopify', {
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': topic,
+      'x-shopify-shop-domain': process.env.BROWSER_SHOPIFY_DOMAIN ?? '',
+      'x-shopify-hmac-sha256': createHmac('sha256', secret).update(body).digest('base64'),
+      'x-shopify-event-id': eventId,
+      'x-shopify-webhook-id': `delivery-${eventId}`,
+      'x-shopify-api-version': '2026-04',
+    },
+    data: body,
+  });
+  const text = await answer.text();
+  expect(answer.ok(), `${topic}: ${answer.status()} ${text}`).toBeTruthy();
+  return JSON.parse(text);
 }

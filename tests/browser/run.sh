@@ -33,7 +33,12 @@ if ! cmp -s "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.install
   cp "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.installed-lock"
 fi
 
-start_test_gateway browser
+# A Shopify shop whose write-back is refused (its API address is this gateway, which refuses
+# the shop's token with a 401): every decision written back to it waits for finance to settle.
+export BROWSER_SHOPIFY_DOMAIN=browser.myshopify.com BROWSER_SHOPIFY_SECRET="browser-shpss-$RANDOM"
+start_test_gateway browser "[{\"id\": \"shop\", \"kind\": \"shopify\", \"source\": \"$BROWSER_SHOPIFY_DOMAIN\",
+  \"secrets\": [\"$BROWSER_SHOPIFY_SECRET\"],
+  \"write_back\": {\"base_url\": \"http://127.0.0.1:@PORT@/no-shopify-here\", \"access_token\": \"shpat_browser\"}}]"
 
 export ARTIFACTS="$ROOT/target/browser-artifacts"
 rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
