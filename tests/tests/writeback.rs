@@ -90,6 +90,17 @@ async fn approved_to_refunded(app: &TestApp, id: &str) -> Value {
     .await
 }
 
+/// An agent approves the return, with a reason and no note.
+async fn agent_approves(app: &TestApp, id: &str) -> Value {
+    step(
+        app,
+        id,
+        &app.token(Role::Agent, "agent-1"),
+        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
+    )
+    .await
+}
+
 fn states(case: &Value) -> Vec<(String, String)> {
     case["writebacks"]
         .as_array()
@@ -270,13 +281,7 @@ async fn a_long_throttle_is_waited_out_by_the_next_run_at_the_time_shopify_names
             restore_rate: 50.0,
         },
     );
-    step(
-        &app,
-        &id,
-        &app.token(Role::Agent, "agent-1"),
-        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
-    )
-    .await;
+    agent_approves(&app, &id).await;
     let first = app.stack.run_timers().await.unwrap();
     assert_eq!(first.failed_attempts, 1, "{first:?}");
     app.stack.clock.advance(chrono::Duration::seconds(19));
@@ -474,13 +479,7 @@ async fn a_woocommerce_refund_whose_answer_times_out_after_it_was_made_is_paid_o
         "POST refunds",
         Fault::SlowAfterDoing(Duration::from_secs(4)),
     );
-    step(
-        &app,
-        &id,
-        &app.token(Role::Agent, "agent-1"),
-        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
-    )
-    .await;
+    agent_approves(&app, &id).await;
     let paid = step(
         &app,
         &id,
@@ -529,13 +528,7 @@ async fn a_shopify_5xx_is_asked_again_after_the_backoff_reading_the_return_first
     let (app, shop) = shopify_shop().await;
     let id = shopify_return(&app).await;
     shop.fail_next("returnApproveRequest", Fault::Status(503));
-    step(
-        &app,
-        &id,
-        &app.token(Role::Agent, "agent-1"),
-        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
-    )
-    .await;
+    agent_approves(&app, &id).await;
     let first = app.stack.run_timers().await.unwrap();
     assert_eq!(first.failed_attempts, 1, "{first:?}");
     let (message, _) = app
@@ -565,13 +558,7 @@ async fn a_write_back_delivered_costs_five_round_trips_two_of_them_writes() {
     let id = shopify_return(&app).await;
     // A run with nothing due reads the policy once (then cached), as a warm function has.
     app.stack.run_timers().await.unwrap();
-    step(
-        &app,
-        &id,
-        &app.token(Role::Agent, "agent-1"),
-        json!({"action": "approve", "reason_code": "fault_plausible", "note": ""}),
-    )
-    .await;
+    agent_approves(&app, &id).await;
     let before = app.store.metrics();
     let report = app.stack.run_timers().await.unwrap();
     let after = app.store.metrics();
