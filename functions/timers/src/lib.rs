@@ -45,7 +45,8 @@ pub struct Report {
     pub fired: usize,
     /// Due entries that no longer applied or lost a race (picked up again if still due).
     pub skipped: usize,
-    /// Outbox messages delivered, and attempts that failed (retried later).
+    /// Outbox messages settled (their outcome on the case: done, refused or not written), and
+    /// attempts that failed (retried later).
     pub delivered: usize,
     pub failed_attempts: usize,
     /// Cases told of a storefront's notice, and cases left for the next run.
