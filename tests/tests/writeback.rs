@@ -521,6 +521,41 @@ async fn a_woocommerce_refund_whose_answer_times_out_after_it_was_made_is_paid_o
         refunds[0]["id"].to_string(),
         "the refund WooCommerce made is the one on the case"
     );
+
+    // WooCommerce's own order update then lists the refund we made: the case's, not more
+    // money back on top, and no case is told of it.
+    let mut updated: Value = serde_json::from_slice(&order).unwrap();
+    let later = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    updated["date_modified_gmt"] = json!(later);
+    updated["status"] = json!("refunded");
+    updated["refunds"] = json!([{"id": refunds[0]["id"], "reason": refunds[0]["reason"],
+        "total": format!("-{}", refunds[0]["amount"].as_str().unwrap())}]);
+    let response = app
+        .woocommerce(
+            "order.updated",
+            &serde_json::to_vec(&updated).unwrap(),
+            "d-2",
+        )
+        .await;
+    assert!(response.status().is_success());
+    let (_, held) = json(
+        app.get("/v1/orders/woo/727", &app.token(Role::Finance, "fin-1"))
+            .await,
+    )
+    .await;
+    assert_eq!(held["refunds"][0]["by_case"], id.as_str(), "{held}");
+    assert_eq!(held["refunded_minor"], 0, "not counted again: {held}");
+    let case = app.case_as_staff(&id).await;
+    assert!(
+        !case["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "refunded_at_storefront"),
+        "the case is not told of its own refund as the storefront's"
+    );
 }
 
 #[tokio::test]

@@ -342,13 +342,18 @@ pub fn record(
             Change::StorefrontNotWritten { step, why }
         }
     };
-    let event = Event {
+    let event = event_of(&next, now, actor, change);
+    Some((next, vec![event]))
+}
+
+/// The event of `next`'s version: what `actor` did to it.
+fn event_of(next: &Case, now: DateTime<Utc>, actor: Actor, change: Change) -> Event {
+    Event {
         version: next.version,
         at: now,
         actor,
         change,
-    };
-    Some((next, vec![event]))
+    }
 }
 
 /// A shop's message is kept to this length.
@@ -438,12 +443,7 @@ pub fn handle(
             Change::WriteBackSettled { step, note }
         }
     };
-    let event = Event {
-        version: next.version,
-        at: now,
-        actor,
-        change,
-    };
+    let event = event_of(&next, now, actor, change);
     Ok((next, vec![event], effects))
 }
 
